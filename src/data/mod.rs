@@ -1,0 +1,1 @@
+//! Datasets: moons, circles, spirals, XOR, blobs, and CSV files.

@@ -1,0 +1,360 @@
+//! The `Value` handle and its math methods. Operators (`+ - * /`, unary
+//! `-`, compound assignment, `Sum`) are in `ops.rs`.
+
+use std::fmt;
+
+use super::{Graph, NodeId, Op, Tape, powf};
+
+/// A scalar in a [`Graph`]: a `Copy` handle holding the graph and the
+/// node's [`NodeId`].
+///
+/// Values combine with `+ - * /` (with each other and with `f64` on either
+/// side), unary `-`, `+= -= *= /=`, [`Sum`](std::iter::Sum), and the methods
+/// below; each result is a new node that remembers its [`Op`] and children.
+///
+/// # Panics
+/// Combining two values from different graphs is a programmer error: every
+/// operator and method that takes a second `Value` panics with
+/// "cannot combine values from two different graphs".
+#[derive(Clone, Copy)]
+pub struct Value<'g> {
+    graph: &'g Graph,
+    id: NodeId,
+}
+
+impl<'g> Value<'g> {
+    pub(super) fn new(graph: &'g Graph, id: NodeId) -> Self {
+        Self { graph, id }
+    }
+
+    /// The graph this value lives in.
+    pub fn graph(self) -> &'g Graph {
+        self.graph
+    }
+
+    /// The node's identity, to keep across [`Graph::truncate`] calls.
+    pub fn id(self) -> NodeId {
+        self.id
+    }
+
+    /// The number this node holds (micrograd's `.data`).
+    pub fn data(self) -> f64 {
+        self.graph.tape.borrow().data[self.id.index()]
+    }
+
+    /// Overwrites the number this node holds. Nodes computed from it are
+    /// not recomputed: change inputs before building on them.
+    pub fn set_data(self, data: f64) {
+        self.graph.tape.borrow_mut().data[self.id.index()] = data;
+    }
+
+    /// d(output)/d(this node), accumulated by [`Value::backward`]
+    /// (micrograd's `.grad`); 0 until something sets it.
+    pub fn grad(self) -> f64 {
+        self.graph.tape.borrow().grad(self.id.index())
+    }
+
+    /// Overwrites the gradient, as the notebook does by hand
+    /// (`o.grad = 1.0`).
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let o = g.value(0.7071);
+    /// o.set_grad(1.0);
+    /// assert_eq!(o.grad(), 1.0);
+    /// ```
+    pub fn set_grad(self, grad: f64) {
+        let mut t = self.graph.tape.borrow_mut();
+        let i = self.id.index();
+        t.grads_full()[i] = grad;
+    }
+
+    /// The op that produced this node ([`Op::Leaf`] for an input).
+    pub fn op(self) -> Op {
+        self.graph.tape.borrow().nodes[self.id.index()].op
+    }
+
+    /// The operands of the op that produced this node, in order (for
+    /// [`Op::Dot`], the weights and then the inputs); empty for a leaf.
+    pub fn children(self) -> Vec<Value<'g>> {
+        let t = self.graph.tape.borrow();
+        t.operands(self.id.index())
+            .into_iter()
+            .map(|c| Value::new(self.graph, c))
+            .collect()
+    }
+
+    /// The constant exponent of a [`Op::PowF`] node, `None` for other ops.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// assert_eq!(g.value(3.0).powf(2.0).exponent(), Some(2.0));
+    /// ```
+    pub fn exponent(self) -> Option<f64> {
+        let t = self.graph.tape.borrow();
+        let node = t.nodes[self.id.index()];
+        (node.op == Op::PowF).then(|| t.consts[node.b as usize])
+    }
+
+    /// The node's label, if it has one.
+    pub fn label(self) -> Option<String> {
+        self.graph.tape.borrow().labels.get(&self.id.0).cloned()
+    }
+
+    /// Sets the node's label (shown when the graph is drawn).
+    pub fn set_label(self, label: impl Into<String>) {
+        self.graph
+            .tape
+            .borrow_mut()
+            .labels
+            .insert(self.id.0, label.into());
+    }
+
+    /// Sets the node's label and returns the value, for use in expressions.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x1 = g.value(2.0).with_label("x1");
+    /// assert_eq!(x1.label().as_deref(), Some("x1"));
+    /// ```
+    pub fn with_label(self, label: impl Into<String>) -> Self {
+        self.set_label(label);
+        self
+    }
+
+    /// Back-propagates from this value: adds d(self)/d(node) to the gradient
+    /// of every node this value depends on, itself included (its gradient
+    /// grows by 1).
+    ///
+    /// Gradients accumulate (`+=`), so a node used several times gets the sum
+    /// of its contributions, and calling `backward` a second time adds the
+    /// same gradients again (as PyTorch does with `retain_graph`); call
+    /// [`Graph::zero_grad`] in between to start afresh. Nodes the output does
+    /// not depend on are left untouched.
+    ///
+    /// One reverse loop over the arena, no recursion: graphs of millions of
+    /// nodes are fine.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let a = g.value(3.0);
+    /// let y = a * a + a; // dy/da = 2a + 1
+    /// y.backward();
+    /// assert_eq!(a.grad(), 7.0);
+    /// ```
+    pub fn backward(self) {
+        self.graph.tape.borrow_mut().backward(self.id.index());
+    }
+
+    pub(super) fn unary(self, op: Op, f: impl FnOnce(f64) -> f64) -> Self {
+        let mut t = self.graph.tape.borrow_mut();
+        let x = t.data[self.id.index()];
+        let id = t.push(op, f(x), self.id.0, 0);
+        Value::new(self.graph, id)
+    }
+
+    pub(super) fn binary(self, other: Value<'g>, op: Op, f: impl FnOnce(f64, f64) -> f64) -> Self {
+        self.graph.check_same(other);
+        let mut t = self.graph.tape.borrow_mut();
+        let (x, y) = (t.data[self.id.index()], t.data[other.id.index()]);
+        let id = t.push(op, f(x, y), self.id.0, other.id.0);
+        Value::new(self.graph, id)
+    }
+
+    /// `self ** p` for a constant exponent.
+    ///
+    /// Forward `x^p`; derivative `p * x^(p-1)` (0 when `p == 0`, as in
+    /// PyTorch). Domain errors give NaN like `f64::powf` (e.g. a negative
+    /// base with a fractional exponent).
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(3.0);
+    /// let y = x.powf(2.0);
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (9.0, 6.0));
+    /// ```
+    pub fn powf(self, p: f64) -> Self {
+        let mut t = self.graph.tape.borrow_mut();
+        let x = t.data[self.id.index()];
+        let c = t.consts.len() as u32;
+        t.consts.push(p);
+        let id = t.push(Op::PowF, powf(x, p), self.id.0, c);
+        Value::new(self.graph, id)
+    }
+
+    /// `self ** exponent` for a `Value` exponent.
+    ///
+    /// Forward `a^b`; derivatives `d/da = b * a^(b-1)` and
+    /// `d/db = a^b * ln a` (taken as 0 when `a == 0` and `b >= 0`, as in
+    /// PyTorch; NaN for a negative base, like `f64`).
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let (a, b) = (g.value(2.0), g.value(3.0));
+    /// let y = a.pow(b);
+    /// y.backward();
+    /// assert_eq!((y.data(), a.grad()), (8.0, 12.0));
+    /// assert!((b.grad() - 8.0 * 2f64.ln()).abs() < 1e-12);
+    /// ```
+    pub fn pow(self, exponent: Value<'g>) -> Self {
+        self.binary(exponent, Op::Pow, f64::powf)
+    }
+
+    /// `e ** self`. Forward `e^x`; derivative `e^x`. Overflows to `inf` past
+    /// `x ≈ 709.78`, like `f64::exp`.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(0.0);
+    /// let y = x.exp();
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (1.0, 1.0));
+    /// ```
+    pub fn exp(self) -> Self {
+        self.unary(Op::Exp, f64::exp)
+    }
+
+    /// The natural logarithm. Forward `ln x`; derivative `1 / x`. Like
+    /// `f64::ln`: `-inf` at 0, NaN for negative numbers.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(4.0);
+    /// let y = x.ln();
+    /// y.backward();
+    /// assert_eq!(x.grad(), 0.25);
+    /// assert!(g.value(-1.0).ln().data().is_nan());
+    /// ```
+    pub fn ln(self) -> Self {
+        self.unary(Op::Ln, f64::ln)
+    }
+
+    /// The hyperbolic tangent. Forward `tanh x`; derivative `1 - tanh² x`.
+    /// Stable for any input: exactly ±1 for large |x|, never NaN (unlike the
+    /// notebook's `(e^2x - 1)/(e^2x + 1)`, which is NaN past x ≈ 355).
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(0.5);
+    /// let y = x.tanh();
+    /// y.backward();
+    /// assert!((x.grad() - (1.0 - 0.5f64.tanh().powi(2))).abs() < 1e-15);
+    /// assert_eq!(g.value(1000.0).tanh().data(), 1.0);
+    /// ```
+    pub fn tanh(self) -> Self {
+        self.unary(Op::Tanh, f64::tanh)
+    }
+
+    /// The rectified linear unit. Forward `max(x, 0)`; derivative 1 for
+    /// `x > 0`, else 0 (0 at `x == 0`, as in PyTorch and micrograd).
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(-2.0);
+    /// let y = x.relu();
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (0.0, 0.0));
+    /// ```
+    pub fn relu(self) -> Self {
+        // `x.max(0.0)` would turn NaN into 0; keep NaN visible.
+        self.unary(Op::Relu, |x| if x > 0.0 || x.is_nan() { x } else { 0.0 })
+    }
+
+    /// The logistic sigmoid. Forward `1 / (1 + e^-x)`; derivative
+    /// `σ(x) (1 - σ(x))`. Computed without overflow for any input.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(0.0);
+    /// let y = x.sigmoid();
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (0.5, 0.25));
+    /// assert_eq!(g.value(-1000.0).sigmoid().data(), 0.0);
+    /// ```
+    pub fn sigmoid(self) -> Self {
+        self.unary(Op::Sigmoid, sigmoid)
+    }
+
+    /// The square root. Forward `√x`; derivative `1 / (2√x)` (`inf` at 0).
+    /// NaN for negative numbers, like `f64::sqrt`.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(9.0);
+    /// let y = x.sqrt();
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (3.0, 1.0 / 6.0));
+    /// ```
+    pub fn sqrt(self) -> Self {
+        self.unary(Op::Sqrt, f64::sqrt)
+    }
+
+    /// The n-ary sum `Σ v_i` of `values` as one node; equivalent to
+    /// [`Graph::sum`]. Derivative 1 for each operand.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(2.0);
+    /// let y = backprop::Value::sum([x, x, x]);
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (6.0, 3.0));
+    /// ```
+    ///
+    /// # Panics
+    /// If `values` is empty (there is no graph to put the 0 in: use
+    /// [`Graph::sum`]) or mixes graphs.
+    pub fn sum(values: impl IntoIterator<Item = Value<'g>>) -> Self {
+        let mut it = values.into_iter().peekable();
+        let first = *it
+            .peek()
+            .expect("cannot sum an empty list of values (use Graph::sum, which gives 0)");
+        first.graph.sum(it)
+    }
+
+    /// The dot product `Σ w_i x_i` as one node, equivalent to
+    /// [`Graph::dot`]. Derivatives `d/dw_i = x_i`, `d/dx_i = w_i`.
+    ///
+    /// # Panics
+    /// If the slices are empty or differ in length, or mix graphs.
+    pub fn dot(w: &[Value<'g>], x: &[Value<'g>]) -> Self {
+        let first = w
+            .first()
+            .expect("cannot take the dot product of empty slices (use Graph::dot)");
+        first.graph.dot(w, x)
+    }
+}
+
+/// The logistic function, computed so that `exp` never overflows.
+pub(crate) fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+impl fmt::Display for Value<'_> {
+    /// `Value(data=0.7071067811865476, grad=0)`; a precision (`{:.4}`)
+    /// applies to both numbers.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t: std::cell::Ref<'_, Tape> = self.graph.tape.borrow();
+        let (d, g) = (t.data[self.id.index()], t.grad(self.id.index()));
+        match f.precision() {
+            Some(p) => write!(f, "Value(data={d:.p$}, grad={g:.p$})"),
+            None => write!(f, "Value(data={d}, grad={g})"),
+        }
+    }
+}
+
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Value")
+            .field("id", &self.id)
+            .field("op", &self.op())
+            .field("data", &self.data())
+            .field("grad", &self.grad())
+            .finish()
+    }
+}

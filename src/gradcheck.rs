@@ -1,0 +1,221 @@
+//! Numerical derivatives and gradient checking.
+//!
+//! The notebook estimates derivatives with the forward difference
+//! `(f(x + h) - f(x)) / h`; [`central_difference`] is the more accurate
+//! `(f(x + h) - f(x - h)) / 2h` (error O(h²) instead of O(h)).
+//! [`gradcheck`] compares the engine's gradients with central differences,
+//! with the same tolerances as PyTorch's `torch.autograd.gradcheck`.
+//!
+//! ```
+//! use backprop::gradcheck::{Tolerances, gradcheck};
+//!
+//! // f(a, b) = tanh(a * b) + a / b
+//! let report = gradcheck(|_, x| (x[0] * x[1]).tanh() + x[0] / x[1], &[0.3, -1.7], Tolerances::default());
+//! assert!(report.passed(), "{report}");
+//! ```
+
+use std::fmt;
+
+use crate::{Graph, Value};
+
+/// The notebook's forward difference `(f(x + h) - f(x)) / h`.
+///
+/// ```
+/// // f(x) = 4x² - 2x + 5 at x = 3: f'(3) = 22
+/// let d = backprop::gradcheck::forward_difference(|x| 4.0 * x * x - 2.0 * x + 5.0, 3.0, 0.001);
+/// assert!((d - 22.004).abs() < 1e-9);
+/// ```
+pub fn forward_difference(f: impl Fn(f64) -> f64, x: f64, h: f64) -> f64 {
+    (f(x + h) - f(x)) / h
+}
+
+/// The central difference `(f(x + h) - f(x - h)) / 2h`.
+///
+/// ```
+/// let d = backprop::gradcheck::central_difference(|x| 4.0 * x * x - 2.0 * x + 5.0, 3.0, 0.001);
+/// assert!((d - 22.0).abs() < 1e-9);
+/// ```
+pub fn central_difference(f: impl Fn(f64) -> f64, x: f64, h: f64) -> f64 {
+    (f(x + h) - f(x - h)) / (2.0 * h)
+}
+
+/// The step and tolerances of [`gradcheck`]. The defaults are PyTorch's:
+/// `eps = 1e-6`, `atol = 1e-5`, `rtol = 1e-3`. An input passes when
+/// `|analytic - numeric| <= atol + rtol * |numeric|`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerances {
+    /// The finite-difference step `h`.
+    pub eps: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Relative tolerance.
+    pub rtol: f64,
+}
+
+impl Default for Tolerances {
+    fn default() -> Self {
+        Self {
+            eps: 1e-6,
+            atol: 1e-5,
+            rtol: 1e-3,
+        }
+    }
+}
+
+/// How one input's gradient compared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputCheck {
+    /// The input's position in the `inputs` slice.
+    pub index: usize,
+    /// The input's value.
+    pub value: f64,
+    /// The engine's gradient (from [`Value::backward`]).
+    pub analytic: f64,
+    /// The central-difference estimate.
+    pub numeric: f64,
+    /// `|analytic - numeric|`.
+    pub abs_error: f64,
+    /// `|analytic - numeric| / |numeric|` (the absolute error when
+    /// `numeric` is 0).
+    pub rel_error: f64,
+    /// Whether the error is within the tolerances (NaN never is).
+    pub passed: bool,
+}
+
+/// The result of [`gradcheck`]: one [`InputCheck`] per input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradcheckReport {
+    /// The function's value at the inputs.
+    pub output: f64,
+    /// One entry per input, in order.
+    pub inputs: Vec<InputCheck>,
+    /// The tolerances the check used.
+    pub tolerances: Tolerances,
+}
+
+impl GradcheckReport {
+    /// Whether every input passed.
+    pub fn passed(&self) -> bool {
+        self.inputs.iter().all(|c| c.passed)
+    }
+
+    /// The largest absolute error over the inputs (0 with no inputs; NaN if
+    /// any error is NaN).
+    pub fn max_abs_error(&self) -> f64 {
+        max_nan(self.inputs.iter().map(|c| c.abs_error))
+    }
+
+    /// The largest relative error over the inputs (0 with no inputs; NaN if
+    /// any error is NaN).
+    pub fn max_rel_error(&self) -> f64 {
+        max_nan(self.inputs.iter().map(|c| c.rel_error))
+    }
+}
+
+fn max_nan(it: impl Iterator<Item = f64>) -> f64 {
+    it.fold(0.0, |m, e| {
+        if e.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.max(e)
+        }
+    })
+}
+
+impl fmt::Display for GradcheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:>5}  {:>22}  {:>22}  {:>10}  {:>10}  result",
+            "input", "analytic", "numeric", "abs err", "rel err"
+        )?;
+        for c in &self.inputs {
+            writeln!(
+                f,
+                "{:>5}  {:>22.15e}  {:>22.15e}  {:>10.3e}  {:>10.3e}  {}",
+                c.index,
+                c.analytic,
+                c.numeric,
+                c.abs_error,
+                c.rel_error,
+                if c.passed { "ok" } else { "FAIL" }
+            )?;
+        }
+        let t = self.tolerances;
+        write!(
+            f,
+            "{} (eps {:e}, atol {:e}, rtol {:e})",
+            if self.passed() { "passed" } else { "failed" },
+            t.eps,
+            t.atol,
+            t.rtol
+        )
+    }
+}
+
+/// Checks the engine's gradient of `f` at `inputs` against central
+/// differences.
+///
+/// `f` builds its output from the input values on the graph it is given;
+/// it is called once for the gradient and twice per input for the
+/// differences, each time on a fresh graph.
+///
+/// ```
+/// use backprop::gradcheck::{Tolerances, gradcheck};
+///
+/// let report = gradcheck(|_, x| x[0].powf(3.0).sqrt(), &[2.0], Tolerances::default());
+/// assert!(report.passed());
+/// assert!(report.max_rel_error() < 1e-6);
+/// ```
+pub fn gradcheck<F>(f: F, inputs: &[f64], tolerances: Tolerances) -> GradcheckReport
+where
+    F: for<'g> Fn(&'g Graph, &[Value<'g>]) -> Value<'g>,
+{
+    let mut g = Graph::new();
+    let (output, analytic) = {
+        let xs: Vec<Value<'_>> = inputs.iter().map(|&x| g.value(x)).collect();
+        let y = f(&g, &xs);
+        y.backward();
+        (y.data(), xs.iter().map(|x| x.grad()).collect::<Vec<_>>())
+    };
+    let mut eval = |xs: &[f64]| {
+        g.clear();
+        let vals: Vec<Value<'_>> = xs.iter().map(|&x| g.value(x)).collect();
+        f(&g, &vals).data()
+    };
+    let Tolerances { eps, atol, rtol } = tolerances;
+    let mut xs = inputs.to_vec();
+    let checks = analytic
+        .into_iter()
+        .enumerate()
+        .map(|(index, analytic)| {
+            let x = inputs[index];
+            xs[index] = x + eps;
+            let plus = eval(&xs);
+            xs[index] = x - eps;
+            let minus = eval(&xs);
+            xs[index] = x;
+            let numeric = (plus - minus) / (2.0 * eps);
+            let abs_error = (analytic - numeric).abs();
+            let rel_error = if numeric == 0.0 {
+                abs_error
+            } else {
+                abs_error / numeric.abs()
+            };
+            InputCheck {
+                index,
+                value: x,
+                analytic,
+                numeric,
+                abs_error,
+                rel_error,
+                passed: abs_error <= atol + rtol * numeric.abs(),
+            }
+        })
+        .collect();
+    GradcheckReport {
+        output,
+        inputs: checks,
+        tolerances,
+    }
+}

@@ -1,0 +1,1 @@
+//! Neural networks on the engine: modules, layers, MLPs and losses.

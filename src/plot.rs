@@ -1,0 +1,1 @@
+//! Training plots: decision boundaries and loss/accuracy curves.

@@ -1,0 +1,1 @@
+//! Drawing expression graphs: a DOT writer and SVG/PNG rendering.
