@@ -214,10 +214,13 @@ impl Tape {
                 vec![NodeId(a)]
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow => vec![NodeId(a), NodeId(b)],
-            Op::Sum | Op::Dot => self.args[a as usize..(a + b) as usize]
-                .iter()
-                .map(|&c| NodeId(c))
-                .collect(),
+            Op::Sum | Op::Dot => {
+                let len = if op == Op::Dot { 2 * b } else { b };
+                self.args[a as usize..(a + len) as usize]
+                    .iter()
+                    .map(|&c| NodeId(c))
+                    .collect()
+            }
         }
     }
 

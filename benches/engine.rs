@@ -1,0 +1,144 @@
+//! W2: a graph of about 1,000,000 scalar nodes of mixed ops (`*`, `+`,
+//! `tanh`, `relu`, `powf`): forward (build) time, backward time, nodes per
+//! second, and bytes per node, cold (a fresh graph) and in the steady state
+//! of a training loop (storage reused after `truncate`).
+//!
+//! `cargo bench --bench engine`
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use backprop::{Graph, NodeId, Value};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+/// Target size of the benchmark graph.
+const NODES: usize = 1_000_000;
+const RING: usize = 64;
+
+/// Builds the mixed-op graph on top of `leaves` and returns its root.
+/// Each step adds six nodes: `m = x*y; s = m + x; t = tanh(s);
+/// r = relu(t); p = r**2; x' = t + p`, and every node is an ancestor of
+/// the root (a sum over the ring of latest values).
+fn build<'g>(g: &'g Graph, leaves: &[NodeId]) -> Value<'g> {
+    let mut ring: Vec<Value<'g>> = leaves.iter().map(|&id| g.get(id)).collect();
+    let steps = (NODES - RING - 1) / 6;
+    for i in 0..steps {
+        let j = i % RING;
+        let x = ring[j];
+        let y = ring[(i * 7 + 3) % RING];
+        let m = x * y;
+        let s = m + x;
+        let t = s.tanh();
+        let p = t.relu().powf(2.0);
+        ring[j] = t + p;
+    }
+    g.sum(ring)
+}
+
+fn leaves(g: &Graph) -> Vec<NodeId> {
+    (0..RING)
+        .map(|k| g.value(((k as f64) * 0.37).sin()).id())
+        .collect()
+}
+
+fn report_memory() {
+    let mut g = Graph::new();
+    let ids = leaves(&g);
+    let mark = g.mark();
+    let n = {
+        let root = build(&g, &ids);
+        root.backward();
+        g.len()
+    };
+    let grown = g.memory_bytes();
+    g.truncate(mark);
+    {
+        let root = build(&g, &ids);
+        root.backward();
+    }
+    let steady = g.memory_bytes();
+    let sized = Graph::with_capacity(n);
+    let exact = {
+        let ids = leaves(&sized);
+        build(&sized, &ids).backward();
+        sized.memory_bytes()
+    };
+    eprintln!(
+        "graph: {n} nodes; bytes per node: {:.1} with capacity sized to the graph \
+         (Graph::with_capacity), {:.1} after growing by doubling, {:.1} steady after truncate",
+        exact as f64 / n as f64,
+        grown as f64 / n as f64,
+        steady as f64 / n as f64,
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    report_memory();
+    let mut group = c.benchmark_group("w2_1m_nodes");
+    group.throughput(Throughput::Elements(NODES as u64));
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(8));
+
+    // Steady state: one graph, truncated back to the leaves each iteration.
+    let mut g = Graph::new();
+    let ids = leaves(&g);
+    let mark = g.mark();
+    build(&g, &ids).backward();
+    g.truncate(mark);
+
+    group.bench_function("forward_steady", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                black_box(build(&g, &ids).data());
+                total += start.elapsed();
+                g.truncate(mark);
+            }
+            total
+        })
+    });
+    group.bench_function("backward_steady", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                {
+                    let root = build(&g, &ids);
+                    let start = Instant::now();
+                    root.backward();
+                    total += start.elapsed();
+                }
+                g.truncate(mark);
+            }
+            total
+        })
+    });
+    group.bench_function("forward_backward_steady", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                {
+                    let root = build(&g, &ids);
+                    root.backward();
+                }
+                g.truncate(mark);
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    group.bench_function("forward_backward_cold", |b| {
+        b.iter(|| {
+            let g = Graph::new();
+            let ids = leaves(&g);
+            let root = build(&g, &ids);
+            root.backward();
+            black_box(g.get(ids[0]).grad())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

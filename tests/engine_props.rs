@@ -1,0 +1,201 @@
+//! Property tests: the engine's gradients against central differences, for
+//! every op and for random compositions of them.
+
+use backprop::gradcheck::{Tolerances, gradcheck};
+use backprop::{Graph, Op, Value};
+use proptest::prelude::*;
+
+/// One instruction of a random program; operands index earlier values
+/// (taken modulo the number of values so far).
+#[derive(Clone, Debug)]
+enum Instr {
+    Add(usize, usize),
+    Sub(usize, usize),
+    Mul(usize, usize),
+    Div(usize, usize),
+    Neg(usize),
+    PowF(usize, f64),
+    Pow(usize, usize),
+    Exp(usize),
+    Ln(usize),
+    Tanh(usize),
+    Relu(usize),
+    Sigmoid(usize),
+    Sqrt(usize),
+    Sum(Vec<usize>),
+    Dot(Vec<(usize, usize)>),
+}
+
+fn instr() -> impl Strategy<Value = Instr> {
+    let i = || 0usize..64;
+    prop_oneof![
+        (i(), i()).prop_map(|(a, b)| Instr::Add(a, b)),
+        (i(), i()).prop_map(|(a, b)| Instr::Sub(a, b)),
+        (i(), i()).prop_map(|(a, b)| Instr::Mul(a, b)),
+        (i(), i()).prop_map(|(a, b)| Instr::Div(a, b)),
+        i().prop_map(Instr::Neg),
+        (
+            i(),
+            prop::sample::select(vec![-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0])
+        )
+            .prop_map(|(a, p)| Instr::PowF(a, p)),
+        (i(), i()).prop_map(|(a, b)| Instr::Pow(a, b)),
+        i().prop_map(Instr::Exp),
+        i().prop_map(Instr::Ln),
+        i().prop_map(Instr::Tanh),
+        i().prop_map(Instr::Relu),
+        i().prop_map(Instr::Sigmoid),
+        i().prop_map(Instr::Sqrt),
+        prop::collection::vec(i(), 1..5).prop_map(Instr::Sum),
+        prop::collection::vec((i(), i()), 1..4).prop_map(Instr::Dot),
+    ]
+}
+
+/// Builds the program; ops with a restricted domain get arguments mapped
+/// into it (`x² + 0.25` is positive), so every derivative exists.
+fn build<'g>(g: &'g Graph, inputs: &[Value<'g>], prog: &[Instr]) -> Value<'g> {
+    let mut vals: Vec<Value<'g>> = inputs.to_vec();
+    let positive = |v: Value<'g>| v * v + 0.25;
+    for ins in prog {
+        let n = vals.len();
+        let at = |i: usize| vals[i % n];
+        let v = match ins {
+            Instr::Add(a, b) => at(*a) + at(*b),
+            Instr::Sub(a, b) => at(*a) - at(*b),
+            Instr::Mul(a, b) => at(*a) * at(*b),
+            Instr::Div(a, b) => at(*a) / positive(at(*b)),
+            Instr::Neg(a) => -at(*a),
+            Instr::PowF(a, p) if p.fract() == 0.0 && *p >= 0.0 => at(*a).powf(*p),
+            Instr::PowF(a, p) => positive(at(*a)).powf(*p),
+            Instr::Pow(a, b) => positive(at(*a)).pow(at(*b).tanh()),
+            Instr::Exp(a) => at(*a).tanh().exp(),
+            Instr::Ln(a) => positive(at(*a)).ln(),
+            Instr::Tanh(a) => at(*a).tanh(),
+            Instr::Relu(a) => at(*a).relu(),
+            Instr::Sigmoid(a) => at(*a).sigmoid(),
+            Instr::Sqrt(a) => positive(at(*a)).sqrt(),
+            Instr::Sum(xs) => g.sum(xs.iter().map(|&i| at(i))),
+            Instr::Dot(ps) => {
+                let (w, x): (Vec<_>, Vec<_>) = ps.iter().map(|&(a, b)| (at(a), at(b))).unzip();
+                g.dot(&w, &x)
+            }
+        };
+        vals.push(v);
+    }
+    *vals.last().unwrap()
+}
+
+/// Whether finite differences are meaningful here: every value moderate,
+/// and no relu argument within reach of its kink.
+fn well_conditioned(g: &Graph, out: Value<'_>) -> bool {
+    let t = g.trace(out.id());
+    t.nodes.iter().all(|&id| {
+        let v = g.get(id);
+        let ok = v.data().is_finite() && v.data().abs() < 1e4;
+        let kink = v.op() == Op::Relu && v.children()[0].data().abs() < 1e-3;
+        ok && !kink
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn random_programs_match_central_differences(
+        inputs in prop::collection::vec(-2.0f64..2.0, 1..4),
+        prog in prop::collection::vec(instr(), 1..12),
+    ) {
+        let g = Graph::new();
+        let xs: Vec<_> = inputs.iter().map(|&x| g.value(x)).collect();
+        let out = build(&g, &xs, &prog);
+        prop_assume!(well_conditioned(&g, out));
+        let report = gradcheck(|g, xs| build(g, xs, &prog), &inputs, Tolerances::default());
+        prop_assert!(report.passed(), "{:?}\n{}", prog, report);
+    }
+
+    #[test]
+    fn binary_ops_match_closed_form(a in -3.0f64..3.0, b in -3.0f64..3.0) {
+        prop_assume!(b.abs() > 0.1);
+        let cases: [(for<'a> fn(Value<'a>, Value<'a>) -> Value<'a>, f64, f64); 4] = [
+            (|x, y| x + y, 1.0, 1.0),
+            (|x, y| x - y, 1.0, -1.0),
+            (|x, y| x * y, b, a),
+            (|x, y| x / y, 1.0 / b, -a / (b * b)),
+        ];
+        for (f, da, db) in cases {
+            let g = Graph::new();
+            let (x, y) = (g.value(a), g.value(b));
+            f(x, y).backward();
+            prop_assert!((x.grad() - da).abs() <= 1e-12 * (1.0 + da.abs()));
+            prop_assert!((y.grad() - db).abs() <= 1e-12 * (1.0 + db.abs()));
+        }
+    }
+
+    #[test]
+    fn unary_ops_match_closed_form(x in -5.0f64..5.0) {
+        let t = x.tanh();
+        let s = 1.0 / (1.0 + (-x).exp());
+        let cases: Vec<(fn(Value) -> Value, f64, f64)> = vec![
+            (|v| -v, -x, -1.0),
+            (|v| v.exp(), x.exp(), x.exp()),
+            (|v| v.tanh(), t, 1.0 - t * t),
+            (|v| v.sigmoid(), s, s * (1.0 - s)),
+            (|v| v.relu(), x.max(0.0), if x > 0.0 { 1.0 } else { 0.0 }),
+            (|v| v.powf(3.0), x.powi(3), 3.0 * x * x),
+        ];
+        for (f, want, dwant) in cases {
+            let g = Graph::new();
+            let v = g.value(x);
+            let y = f(v);
+            y.backward();
+            prop_assert!((y.data() - want).abs() <= 1e-12 * (1.0 + want.abs()));
+            prop_assert!((v.grad() - dwant).abs() <= 1e-12 * (1.0 + dwant.abs()));
+        }
+        let p = x.abs() + 0.1;
+        let positive: Vec<(fn(Value) -> Value, f64, f64)> = vec![
+            (|v| v.ln(), p.ln(), 1.0 / p),
+            (|v| v.sqrt(), p.sqrt(), 0.5 / p.sqrt()),
+            (|v| v.powf(-1.5), p.powf(-1.5), -1.5 * p.powf(-2.5)),
+        ];
+        for (f, want, dwant) in positive {
+            let g = Graph::new();
+            let v = g.value(p);
+            let y = f(v);
+            y.backward();
+            prop_assert!((y.data() - want).abs() <= 1e-12 * (1.0 + want.abs()));
+            prop_assert!((v.grad() - dwant).abs() <= 1e-10 * (1.0 + dwant.abs()));
+        }
+    }
+
+    #[test]
+    fn pow_with_value_exponent(a in 0.1f64..4.0, b in -3.0f64..3.0) {
+        let g = Graph::new();
+        let (x, y) = (g.value(a), g.value(b));
+        x.pow(y).backward();
+        let da = b * a.powf(b - 1.0);
+        let db = a.powf(b) * a.ln();
+        prop_assert!((x.grad() - da).abs() <= 1e-10 * (1.0 + da.abs()));
+        prop_assert!((y.grad() - db).abs() <= 1e-10 * (1.0 + db.abs()));
+    }
+
+    #[test]
+    fn saturating_functions_are_finite_and_correct_at_extremes(x in prop_oneof![-1e300f64..-20.0, 20.0f64..1e300]) {
+        let g = Graph::new();
+        let v = g.value(x);
+        let t = v.tanh();
+        let s = v.sigmoid();
+        (t + s).backward();
+        prop_assert!(t.data().is_finite() && s.data().is_finite() && v.grad().is_finite());
+        // |tanh x - sign x| = 2 / (e^2|x| + 1) < 1e-17 for |x| >= 20.
+        prop_assert!((t.data() - x.signum()).abs() < 1e-16);
+        // σ(x) → 1 for x > 0 and ≈ e^x for x < 0.
+        if x > 0.0 {
+            prop_assert!((s.data() - 1.0).abs() < 1e-8);
+        } else {
+            prop_assert!((s.data() - x.exp()).abs() <= 1e-8 * x.exp());
+        }
+        let e = g.value(x).exp().data();
+        prop_assert!(!e.is_nan());
+        prop_assert_eq!(e, x.exp());
+    }
+}
