@@ -24,6 +24,10 @@ enum Instr {
     Sqrt(usize),
     Sum(Vec<usize>),
     Dot(Vec<(usize, usize)>),
+    /// `linear` over runs of consecutive nodes (the contiguous layout).
+    Linear(Vec<(usize, usize)>, usize),
+    /// `linear(w, w, b)`: one run as both weights and inputs.
+    SelfDot(Vec<usize>, usize),
 }
 
 fn instr() -> impl Strategy<Value = Instr> {
@@ -48,6 +52,8 @@ fn instr() -> impl Strategy<Value = Instr> {
         i().prop_map(Instr::Sqrt),
         prop::collection::vec(i(), 1..5).prop_map(Instr::Sum),
         prop::collection::vec((i(), i()), 1..4).prop_map(Instr::Dot),
+        (prop::collection::vec((i(), i()), 1..9), i()).prop_map(|(p, b)| Instr::Linear(p, b)),
+        (prop::collection::vec(i(), 1..6), i()).prop_map(|(p, b)| Instr::SelfDot(p, b)),
     ]
 }
 
@@ -78,6 +84,16 @@ fn build<'g>(g: &'g Graph, inputs: &[Value<'g>], prog: &[Instr]) -> Value<'g> {
             Instr::Dot(ps) => {
                 let (w, x): (Vec<_>, Vec<_>) = ps.iter().map(|&(a, b)| (at(a), at(b))).unzip();
                 g.dot(&w, &x)
+            }
+            Instr::Linear(ps, b) => {
+                // tanh of each operand, one after the other: consecutive ids.
+                let w: Vec<_> = ps.iter().map(|&(a, _)| at(a).tanh()).collect();
+                let x: Vec<_> = ps.iter().map(|&(_, b)| at(b).sigmoid()).collect();
+                g.linear(&w, &x, at(*b))
+            }
+            Instr::SelfDot(ps, b) => {
+                let w: Vec<_> = ps.iter().map(|&a| at(a).tanh()).collect();
+                g.linear(&w, &w, at(*b))
             }
         };
         vals.push(v);
@@ -164,6 +180,31 @@ proptest! {
             y.backward();
             prop_assert!((y.data() - want).abs() <= 1e-12 * (1.0 + want.abs()));
             prop_assert!((v.grad() - dwant).abs() <= 1e-10 * (1.0 + dwant.abs()));
+        }
+    }
+
+    #[test]
+    fn linear_matches_closed_form(ws in prop::collection::vec(-2.0f64..2.0, 1..20), shift in -1.0f64..1.0) {
+        // Contiguous (fresh leaves) and gathered (interleaved) layouts.
+        for interleaved in [false, true] {
+            let g = Graph::new();
+            let (w, x): (Vec<_>, Vec<_>) = if interleaved {
+                ws.iter().map(|&v| (g.value(v), g.value(v + shift))).unzip()
+            } else {
+                let w: Vec<_> = ws.iter().map(|&v| g.value(v)).collect();
+                (w, ws.iter().map(|&v| g.value(v + shift)).collect())
+            };
+            let b = g.value(shift);
+            let y = g.linear(&w, &x, b);
+            let want: f64 = ws.iter().map(|&v| v * (v + shift)).sum::<f64>() + shift;
+            prop_assert!((y.data() - want).abs() <= 1e-12 * (1.0 + want.abs()));
+            y.backward();
+            for (k, &v) in ws.iter().enumerate() {
+                prop_assert_eq!(w[k].grad(), v + shift);
+                prop_assert_eq!(x[k].grad(), v);
+            }
+            prop_assert_eq!(b.grad(), 1.0);
+            prop_assert_eq!(y.children().len(), 2 * ws.len() + 1);
         }
     }
 

@@ -92,7 +92,8 @@ pub enum Op {
     Sqrt,
     /// `a0 + a1 + ... + an`, one node for any number of operands.
     Sum,
-    /// `w0 * x0 + w1 * x1 + ... + wn * xn`, one node for any number of pairs.
+    /// `w0 * x0 + w1 * x1 + ... + wn * xn (+ b)`, one node for any number
+    /// of pairs, with an optional bias (see [`Graph::linear`]).
     Dot,
 }
 
@@ -130,16 +131,26 @@ impl fmt::Display for Op {
     }
 }
 
-/// One arena record: the op and two `u32` operands. For binary ops `a` and
-/// `b` are the children; for unary ops only `a`; for `PowF`, `b` indexes
-/// the exponent in `consts`; for n-ary ops, `a..a + b` is the operand range
-/// in `args`.
+/// One arena record (12 bytes): the op, layout flags and two `u32`
+/// operands. For binary ops `a` and `b` are the children; for unary ops
+/// only `a`; for `PowF`, `b` indexes the exponent in `consts`; for `Sum`,
+/// `args[a..a + b]` are the operands; for `Dot` over `b` pairs, `args[a..]`
+/// holds either all weight ids then all input ids, or (with [`RANGES`])
+/// just the first weight id and the first input id of two runs of
+/// consecutive ids, followed by the bias id when there is one ([`BIAS`]).
 #[derive(Clone, Copy)]
 struct Node {
     op: Op,
+    flags: u8,
     a: u32,
     b: u32,
 }
+
+/// `Dot` flag: weights and inputs are runs of consecutive node ids, so the
+/// inner loops read and write contiguous memory.
+const RANGES: u8 = 1;
+/// `Dot` flag: the node adds a bias, whose id is the last of its args.
+const BIAS: u8 = 2;
 
 /// Everything a graph stores. Kept behind a `RefCell` so that `Value`
 /// handles (which only hold `&Graph`) can append nodes: that is what makes
@@ -167,12 +178,16 @@ const UNREACHED: u64 = 0x8000_0000_0000_0000;
 
 impl Tape {
     fn push(&mut self, op: Op, data: f64, a: u32, b: u32) -> NodeId {
+        self.push_flagged(op, 0, data, a, b)
+    }
+
+    fn push_flagged(&mut self, op: Op, flags: u8, data: f64, a: u32, b: u32) -> NodeId {
         let id = u32::try_from(self.data.len())
             .ok()
             .filter(|&i| i < u32::MAX)
             .expect("a graph holds at most 2^32 - 1 nodes");
         self.data.push(data);
-        self.nodes.push(Node { op, a, b });
+        self.nodes.push(Node { op, flags, a, b });
         NodeId(id)
     }
 
@@ -200,7 +215,7 @@ impl Tape {
     }
 
     fn operands(&self, i: usize) -> Vec<NodeId> {
-        let Node { op, a, b } = self.nodes[i];
+        let Node { op, flags, a, b } = self.nodes[i];
         match op {
             Op::Leaf => vec![],
             Op::Neg
@@ -214,12 +229,30 @@ impl Tape {
                 vec![NodeId(a)]
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow => vec![NodeId(a), NodeId(b)],
-            Op::Sum | Op::Dot => {
-                let len = if op == Op::Dot { 2 * b } else { b };
-                self.args[a as usize..(a + len) as usize]
-                    .iter()
-                    .map(|&c| NodeId(c))
-                    .collect()
+            Op::Sum => self.args[a as usize..(a + b) as usize]
+                .iter()
+                .map(|&c| NodeId(c))
+                .collect(),
+            Op::Dot => {
+                let a = a as usize;
+                let mut ids: Vec<NodeId> = if flags & RANGES != 0 {
+                    let (w, x) = (self.args[a], self.args[a + 1]);
+                    (w..w + b).chain(x..x + b).map(NodeId).collect()
+                } else {
+                    self.args[a..a + 2 * b as usize]
+                        .iter()
+                        .map(|&c| NodeId(c))
+                        .collect()
+                };
+                if flags & BIAS != 0 {
+                    let at = if flags & RANGES != 0 {
+                        a + 2
+                    } else {
+                        a + 2 * b as usize
+                    };
+                    ids.push(NodeId(self.args[at]));
+                }
+                ids
             }
         }
     }
@@ -249,7 +282,7 @@ impl Tape {
                 continue;
             }
             grad[i] += g;
-            let Node { op, a, b } = nodes[i];
+            let Node { op, flags, a, b } = nodes[i];
             let (a, b) = (a as usize, b as usize);
             // The local derivatives, one line per op. Zero-exponent and
             // 0 ** b cases follow PyTorch, which masks them to 0 instead of
@@ -304,17 +337,54 @@ impl Tape {
                     }
                 }
                 Op::Dot => {
-                    let (w, x) = args[a..a + 2 * b].split_at(b);
-                    for (&w, &x) in w.iter().zip(x) {
-                        let (w, x) = (w as usize, x as usize);
-                        let (dw, dx) = (g * data[x], g * data[w]);
-                        adj[w] += dw;
-                        adj[x] += dx;
+                    let n = b;
+                    let bias = if flags & RANGES != 0 {
+                        let (w, x) = (args[a] as usize, args[a + 1] as usize);
+                        // Two separate passes, so that overlapping runs
+                        // (a node among both weights and inputs) are right.
+                        for (d, v) in adj[w..w + n].iter_mut().zip(&data[x..x + n]) {
+                            *d += g * v;
+                        }
+                        for (d, v) in adj[x..x + n].iter_mut().zip(&data[w..w + n]) {
+                            *d += g * v;
+                        }
+                        a + 2
+                    } else {
+                        let (w, x) = args[a..a + 2 * n].split_at(n);
+                        for (&w, &x) in w.iter().zip(x) {
+                            let (w, x) = (w as usize, x as usize);
+                            let (dw, dx) = (g * data[x], g * data[w]);
+                            adj[w] += dw;
+                            adj[x] += dx;
+                        }
+                        a + 2 * n
+                    };
+                    if flags & BIAS != 0 {
+                        adj[args[bias] as usize] += g;
                     }
                 }
             }
         }
     }
+}
+
+/// `Σ a_i b_i` with four running sums, so that the additions of long dot
+/// products overlap instead of waiting on each other.
+#[inline]
+fn dot4(a: &[f64], b: &[f64]) -> f64 {
+    let (ac, ar) = a.split_at(a.len() / 4 * 4);
+    let (bc, br) = b.split_at(ac.len());
+    let mut s = [0.0; 4];
+    for (p, q) in ac.chunks_exact(4).zip(bc.chunks_exact(4)) {
+        for k in 0..4 {
+            s[k] += p[k] * q[k];
+        }
+    }
+    let mut total = (s[0] + s[1]) + (s[2] + s[3]);
+    for (p, q) in ar.iter().zip(br) {
+        total += p * q;
+    }
+    total
 }
 
 /// `x ** p` with the common small integer exponents computed exactly and
@@ -476,7 +546,8 @@ impl Graph {
         Value::new(self, id)
     }
 
-    /// The dot product `Σ w_i * x_i` as one n-ary node (see [`Value::dot`]).
+    /// The dot product `Σ w_i * x_i` as one n-ary [`Op::Dot`] node (see
+    /// [`Graph::linear`], which adds a bias).
     ///
     /// ```
     /// let g = backprop::Graph::new();
@@ -491,6 +562,40 @@ impl Graph {
     /// # Panics
     /// If the slices differ in length or a value belongs to another graph.
     pub fn dot<'g>(&'g self, w: &[Value<'g>], x: &[Value<'g>]) -> Value<'g> {
+        self.fused_dot(w, x, None)
+    }
+
+    /// A neuron's pre-activation `Σ w_i * x_i + b` as one [`Op::Dot`] node.
+    ///
+    /// Forward `Σ w_i x_i + b`; derivatives `d/dw_i = x_i`, `d/dx_i = w_i`,
+    /// `d/db = 1`. When the weights are consecutive nodes (created one after
+    /// the other, as a layer's parameters are) and so are the inputs (the
+    /// previous layer's outputs), the node stores just where each run
+    /// starts, and forward and backward are loops over contiguous memory.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let w = [g.value(0.5), g.value(-1.0)];
+    /// let b = g.value(0.25);
+    /// let x = [g.value(2.0), g.value(3.0)];
+    /// let y = g.linear(&w, &x, b);
+    /// assert_eq!(y.data(), 0.5 * 2.0 - 1.0 * 3.0 + 0.25);
+    /// y.backward();
+    /// assert_eq!((w[0].grad(), x[1].grad(), b.grad()), (2.0, -1.0, 1.0));
+    /// ```
+    ///
+    /// # Panics
+    /// If the slices differ in length or a value belongs to another graph.
+    pub fn linear<'g>(&'g self, w: &[Value<'g>], x: &[Value<'g>], b: Value<'g>) -> Value<'g> {
+        self.fused_dot(w, x, Some(b))
+    }
+
+    fn fused_dot<'g>(
+        &'g self,
+        w: &[Value<'g>],
+        x: &[Value<'g>],
+        b: Option<Value<'g>>,
+    ) -> Value<'g> {
         assert_eq!(
             w.len(),
             x.len(),
@@ -498,16 +603,36 @@ impl Graph {
             w.len(),
             x.len()
         );
-        let mut t = self.tape.borrow_mut();
-        let mut total = 0.0;
-        for (wi, xi) in w.iter().zip(x) {
-            self.check_same(*wi);
-            self.check_same(*xi);
-            total += t.data[wi.id().index()] * t.data[xi.id().index()];
+        for v in w.iter().chain(x).chain(&b) {
+            self.check_same(*v);
         }
+        let consecutive = |vs: &[Value<'g>]| vs.windows(2).all(|p| p[1].id().0 == p[0].id().0 + 1);
+        let ranges = !w.is_empty() && consecutive(w) && consecutive(x);
+        let mut t = self.tape.borrow_mut();
         let start = t.args.len() as u32;
-        t.args.extend(w.iter().chain(x).map(|v| v.id().0));
-        let id = t.push(Op::Dot, total, start, w.len() as u32);
+        let total = if ranges {
+            let (ws, xs) = (w[0].id().index(), x[0].id().index());
+            t.args.extend([ws as u32, xs as u32]);
+            dot4(&t.data[ws..ws + w.len()], &t.data[xs..xs + x.len()])
+        } else {
+            t.args.extend(w.iter().chain(x).map(|v| v.id().0));
+            let data = &t.data;
+            let mut total = 0.0;
+            for (wi, xi) in w.iter().zip(x) {
+                total += data[wi.id().index()] * data[xi.id().index()];
+            }
+            total
+        };
+        let mut flags = if ranges { RANGES } else { 0 };
+        let total = match b {
+            Some(b) => {
+                flags |= BIAS;
+                t.args.push(b.id().0);
+                total + t.data[b.id().index()]
+            }
+            None => total,
+        };
+        let id = t.push_flagged(Op::Dot, flags, total, start, w.len() as u32);
         drop(t);
         Value::new(self, id)
     }

@@ -75,7 +75,8 @@ impl<'g> Value<'g> {
     }
 
     /// The operands of the op that produced this node, in order (for
-    /// [`Op::Dot`], the weights and then the inputs); empty for a leaf.
+    /// [`Op::Dot`], the weights, then the inputs, then the bias if any);
+    /// empty for a leaf.
     pub fn children(self) -> Vec<Value<'g>> {
         let t = self.graph.tape.borrow();
         t.operands(self.id.index())
@@ -314,6 +315,13 @@ impl<'g> Value<'g> {
 
     /// The dot product `Σ w_i x_i` as one node, equivalent to
     /// [`Graph::dot`]. Derivatives `d/dw_i = x_i`, `d/dx_i = w_i`.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let w = [g.value(2.0), g.value(3.0)];
+    /// let x = [g.value(-1.0), g.value(4.0)];
+    /// assert_eq!(backprop::Value::dot(&w, &x).data(), 10.0);
+    /// ```
     ///
     /// # Panics
     /// If the slices are empty or differ in length, or mix graphs.
