@@ -113,6 +113,9 @@ fn well_conditioned(g: &Graph, out: Value<'_>) -> bool {
     })
 }
 
+/// A binary op as a plain function.
+type Binary = for<'a> fn(Value<'a>, Value<'a>) -> Value<'a>;
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -132,7 +135,7 @@ proptest! {
     #[test]
     fn binary_ops_match_closed_form(a in -3.0f64..3.0, b in -3.0f64..3.0) {
         prop_assume!(b.abs() > 0.1);
-        let cases: [(for<'a> fn(Value<'a>, Value<'a>) -> Value<'a>, f64, f64); 4] = [
+        let cases: [(Binary, f64, f64); 4] = [
             (|x, y| x + y, 1.0, 1.0),
             (|x, y| x - y, 1.0, -1.0),
             (|x, y| x * y, b, a),
