@@ -144,7 +144,7 @@ fn ten_million_node_chain_has_no_stack_overflow() {
     let c = g.value(-1.0);
     let mut y = x;
     for _ in 0..10_000_000 {
-        y = y * c; // one node per step
+        y *= c; // one node per step
     }
     assert_eq!(g.len(), 10_000_002);
     y.backward();

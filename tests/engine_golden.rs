@@ -1,6 +1,8 @@
 //! The engine against independent numbers: the notebook's worked example
 //! and micrograd's published golden values.
 
+#![allow(clippy::misrefactored_assign_op)] // micrograd's example, verbatim: `c += c + 1`
+
 use backprop::Graph;
 use backprop::gradcheck::{central_difference, forward_difference};
 

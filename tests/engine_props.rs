@@ -113,6 +113,8 @@ fn well_conditioned(g: &Graph, out: Value<'_>) -> bool {
     })
 }
 
+/// A unary op as a plain function.
+type Unary = fn(Value<'_>) -> Value<'_>;
 /// A binary op as a plain function.
 type Binary = for<'a> fn(Value<'a>, Value<'a>) -> Value<'a>;
 
@@ -154,7 +156,7 @@ proptest! {
     fn unary_ops_match_closed_form(x in -5.0f64..5.0) {
         let t = x.tanh();
         let s = 1.0 / (1.0 + (-x).exp());
-        let cases: Vec<(fn(Value) -> Value, f64, f64)> = vec![
+        let cases: Vec<(Unary, f64, f64)> = vec![
             (|v| -v, -x, -1.0),
             (|v| v.exp(), x.exp(), x.exp()),
             (|v| v.tanh(), t, 1.0 - t * t),
@@ -171,7 +173,7 @@ proptest! {
             prop_assert!((v.grad() - dwant).abs() <= 1e-12 * (1.0 + dwant.abs()));
         }
         let p = x.abs() + 0.1;
-        let positive: Vec<(fn(Value) -> Value, f64, f64)> = vec![
+        let positive: Vec<(Unary, f64, f64)> = vec![
             (|v| v.ln(), p.ln(), 1.0 / p),
             (|v| v.sqrt(), p.sqrt(), 0.5 / p.sqrt()),
             (|v| v.powf(-1.5), p.powf(-1.5), -1.5 * p.powf(-2.5)),
