@@ -1,19 +1,4 @@
-//! # backprop
-//!
-//! Backpropagation from scratch: a scalar reverse-mode autograd engine.
-//!
-//! ```
-//! use backprop::Graph;
-//!
-//! let g = Graph::new();
-//! let a = g.value(-4.0);
-//! let b = g.value(2.0);
-//! let c = a + b;
-//! let d = a * b + b.powf(3.0);
-//! let y = (c * d).tanh();
-//! y.backward();
-//! println!("{y} da={} db={}", a.grad(), b.grad());
-//! ```
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 pub mod data;
