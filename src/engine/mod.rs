@@ -133,7 +133,8 @@ impl fmt::Display for Op {
 
 /// One arena record (12 bytes): the op, layout flags and two `u32`
 /// operands. For binary ops `a` and `b` are the children; for unary ops
-/// only `a`; for `PowF`, `b` indexes the exponent in `consts`; for `Sum`,
+/// only `a`; for `PowF`, `b` holds the exponent as `f32` bits when that is
+/// exact ([`INLINE`]), else indexes it in `consts`; for `Sum`,
 /// `args[a..a + b]` are the operands; for `Dot` over `b` pairs, `args[a..]`
 /// holds either all weight ids then all input ids, or (with [`RANGES`])
 /// just the first weight id and the first input id of two runs of
@@ -151,6 +152,8 @@ struct Node {
 const RANGES: u8 = 1;
 /// `Dot` flag: the node adds a bias, whose id is the last of its args.
 const BIAS: u8 = 2;
+/// `PowF` flag: the exponent is stored in `b` as `f32` bits.
+const INLINE: u8 = 4;
 
 /// Everything a graph stores. Kept behind a `RefCell` so that `Value`
 /// handles (which only hold `&Graph`) can append nodes: that is what makes
@@ -307,7 +310,7 @@ impl Tape {
                 }
                 Op::Neg => adj[a] -= g,
                 Op::PowF => {
-                    let p = consts[b];
+                    let p = exponent(flags, b as u32, consts);
                     if p != 0.0 {
                         adj[a] += g * p * powf(data[a], p - 1.0);
                     }
@@ -365,6 +368,16 @@ impl Tape {
                 }
             }
         }
+    }
+}
+
+/// The exponent of a `PowF` node.
+#[inline]
+fn exponent(flags: u8, b: u32, consts: &[f64]) -> f64 {
+    if flags & INLINE != 0 {
+        f64::from(f32::from_bits(b))
+    } else {
+        consts[b as usize]
     }
 }
 

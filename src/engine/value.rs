@@ -94,7 +94,7 @@ impl<'g> Value<'g> {
     pub fn exponent(self) -> Option<f64> {
         let t = self.graph.tape.borrow();
         let node = t.nodes[self.id.index()];
-        (node.op == Op::PowF).then(|| t.consts[node.b as usize])
+        (node.op == Op::PowF).then(|| super::exponent(node.flags, node.b, &t.consts))
     }
 
     /// The node's label, if it has one.
@@ -178,9 +178,15 @@ impl<'g> Value<'g> {
     pub fn powf(self, p: f64) -> Self {
         let mut t = self.graph.tape.borrow_mut();
         let x = t.data[self.id.index()];
-        let c = t.consts.len() as u32;
-        t.consts.push(p);
-        let id = t.push(Op::PowF, powf(x, p), self.id.0, c);
+        // Most exponents (2, 3, 0.5, -1, ...) are exact in an f32 and fit in
+        // the node itself; the others go to the side table.
+        let (flags, b) = if f64::from(p as f32).to_bits() == p.to_bits() {
+            (super::INLINE, (p as f32).to_bits())
+        } else {
+            t.consts.push(p);
+            (0, t.consts.len() as u32 - 1)
+        };
+        let id = t.push_flagged(Op::PowF, flags, powf(x, p), self.id.0, b);
         Value::new(self.graph, id)
     }
 
@@ -258,8 +264,8 @@ impl<'g> Value<'g> {
     /// assert_eq!((y.data(), x.grad()), (0.0, 0.0));
     /// ```
     pub fn relu(self) -> Self {
-        // `x.max(0.0)` would turn NaN into 0; keep NaN visible.
-        self.unary(Op::Relu, |x| if x > 0.0 || x.is_nan() { x } else { 0.0 })
+        // Not `x.max(0.0)`, which turns NaN into 0: NaN stays visible.
+        self.unary(Op::Relu, |x| if x <= 0.0 { 0.0 } else { x })
     }
 
     /// The logistic sigmoid. Forward `1 / (1 + e^-x)`; derivative
