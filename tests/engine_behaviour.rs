@@ -314,3 +314,18 @@ fn pow_edge_cases_follow_pytorch() {
     x.relu().backward();
     assert_eq!(x.grad(), 0.0);
 }
+
+/// Exponents that an `f32` cannot hold exactly are kept exactly too.
+#[test]
+fn powf_keeps_any_exponent_exactly() {
+    for p in [1.0 / 3.0, 0.1, -2.7, 1e-300, 2.0, 0.5] {
+        let g = Graph::new();
+        let x = g.value(1.7);
+        let y = x.powf(p);
+        y.backward();
+        assert_eq!(y.exponent(), Some(p));
+        assert_eq!(y.data(), 1.7f64.powf(p));
+        let want = p * 1.7f64.powf(p - 1.0);
+        assert!((x.grad() - want).abs() <= 1e-15 * want.abs(), "p = {p}");
+    }
+}
