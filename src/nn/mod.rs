@@ -1,1 +1,305 @@
-//! Neural networks on the engine: modules, layers, MLPs and losses.
+//! Neural networks on the engine: [`Neuron`], [`Layer`], [`Mlp`], losses,
+//! a [`Trainer`], and saving/loading models ([`SavedModel`]).
+//!
+//! A model creates its parameters on a [`Graph`] as leaves and keeps only
+//! their [`NodeId`]s, so the graph can be truncated back to a mark after
+//! every training step (see [`Graph::truncate`]).
+//!
+//! ```
+//! use backprop::Graph;
+//! use backprop::nn::{Mlp, MlpConfig, Module};
+//!
+//! let g = Graph::new();
+//! let model = Mlp::new(&g, 3, &[4, 4, 1], &MlpConfig::default()).unwrap();
+//! assert_eq!(model.parameters().len(), 4 * 4 + 4 * 5 + 5);
+//! let x = [g.value(2.0), g.value(3.0), g.value(-1.0)];
+//! let y = model.forward(&g, &x);
+//! assert_eq!(y.len(), 1);
+//! println!("{model}\n{}", y[0]);
+//! ```
+
+mod loss;
+mod mlp;
+mod model;
+mod train;
+
+use std::fmt;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::{Graph, NodeId, Value};
+
+pub use loss::{Loss, bce_with_logits, cross_entropy, hinge, l2, mse};
+pub use mlp::{Forward, ForwardBuffers, Layer, Mlp, MlpConfig, Neuron};
+pub use model::{
+    Evaluation, FORMAT, FORMAT_VERSION, Normalization, Prediction, SavedLayer, SavedModel,
+    SavedNeuron,
+};
+pub use train::{StepStats, TrainConfig, Trainer};
+
+pub(crate) use model::write_atomically;
+
+/// Errors of the neural-network layer: bad architectures, bad model files,
+/// inputs of the wrong size, divergent training.
+#[derive(Debug, thiserror::Error)]
+pub enum NnError {
+    /// A layer or input of size 0.
+    #[error("{what} must be at least 1, got 0")]
+    ZeroSize {
+        /// What was 0 (`inputs`, `layer 2 size`, ...).
+        what: String,
+    },
+    /// A binary loss used with more than two classes.
+    #[error("the {loss} loss is for 2 classes, but the data has {classes} (use cross-entropy)")]
+    LossClasses {
+        /// The loss.
+        loss: Loss,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// The network's last layer does not fit the loss.
+    #[error(
+        "the last layer has {found} outputs, but the {loss} loss with {classes} classes needs {expected}"
+    )]
+    OutputSize {
+        /// The loss.
+        loss: Loss,
+        /// Classes.
+        classes: usize,
+        /// Outputs the loss needs.
+        expected: usize,
+        /// Outputs the network has.
+        found: usize,
+    },
+    /// An input with the wrong number of features.
+    #[error("the model takes {expected} features, but the input has {found}")]
+    FeatureCount {
+        /// Features the model takes.
+        expected: usize,
+        /// Features given.
+        found: usize,
+    },
+    /// A model file that cannot be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// `cannot read`, `cannot write`, ...
+        action: &'static str,
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A model file that is not valid JSON for a model (truncated, a
+    /// missing or misspelt field, a wrong type); serde's message names the
+    /// field and gives line and column.
+    #[error("invalid model file: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A model file that parses but does not describe a valid network.
+    #[error("invalid model file: {0}")]
+    InvalidModel(String),
+    /// The loss became NaN or infinite.
+    #[error("training diverged at step {step}: the loss is {loss} (try a smaller learning rate)")]
+    Diverged {
+        /// The step (from 0) whose loss was not finite.
+        step: usize,
+        /// The loss.
+        loss: f64,
+    },
+}
+
+/// Something with trainable parameters (PyTorch's `nn.Module`).
+pub trait Module {
+    /// The parameters' node ids, in a fixed order (what an optimizer
+    /// updates).
+    fn parameters(&self) -> &[NodeId];
+
+    /// Sets the gradients of the parameters to 0.
+    ///
+    /// ```
+    /// use backprop::{Graph, nn::{Mlp, MlpConfig, Module}};
+    ///
+    /// let mut g = Graph::new();
+    /// let m = Mlp::new(&g, 2, &[1], &MlpConfig::default()).unwrap();
+    /// g.get(m.parameters()[0]).set_grad(3.0);
+    /// m.zero_grad(&mut g);
+    /// assert_eq!(g.get(m.parameters()[0]).grad(), 0.0);
+    /// ```
+    fn zero_grad(&self, g: &mut Graph) {
+        let (_, grad) = g.data_and_grad_mut();
+        for p in self.parameters() {
+            grad[p.index()] = 0.0;
+        }
+    }
+
+    /// How many parameters there are.
+    fn num_parameters(&self) -> usize {
+        self.parameters().len()
+    }
+}
+
+/// A neuron's non-linearity.
+///
+/// ```
+/// use backprop::nn::Activation;
+///
+/// let a: Activation = "relu".parse().unwrap();
+/// assert_eq!(a, Activation::Relu);
+/// assert_eq!(a.apply_f64(-2.0), 0.0);
+/// assert_eq!(Activation::Linear.to_string(), "linear");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// `max(x, 0)` ([`Value::relu`]).
+    #[default]
+    Relu,
+    /// `tanh x` ([`Value::tanh`]).
+    Tanh,
+    /// `1 / (1 + e^-x)` ([`Value::sigmoid`]).
+    Sigmoid,
+    /// The identity: no node at all.
+    Linear,
+}
+
+impl Activation {
+    /// All activations, in the order of the enum.
+    pub const ALL: [Activation; 4] = [
+        Activation::Relu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Linear,
+    ];
+
+    /// Applies the activation on the graph (no node for `Linear`).
+    pub fn apply<'g>(self, x: Value<'g>) -> Value<'g> {
+        match self {
+            Activation::Relu => x.relu(),
+            Activation::Tanh => x.tanh(),
+            Activation::Sigmoid => x.sigmoid(),
+            Activation::Linear => x,
+        }
+    }
+
+    /// Applies the activation to a plain number, with the same formulas as
+    /// the engine (so graph and plain evaluation agree to the last bit).
+    pub fn apply_f64(self, x: f64) -> f64 {
+        match self {
+            Activation::Relu => {
+                if x > 0.0 || x.is_nan() {
+                    x
+                } else {
+                    0.0
+                }
+            }
+            Activation::Tanh => x.tanh(),
+            Activation::Sigmoid => {
+                if x >= 0.0 {
+                    1.0 / (1.0 + (-x).exp())
+                } else {
+                    let e = x.exp();
+                    e / (1.0 + e)
+                }
+            }
+            Activation::Linear => x,
+        }
+    }
+
+    /// The lowercase name (`relu`, `tanh`, `sigmoid`, `linear`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Linear => "linear",
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Activation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Activation::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| {
+                format!("unknown activation `{s}` (expected relu, tanh, sigmoid or linear)")
+            })
+    }
+}
+
+/// How weights are initialised. Biases always start at 0 (as in
+/// micrograd).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// micrograd's `random.uniform(-1, 1)`.
+    #[default]
+    Uniform,
+    /// Kaiming (He) uniform for ReLU: `U(-b, b)` with `b = √(6 / fan_in)`.
+    KaimingUniform,
+    /// Xavier (Glorot) uniform: `U(-b, b)` with `b = √(6 / (fan_in + fan_out))`.
+    XavierUniform,
+}
+
+impl Init {
+    /// A weight for a neuron with `fan_in` inputs in a layer of `fan_out`
+    /// neurons.
+    pub fn sample(self, fan_in: usize, fan_out: usize, rng: &mut impl Rng) -> f64 {
+        let bound = match self {
+            Init::Uniform => 1.0,
+            Init::KaimingUniform => (6.0 / fan_in as f64).sqrt(),
+            Init::XavierUniform => (6.0 / (fan_in + fan_out) as f64).sqrt(),
+        };
+        rng.gen_range(-bound..=bound)
+    }
+}
+
+impl std::str::FromStr for Init {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "uniform" => Ok(Init::Uniform),
+            "kaiming" | "kaiming-uniform" => Ok(Init::KaimingUniform),
+            "xavier" | "xavier-uniform" => Ok(Init::XavierUniform),
+            _ => Err(format!(
+                "unknown init `{s}` (expected uniform, kaiming or xavier)"
+            )),
+        }
+    }
+}
+
+/// Reuses a vector's allocation for values of another borrow of a graph.
+///
+/// `Value<'a>` and `Value<'b>` have the same layout, and an in-place
+/// `collect` of an emptied vector keeps its buffer, so this never
+/// allocates: it is how buffers of values survive [`Graph::truncate`]
+/// (which needs every `Value` gone) without `unsafe`.
+pub(crate) fn recycle<'b>(mut v: Vec<Value<'_>>) -> Vec<Value<'b>> {
+    v.clear();
+    v.into_iter()
+        .map(|_| -> Value<'b> { unreachable!("the vector is empty") })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let g = Graph::new();
+        let v: Vec<Value<'_>> = (0..100).map(|i| g.value(i as f64)).collect();
+        let (ptr, cap) = (v.as_ptr() as usize, v.capacity());
+        let w: Vec<Value<'static>> = recycle(v);
+        assert_eq!((w.as_ptr() as usize, w.capacity()), (ptr, cap));
+    }
+}

@@ -1,12 +1,312 @@
-//! `backprop train`.
+//! `backprop train`: with no arguments, micrograd's demo (two moons, MLP
+//! 2-16-16-1, hinge loss + L2, SGD with a decaying learning rate).
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use backprop::Graph;
+use backprop::nn::{
+    Activation, Init, Loss, Mlp, MlpConfig, Module, Normalization, SavedModel, TrainConfig, Trainer,
+};
+use backprop::optim::{LrSchedule, OptimizerKind};
+use backprop::plot::{ImageFormat, TrainingPlot, save_training_plot};
+
+use crate::Usage;
+
+#[path = "train_data.rs"]
+pub(crate) mod data;
+
+use data::{DataArgs, at_least_one, non_negative, positive};
+
+/// Hidden layer sizes (a newtype so that clap takes `16,16` as one value).
+#[derive(Clone, Debug)]
+pub struct Hidden(Vec<usize>);
 
 /// Arguments of `backprop train`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Hidden layer sizes, comma separated (`none` for a linear model).
+    #[arg(long, default_value = "16,16", value_parser = |s: &str| data::parse_hidden(s).map(Hidden))]
+    hidden: Hidden,
+    /// Activation of the hidden layers: relu, tanh, sigmoid, linear.
+    #[arg(long, default_value = "relu")]
+    activation: Activation,
+    /// Weight initialisation: uniform (micrograd's U(-1, 1)), kaiming, xavier.
+    #[arg(long, default_value = "uniform")]
+    init: Init,
+    /// Loss: hinge, mse, bce, cross-entropy [default: hinge for 2 classes,
+    /// cross-entropy for more].
+    #[arg(long)]
+    loss: Option<Loss>,
+    /// Optimizer: sgd, adam, adamw [default: sgd, adam with cross-entropy].
+    #[arg(long)]
+    optimizer: Option<OptimizerKind>,
+    /// Learning rate [default: 1.0 for sgd, 0.01 for adam/adamw].
+    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
+    lr: Option<f64>,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    momentum: f64,
+    /// Learning-rate schedule: constant, linear (micrograd's 1 - 0.9 k/steps),
+    /// linear:END, cosine [default: linear for sgd, constant otherwise].
+    #[arg(long)]
+    schedule: Option<LrSchedule>,
+    /// L2 regularisation strength.
+    #[arg(long, default_value_t = 1e-4, value_parser = non_negative)]
+    alpha: f64,
+    /// Training steps.
+    #[arg(long, default_value_t = 100, value_parser = at_least_one)]
+    steps: usize,
+    /// Samples per step [default: all].
+    #[arg(long, value_parser = at_least_one)]
+    batch_size: Option<usize>,
+    /// Standardise the features (mean 0, deviation 1; stored in the model).
+    #[arg(long)]
+    standardize: bool,
+    /// Where to draw the decision boundary and curves (.png or .svg)
+    /// [default: DATASET.png].
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Draw no plot.
+    #[arg(long, conflicts_with = "plot")]
+    no_plot: bool,
+    /// Save the trained model (JSON) to this file.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Print no progress and no summary (errors and --json still print).
+    #[arg(long, short)]
+    quiet: bool,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+    // Room for `--threads` (parallel forward passes), to come.
+}
 
 /// Runs `backprop train`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`backprop train` is not available yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let plot_path = if args.no_plot {
+        None
+    } else {
+        let p = args
+            .plot
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("{}.png", args.data.dataset.name())));
+        if ImageFormat::from_path(&p).is_none() {
+            return Err(Usage(format!(
+                "--plot {}: use a .png or .svg file name",
+                p.display()
+            ))
+            .into());
+        }
+        Some(p)
+    };
+    let raw = args.data.load()?;
+    let classes = raw.n_classes();
+    let loss = args.loss.unwrap_or(if classes > 2 {
+        Loss::CrossEntropy
+    } else {
+        Loss::Hinge
+    });
+    loss.check_classes(classes)
+        .map_err(|e| Usage(e.to_string()))?;
+    let kind = args.optimizer.unwrap_or(if loss == Loss::CrossEntropy {
+        OptimizerKind::Adam
+    } else {
+        OptimizerKind::Sgd
+    });
+    let lr = args.lr.unwrap_or(match kind {
+        OptimizerKind::Sgd => 1.0,
+        OptimizerKind::Adam | OptimizerKind::AdamW => 0.01,
+    });
+    let schedule = args.schedule.unwrap_or(match kind {
+        OptimizerKind::Sgd => LrSchedule::MICROGRAD,
+        OptimizerKind::Adam | OptimizerKind::AdamW => LrSchedule::Constant,
+    });
+    let normalization = args.standardize.then(|| Normalization::fit(&raw));
+    let data = match &normalization {
+        Some(n) => n.apply(&raw),
+        None => raw.clone(),
+    };
+
+    let g = Graph::new();
+    let mut sizes = args.hidden.0.clone();
+    sizes.push(loss.outputs(classes));
+    let config = MlpConfig {
+        activation: args.activation,
+        output_activation: Activation::Linear,
+        init: args.init,
+        seed: args.data.seed,
+    };
+    let model =
+        Mlp::new(&g, data.n_features(), &sizes, &config).map_err(|e| Usage(e.to_string()))?;
+    let train_config = TrainConfig {
+        steps: args.steps,
+        batch_size: args.batch_size,
+        loss,
+        alpha: args.alpha,
+        lr,
+        schedule,
+        seed: args.data.seed,
+    };
+    let mut trainer = Trainer::new(g, model, kind.build(lr, args.momentum), train_config);
+    trainer.check(&data)?;
+    if !args.quiet && !args.json {
+        eprintln!(
+            "training {} on {} ({} samples, {} features, {} classes): {loss} loss, {kind} lr {lr} ({schedule}), {} steps",
+            trainer.model(),
+            args.data.dataset.name(),
+            data.len(),
+            data.n_features(),
+            classes,
+            args.steps
+        );
+    }
+
+    let progress = Progress::new(args.steps, args.quiet);
+    let start = Instant::now();
+    let result = trainer.fit(&data, |s| progress.update(s.step, s.loss, s.accuracy));
+    let elapsed = start.elapsed();
+    progress.finish();
+    let history = result?;
+    let final_loss = history.last().map_or(f64::NAN, |s| s.loss);
+    let accuracy = trainer.accuracy(&data);
+    let saved = SavedModel::from_mlp(
+        trainer.graph(),
+        trainer.model(),
+        loss,
+        classes,
+        normalization,
+    );
+    let per_step = elapsed / args.steps as u32;
+
+    if let Some(path) = &plot_path {
+        let losses: Vec<f64> = history.iter().map(|s| s.loss).collect();
+        let accs: Vec<f64> = history.iter().map(|s| s.accuracy).collect();
+        let classify = |x: &[f64]| saved.predict(x).map_or(0, |p| p.class);
+        let plot = TrainingPlot {
+            title: format!(
+                "{} — {}, accuracy {:.1}%",
+                args.data.dataset.name(),
+                arch(&saved),
+                accuracy * 100.0
+            ),
+            data: &raw,
+            classify: Some(&classify),
+            loss: &losses,
+            accuracy: &accs,
+        };
+        save_training_plot(path, &plot)?;
+    }
+    if let Some(path) = &args.save {
+        saved
+            .save(path)
+            .with_context(|| format!("cannot save the model to {}", path.display()))?;
+    }
+
+    if args.json {
+        let summary = serde_json::json!({
+            "dataset": args.data.dataset.name(),
+            "samples": data.len(),
+            "steps": history.len(),
+            "final_loss": final_loss,
+            "accuracy": accuracy,
+            "time_per_step_ms": ms(per_step),
+            "total_time_s": elapsed.as_secs_f64(),
+            "parameters": trainer.model().num_parameters(),
+            "architecture": arch(&saved),
+            "loss": loss.name(),
+            "optimizer": kind.name(),
+            "lr": lr,
+            "plot": plot_path.as_ref().map(|p| p.display().to_string()),
+            "model": args.save.as_ref().map(|p| p.display().to_string()),
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else if !args.quiet {
+        println!(
+            "{} steps: final loss {final_loss:.6}, accuracy {:.1}% ({:.3} ms/step, {} parameters)",
+            history.len(),
+            accuracy * 100.0,
+            ms(per_step),
+            trainer.model().num_parameters()
+        );
+        if let Some(p) = &plot_path {
+            println!("wrote the plot to {}", p.display());
+        }
+        if let Some(p) = &args.save {
+            println!("saved the model to {}", p.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// `2-16-16-1`.
+fn arch(m: &SavedModel) -> String {
+    std::iter::once(m.inputs)
+        .chain(m.layers.iter().map(|l| l.neurons.len()))
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// A progress bar on a terminal, periodic lines otherwise, nothing when
+/// quiet. All on stderr, so that stdout stays clean for `--json`.
+enum Progress {
+    Bar(indicatif::ProgressBar),
+    Lines { every: usize, last: usize },
+    Quiet,
+}
+
+impl Progress {
+    fn new(steps: usize, quiet: bool) -> Self {
+        if quiet {
+            Progress::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(steps as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} step {pos}/{len}  {msg}  [{elapsed_precise}]",
+                )
+                .expect("a valid template"),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines {
+                every: (steps / 10).max(1),
+                last: steps.saturating_sub(1),
+            }
+        }
+    }
+
+    fn update(&self, step: usize, loss: f64, accuracy: f64) {
+        match self {
+            Progress::Bar(bar) => {
+                bar.set_position(step as u64 + 1);
+                bar.set_message(format!("loss {loss:.6}  accuracy {:.1}%", accuracy * 100.0));
+            }
+            Progress::Lines { every, last } => {
+                if step % every == 0 || step == *last {
+                    eprintln!(
+                        "step {step} loss {loss:.6}, accuracy {:.1}%",
+                        accuracy * 100.0
+                    );
+                }
+            }
+            Progress::Quiet => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.abandon();
+        }
+    }
 }

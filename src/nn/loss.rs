@@ -1,0 +1,302 @@
+//! Losses, built from engine ops so that their gradients come for free.
+//!
+//! Each function returns the mean over the samples. For the binary losses
+//! the network has one output, a score `s`; class 1 is predicted when
+//! `s > 0`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::NnError;
+use crate::{Graph, Value};
+
+/// The SVM max-margin (hinge) loss `mean(relu(1 - y s))` for labels
+/// `y = ±1` (micrograd's demo).
+///
+/// ```
+/// let g = backprop::Graph::new();
+/// let s = [g.value(2.0), g.value(0.5)];
+/// // relu(1 - 2) = 0, relu(1 + 0.5) = 1.5
+/// assert_eq!(backprop::nn::hinge(&g, &s, &[1.0, -1.0]).data(), 0.75);
+/// ```
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn hinge<'g>(g: &'g Graph, scores: &[Value<'g>], targets: &[f64]) -> Value<'g> {
+    assert_eq!(scores.len(), targets.len(), "one target per score");
+    hinge_iter(g, scores, targets.iter().copied())
+}
+
+fn hinge_iter<'g>(g: &'g Graph, scores: &[Value<'g>], y: impl Iterator<Item = f64>) -> Value<'g> {
+    let total = g.sum(scores.iter().zip(y).map(|(&s, y)| (1.0 - y * s).relu()));
+    mean(total, scores.len())
+}
+
+/// The mean squared error `mean((p - t)²)`.
+///
+/// ```
+/// let g = backprop::Graph::new();
+/// let p = [g.value(1.0), g.value(-1.0)];
+/// assert_eq!(backprop::nn::mse(&g, &p, &[0.0, 1.0]).data(), 2.5);
+/// ```
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn mse<'g>(g: &'g Graph, predictions: &[Value<'g>], targets: &[f64]) -> Value<'g> {
+    assert_eq!(
+        predictions.len(),
+        targets.len(),
+        "one target per prediction"
+    );
+    mse_iter(g, predictions, targets.iter().copied())
+}
+
+fn mse_iter<'g>(g: &'g Graph, p: &[Value<'g>], t: impl Iterator<Item = f64>) -> Value<'g> {
+    let total = g.sum(p.iter().zip(t).map(|(&p, t)| (p - t).powf(2.0)));
+    mean(total, p.len())
+}
+
+/// Binary cross-entropy from logits (PyTorch's `BCEWithLogitsLoss`) for
+/// targets `y` in `[0, 1]`: `mean(max(z, 0) - z y + ln(1 + e^-|z|))`.
+///
+/// This equals `-y ln σ(z) - (1 - y) ln(1 - σ(z))` but never overflows:
+/// `e^-|z| <= 1`. `|z|` is built as `relu(z) + relu(-z)`, so the gradient
+/// is `σ(z) - y` everywhere.
+///
+/// ```
+/// let g = backprop::Graph::new();
+/// let z = [g.value(0.0), g.value(1000.0)];
+/// let l = backprop::nn::bce_with_logits(&g, &z, &[1.0, 1.0]);
+/// assert!((l.data() - 2f64.ln() / 2.0).abs() < 1e-15);
+/// ```
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn bce_with_logits<'g>(g: &'g Graph, logits: &[Value<'g>], targets: &[f64]) -> Value<'g> {
+    assert_eq!(logits.len(), targets.len(), "one target per logit");
+    bce_iter(g, logits, targets.iter().copied())
+}
+
+fn bce_iter<'g>(g: &'g Graph, z: &[Value<'g>], y: impl Iterator<Item = f64>) -> Value<'g> {
+    let total = g.sum(z.iter().zip(y).map(|(&z, y)| {
+        let pos = z.relu();
+        let abs = pos + (-z).relu();
+        pos - z * y + ((-abs).exp() + 1.0).ln()
+    }));
+    mean(total, z.len())
+}
+
+/// Softmax cross-entropy for several classes (PyTorch's
+/// `CrossEntropyLoss`): `logits` holds `classes` numbers per sample,
+/// row-major, and the loss is `mean(ln Σ_j e^(l_j) - l_label)`.
+///
+/// Stable log-sum-exp: the largest logit `m` of each row is subtracted as a
+/// constant, `ln Σ_j e^(l_j - m) - (l_label - m)` (same value and
+/// gradient, no overflow).
+///
+/// ```
+/// let g = backprop::Graph::new();
+/// let l = [g.value(1.0), g.value(1.0), g.value(1000.0), g.value(0.0)];
+/// let loss = backprop::nn::cross_entropy(&g, &l, 2, &[0, 0]);
+/// // row 1: ln 2; row 2: ln(1 + e^-1000) + 1000 - 0 ≈ 1000
+/// assert!((loss.data() - (2f64.ln() + 1000.0) / 2.0).abs() < 1e-9);
+/// ```
+///
+/// # Panics
+/// If `logits.len() != classes * labels.len()` or a label is not below
+/// `classes`.
+pub fn cross_entropy<'g>(
+    g: &'g Graph,
+    logits: &[Value<'g>],
+    classes: usize,
+    labels: &[usize],
+) -> Value<'g> {
+    assert_eq!(
+        logits.len(),
+        classes * labels.len(),
+        "{classes} logits per label"
+    );
+    let total = g.sum(
+        logits
+            .chunks_exact(classes)
+            .zip(labels)
+            .map(|(row, &label)| {
+                assert!(label < classes, "label {label} is not below {classes}");
+                let m = row
+                    .iter()
+                    .map(|v| v.data())
+                    .fold(f64::NEG_INFINITY, f64::max);
+                // A chain of additions, not a nested `Graph::sum`, keeps this
+                // allocation-free (classes are few).
+                let mut shifted_label = None;
+                let mut sum: Option<Value<'g>> = None;
+                for (j, &l) in row.iter().enumerate() {
+                    let d = l - m;
+                    if j == label {
+                        shifted_label = Some(d);
+                    }
+                    let e = d.exp();
+                    sum = Some(sum.map_or(e, |s| s + e));
+                }
+                let (sum, d) = (
+                    sum.expect("classes >= 1"),
+                    shifted_label.expect("label < classes"),
+                );
+                sum.ln() - d
+            }),
+    );
+    mean(total, labels.len())
+}
+
+/// L2 regularisation `alpha Σ p²`, as one dot-product node.
+///
+/// ```
+/// let g = backprop::Graph::new();
+/// let p = [g.value(3.0), g.value(4.0)];
+/// let r = backprop::nn::l2(&g, &p, 1e-4);
+/// r.backward();
+/// assert!((r.data() - 25e-4).abs() < 1e-15);
+/// assert!((p[0].grad() - 6e-4).abs() < 1e-15);
+/// ```
+pub fn l2<'g>(g: &'g Graph, params: &[Value<'g>], alpha: f64) -> Value<'g> {
+    g.dot(params, params) * alpha
+}
+
+fn mean(total: Value<'_>, n: usize) -> Value<'_> {
+    total * (1.0 / n.max(1) as f64)
+}
+
+/// A loss, as the model file and the command line name it.
+///
+/// ```
+/// use backprop::nn::Loss;
+///
+/// let l: Loss = "cross-entropy".parse().unwrap();
+/// assert_eq!(l.outputs(3), 3);
+/// assert_eq!(Loss::Hinge.outputs(2), 1);
+/// assert_eq!(Loss::Hinge.predict(&[-0.3]), 0);
+/// assert_eq!(l.predict(&[0.1, 2.0, -1.0]), 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// [`hinge`], labels ±1.
+    Hinge,
+    /// [`mse`] against ±1.
+    Mse,
+    /// [`bce_with_logits`], labels 0/1.
+    Bce,
+    /// [`cross_entropy`] over the classes.
+    CrossEntropy,
+}
+
+impl Loss {
+    /// All losses.
+    pub const ALL: [Loss; 4] = [Loss::Hinge, Loss::Mse, Loss::Bce, Loss::CrossEntropy];
+
+    /// The name used by the command line and model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::Hinge => "hinge",
+            Loss::Mse => "mse",
+            Loss::Bce => "bce",
+            Loss::CrossEntropy => "cross-entropy",
+        }
+    }
+
+    /// Whether this loss is for two classes and one output.
+    pub fn is_binary(self) -> bool {
+        self != Loss::CrossEntropy
+    }
+
+    /// The number of network outputs the loss needs for `classes` classes.
+    pub fn outputs(self, classes: usize) -> usize {
+        if self.is_binary() { 1 } else { classes }
+    }
+
+    /// Checks that the loss can handle `classes` classes.
+    ///
+    /// # Errors
+    /// [`NnError::LossClasses`] for a binary loss and more than 2 classes.
+    pub fn check_classes(self, classes: usize) -> Result<(), NnError> {
+        if self.is_binary() && classes > 2 {
+            return Err(NnError::LossClasses {
+                loss: self,
+                classes,
+            });
+        }
+        Ok(())
+    }
+
+    /// The mean loss of `outputs` (row-major, [`Loss::outputs`] per sample)
+    /// for class `labels`; binary losses map class 1 to the target 1 and
+    /// class 0 to -1 (hinge, mse) or 0 (bce).
+    ///
+    /// # Panics
+    /// If the sizes do not match.
+    pub fn compute<'g>(self, g: &'g Graph, outputs: &[Value<'g>], labels: &[usize]) -> Value<'g> {
+        let pm = labels.iter().map(|&c| if c == 1 { 1.0 } else { -1.0 });
+        match self {
+            Loss::Hinge => {
+                assert_eq!(outputs.len(), labels.len(), "one score per label");
+                hinge_iter(g, outputs, pm)
+            }
+            Loss::Mse => {
+                assert_eq!(outputs.len(), labels.len(), "one score per label");
+                mse_iter(g, outputs, pm)
+            }
+            Loss::Bce => {
+                assert_eq!(outputs.len(), labels.len(), "one score per label");
+                bce_iter(
+                    g,
+                    outputs,
+                    labels.iter().map(|&c| if c == 1 { 1.0 } else { 0.0 }),
+                )
+            }
+            Loss::CrossEntropy => {
+                cross_entropy(g, outputs, outputs.len() / labels.len().max(1), labels)
+            }
+        }
+    }
+
+    /// The predicted class for one sample's outputs: `score > 0` for binary
+    /// losses, the largest logit (the first on ties) otherwise.
+    pub fn predict(self, outputs: &[f64]) -> usize {
+        if self.is_binary() {
+            usize::from(outputs[0] > 0.0)
+        } else {
+            let mut best = 0;
+            for (j, &v) in outputs.iter().enumerate() {
+                if v > outputs[best] {
+                    best = j;
+                }
+            }
+            best
+        }
+    }
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Loss {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "svm" | "max-margin" => Ok(Loss::Hinge),
+            "ce" | "softmax" => Ok(Loss::CrossEntropy),
+            "bce-with-logits" | "logistic" => Ok(Loss::Bce),
+            _ => Loss::ALL
+                .into_iter()
+                .find(|l| l.name() == s)
+                .ok_or_else(|| {
+                    format!("unknown loss `{s}` (expected hinge, mse, bce or cross-entropy)")
+                }),
+        }
+    }
+}

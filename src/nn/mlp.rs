@@ -1,0 +1,538 @@
+//! Neurons, layers and multi-layer perceptrons.
+
+use std::fmt;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{Activation, Init, Module, NnError, recycle};
+use crate::{Graph, NodeId, Value};
+
+/// One neuron: `activation(w · x + b)`.
+///
+/// Its parameters are created contiguously, the weights and then the bias,
+/// so [`Module::parameters`] is a range of node ids.
+///
+/// ```
+/// use backprop::{Graph, nn::{Activation, Init, Neuron}};
+/// use rand::SeedableRng;
+///
+/// let g = Graph::new();
+/// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+/// let n = Neuron::new(&g, 2, Activation::Tanh, Init::Uniform, &mut rng);
+/// let y = n.forward(&g, &[g.value(1.0), g.value(-2.0)]);
+/// assert!(y.data().abs() < 1.0);
+/// assert_eq!(n.to_string(), "TanhNeuron(2)");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Neuron {
+    params: Vec<NodeId>,
+    activation: Activation,
+}
+
+impl Neuron {
+    /// A neuron with `nin` inputs, its weights drawn by `init` and its bias 0.
+    ///
+    /// # Panics
+    /// If `nin` is 0 (use [`Mlp::new`] for a checked construction).
+    pub fn new(
+        g: &Graph,
+        nin: usize,
+        activation: Activation,
+        init: Init,
+        rng: &mut impl Rng,
+    ) -> Self {
+        Self::with_fan_out(g, nin, 1, activation, init, rng)
+    }
+
+    fn with_fan_out(
+        g: &Graph,
+        nin: usize,
+        fan_out: usize,
+        activation: Activation,
+        init: Init,
+        rng: &mut impl Rng,
+    ) -> Self {
+        assert!(nin > 0, "a neuron needs at least one input");
+        let mut params: Vec<NodeId> = (0..nin)
+            .map(|_| g.value(init.sample(nin, fan_out, rng)).id())
+            .collect();
+        params.push(g.value(0.0).id());
+        Self { params, activation }
+    }
+
+    /// A neuron with the given weights and bias (for loading a model).
+    ///
+    /// # Panics
+    /// If `weights` is empty.
+    pub fn from_weights(g: &Graph, weights: &[f64], bias: f64, activation: Activation) -> Self {
+        assert!(!weights.is_empty(), "a neuron needs at least one input");
+        let params = weights
+            .iter()
+            .chain([&bias])
+            .map(|&w| g.value(w).id())
+            .collect();
+        Self { params, activation }
+    }
+
+    /// The number of inputs.
+    pub fn nin(&self) -> usize {
+        self.params.len() - 1
+    }
+
+    /// The weights' ids.
+    pub fn weights(&self) -> &[NodeId] {
+        &self.params[..self.nin()]
+    }
+
+    /// The bias's id.
+    pub fn bias(&self) -> NodeId {
+        self.params[self.nin()]
+    }
+
+    /// The activation.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// `activation(w · x + b)`: one [`Graph::dot`] node, one addition, and
+    /// the activation's node (none for linear).
+    ///
+    /// # Panics
+    /// If `x` does not have [`Neuron::nin`] values.
+    pub fn forward<'g>(&self, g: &'g Graph, x: &[Value<'g>]) -> Value<'g> {
+        let w: Vec<Value<'g>> = self.weights().iter().map(|&id| g.get(id)).collect();
+        self.activation.apply(g.dot(&w, x) + g.get(self.bias()))
+    }
+}
+
+impl Module for Neuron {
+    fn parameters(&self) -> &[NodeId] {
+        &self.params
+    }
+}
+
+impl fmt::Display for Neuron {
+    /// micrograd's `ReLUNeuron(2)`, `LinearNeuron(16)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.activation {
+            Activation::Relu => "ReLU",
+            Activation::Tanh => "Tanh",
+            Activation::Sigmoid => "Sigmoid",
+            Activation::Linear => "Linear",
+        };
+        write!(f, "{name}Neuron({})", self.nin())
+    }
+}
+
+/// A layer of neurons sharing their inputs; always a vector of outputs,
+/// even with one neuron.
+///
+/// ```
+/// use backprop::{Graph, nn::{Activation, Init, Layer, Module}};
+/// use rand::SeedableRng;
+///
+/// let g = Graph::new();
+/// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+/// let layer = Layer::new(&g, 3, 1, Activation::Linear, Init::Uniform, &mut rng);
+/// let out = layer.forward(&g, &[g.value(1.0), g.value(2.0), g.value(3.0)]);
+/// assert_eq!(out.len(), 1);
+/// assert_eq!(layer.parameters().len(), 4);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    neurons: Vec<Neuron>,
+    params: Vec<NodeId>,
+    nin: usize,
+    activation: Activation,
+}
+
+impl Layer {
+    /// A layer of `nout` neurons with `nin` inputs each; neuron by neuron,
+    /// weights then bias, so the layer's ids form one range.
+    ///
+    /// # Panics
+    /// If `nin` or `nout` is 0 (use [`Mlp::new`] for a checked construction).
+    pub fn new(
+        g: &Graph,
+        nin: usize,
+        nout: usize,
+        activation: Activation,
+        init: Init,
+        rng: &mut impl Rng,
+    ) -> Self {
+        assert!(nout > 0, "a layer needs at least one neuron");
+        let neurons: Vec<Neuron> = (0..nout)
+            .map(|_| Neuron::with_fan_out(g, nin, nout, activation, init, rng))
+            .collect();
+        Self::from_neurons(neurons)
+    }
+
+    /// A layer from neurons that share an input size and an activation.
+    ///
+    /// # Panics
+    /// If `neurons` is empty, or the neurons differ in input size or
+    /// activation.
+    pub fn from_neurons(neurons: Vec<Neuron>) -> Self {
+        assert!(!neurons.is_empty(), "a layer needs at least one neuron");
+        let (nin, activation) = (neurons[0].nin(), neurons[0].activation);
+        assert!(
+            neurons
+                .iter()
+                .all(|n| n.nin() == nin && n.activation == activation),
+            "the neurons of a layer share their input size and activation"
+        );
+        let params = neurons
+            .iter()
+            .flat_map(|n| n.params.iter().copied())
+            .collect();
+        Self {
+            neurons,
+            params,
+            nin,
+            activation,
+        }
+    }
+
+    /// The neurons.
+    pub fn neurons(&self) -> &[Neuron] {
+        &self.neurons
+    }
+
+    /// Inputs per neuron.
+    pub fn nin(&self) -> usize {
+        self.nin
+    }
+
+    /// The number of neurons (outputs).
+    pub fn nout(&self) -> usize {
+        self.neurons.len()
+    }
+
+    /// The neurons' activation.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// Every neuron's output, in order.
+    pub fn forward<'g>(&self, g: &'g Graph, x: &[Value<'g>]) -> Vec<Value<'g>> {
+        self.neurons.iter().map(|n| n.forward(g, x)).collect()
+    }
+}
+
+impl Module for Layer {
+    fn parameters(&self) -> &[NodeId] {
+        &self.params
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Layer({} -> {}, {})",
+            self.nin,
+            self.nout(),
+            self.activation
+        )
+    }
+}
+
+/// How [`Mlp::new`] builds a network. The default is micrograd's: ReLU
+/// hidden layers, a linear output layer, weights uniform in (-1, 1), seed
+/// 1337.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MlpConfig {
+    /// The activation of every layer but the last.
+    pub activation: Activation,
+    /// The activation of the last layer.
+    pub output_activation: Activation,
+    /// The weight initialisation.
+    pub init: Init,
+    /// The seed of the initialisation's RNG (ChaCha8).
+    pub seed: u64,
+}
+
+impl Default for MlpConfig {
+    fn default() -> Self {
+        Self {
+            activation: Activation::Relu,
+            output_activation: Activation::Linear,
+            init: Init::Uniform,
+            seed: 1337,
+        }
+    }
+}
+
+/// A multi-layer perceptron: layers applied one after the other.
+///
+/// All parameters are created contiguously, layer by layer, so they form
+/// one range of node ids: create the model first, then take the graph's
+/// [`Graph::mark`].
+///
+/// ```
+/// use backprop::{Graph, nn::{Mlp, MlpConfig}};
+///
+/// let g = Graph::new();
+/// let m = Mlp::new(&g, 2, &[16, 16, 1], &MlpConfig::default()).unwrap();
+/// assert_eq!(
+///     m.to_string(),
+///     "MLP of [Layer(2 -> 16, relu), Layer(16 -> 16, relu), Layer(16 -> 1, linear)], 337 parameters"
+/// );
+/// assert!(Mlp::new(&g, 2, &[16, 0, 1], &MlpConfig::default()).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    layers: Vec<Layer>,
+    params: Vec<NodeId>,
+    nin: usize,
+}
+
+impl Mlp {
+    /// A network with `nin` inputs and layers of `nouts[0]`, `nouts[1]`, ...
+    /// neurons (the last is the output size).
+    ///
+    /// # Errors
+    /// [`NnError::ZeroSize`] if `nin` is 0, `nouts` is empty, or a layer
+    /// size is 0.
+    pub fn new(
+        g: &Graph,
+        nin: usize,
+        nouts: &[usize],
+        config: &MlpConfig,
+    ) -> Result<Self, NnError> {
+        if nin == 0 {
+            return Err(NnError::ZeroSize {
+                what: "inputs".into(),
+            });
+        }
+        if nouts.is_empty() {
+            return Err(NnError::ZeroSize {
+                what: "the number of layers".into(),
+            });
+        }
+        if let Some(i) = nouts.iter().position(|&n| n == 0) {
+            return Err(NnError::ZeroSize {
+                what: format!("layer {i} size"),
+            });
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let sizes: Vec<usize> = std::iter::once(nin).chain(nouts.iter().copied()).collect();
+        let layers: Vec<Layer> = sizes
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                let act = if i + 1 == nouts.len() {
+                    config.output_activation
+                } else {
+                    config.activation
+                };
+                Layer::new(g, w[0], w[1], act, config.init, &mut rng)
+            })
+            .collect();
+        Ok(Self::from_layers(layers))
+    }
+
+    /// A network from layers; each layer's `nin` must be the previous
+    /// layer's `nout`.
+    ///
+    /// # Panics
+    /// If `layers` is empty or the sizes do not chain.
+    pub fn from_layers(layers: Vec<Layer>) -> Self {
+        assert!(!layers.is_empty(), "an MLP needs at least one layer");
+        for w in layers.windows(2) {
+            assert_eq!(w[0].nout(), w[1].nin, "layer sizes do not chain");
+        }
+        let params = layers
+            .iter()
+            .flat_map(|l| l.params.iter().copied())
+            .collect();
+        let nin = layers[0].nin;
+        Self {
+            layers,
+            params,
+            nin,
+        }
+    }
+
+    /// The layers.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The number of inputs.
+    pub fn nin(&self) -> usize {
+        self.nin
+    }
+
+    /// The number of outputs (the last layer's size).
+    pub fn nout(&self) -> usize {
+        self.layers.last().map_or(0, Layer::nout)
+    }
+
+    /// The network's outputs for inputs `x` (always a vector, even of one).
+    ///
+    /// This allocates; in a loop, [`Mlp::bind`] once and call
+    /// [`Forward::forward`] per sample.
+    ///
+    /// # Panics
+    /// If `x` does not have [`Mlp::nin`] values.
+    pub fn forward<'g>(&self, g: &'g Graph, x: &[Value<'g>]) -> Vec<Value<'g>> {
+        self.bind(g).forward(x).to_vec()
+    }
+
+    /// A forward pass bound to `g`: the parameters' handles are fetched once,
+    /// and buffers are reused from call to call.
+    pub fn bind<'g, 'm>(&'m self, g: &'g Graph) -> Forward<'g, 'm> {
+        self.bind_with(g, ForwardBuffers::default())
+    }
+
+    /// Like [`Mlp::bind`], reusing buffers from an earlier
+    /// [`Forward::into_buffers`]: no allocation once they are large enough.
+    pub fn bind_with<'g, 'm>(&'m self, g: &'g Graph, buffers: ForwardBuffers) -> Forward<'g, 'm> {
+        let mut params = recycle(buffers.params);
+        params.extend(self.params.iter().map(|&id| g.get(id)));
+        Forward {
+            mlp: self,
+            g,
+            params,
+            cur: recycle(buffers.cur),
+            next: recycle(buffers.next),
+        }
+    }
+
+    /// The outputs for plain inputs, computed without a graph from the
+    /// parameters' current data (bit for bit what the graph computes).
+    ///
+    /// # Panics
+    /// If `x` does not have [`Mlp::nin`] values.
+    pub fn predict(&self, g: &Graph, x: &[f64]) -> Vec<f64> {
+        assert_eq!(
+            x.len(),
+            self.nin,
+            "the MLP takes {} inputs, got {}",
+            self.nin,
+            x.len()
+        );
+        let mut cur = x.to_vec();
+        for layer in &self.layers {
+            cur = layer
+                .neurons
+                .iter()
+                .map(|n| {
+                    let z = dot_f64(n.weights().iter().map(|&w| g.get(w).data()), &cur);
+                    n.activation.apply_f64(z + g.get(n.bias()).data())
+                })
+                .collect();
+        }
+        cur
+    }
+}
+
+/// `Σ w_i x_i` summed in the same order as the engine's dot node.
+pub(crate) fn dot_f64(w: impl Iterator<Item = f64>, x: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for (w, x) in w.zip(x) {
+        total += w * x;
+    }
+    total
+}
+
+impl Module for Mlp {
+    fn parameters(&self) -> &[NodeId] {
+        &self.params
+    }
+}
+
+impl fmt::Display for Mlp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MLP of [")?;
+        for (i, l) in self.layers.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{l}")?;
+        }
+        write!(f, "], {} parameters", self.params.len())
+    }
+}
+
+/// Storage for a [`Forward`] pass that outlives the graph borrow, so that a
+/// training loop allocates nothing after its first step.
+#[derive(Default)]
+pub struct ForwardBuffers {
+    params: Vec<Value<'static>>,
+    cur: Vec<Value<'static>>,
+    next: Vec<Value<'static>>,
+}
+
+/// An [`Mlp`] bound to a graph for a series of forward passes
+/// ([`Mlp::bind`]).
+///
+/// ```
+/// use backprop::{Graph, nn::{Mlp, MlpConfig}};
+///
+/// let mut g = Graph::new();
+/// let m = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
+/// let mark = g.mark();
+/// let mut buffers = Default::default();
+/// for step in 0..3 {
+///     let mut f = m.bind_with(&g, buffers);
+///     let y = f.forward(&[g.value(1.0), g.value(step as f64)])[0];
+///     y.backward();
+///     buffers = f.into_buffers();
+///     g.truncate(mark);
+/// }
+/// ```
+pub struct Forward<'g, 'm> {
+    mlp: &'m Mlp,
+    g: &'g Graph,
+    params: Vec<Value<'g>>,
+    cur: Vec<Value<'g>>,
+    next: Vec<Value<'g>>,
+}
+
+impl<'g> Forward<'g, '_> {
+    /// The network's outputs for inputs `x`; valid until the next call.
+    ///
+    /// # Panics
+    /// If `x` does not have [`Mlp::nin`] values.
+    pub fn forward(&mut self, x: &[Value<'g>]) -> &[Value<'g>] {
+        assert_eq!(
+            x.len(),
+            self.mlp.nin,
+            "the MLP takes {} inputs, got {}",
+            self.mlp.nin,
+            x.len()
+        );
+        self.cur.clear();
+        self.cur.extend_from_slice(x);
+        let mut off = 0;
+        for layer in &self.mlp.layers {
+            self.next.clear();
+            let nin = layer.nin;
+            for _ in 0..layer.nout() {
+                let w = &self.params[off..off + nin];
+                let z = self.g.dot(w, &self.cur) + self.params[off + nin];
+                self.next.push(layer.activation.apply(z));
+                off += nin + 1;
+            }
+            std::mem::swap(&mut self.cur, &mut self.next);
+        }
+        &self.cur
+    }
+
+    /// The parameters' handles, in [`Module::parameters`] order.
+    pub fn params(&self) -> &[Value<'g>] {
+        &self.params
+    }
+
+    /// Gives back the buffers for [`Mlp::bind_with`].
+    pub fn into_buffers(self) -> ForwardBuffers {
+        ForwardBuffers {
+            params: recycle(self.params),
+            cur: recycle(self.cur),
+            next: recycle(self.next),
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! Trained models as files: JSON via serde, written atomically, validated
+//! when read.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::mlp::dot_f64;
+use super::{Activation, Layer, Loss, Mlp, Neuron, NnError};
+use crate::data::Dataset;
+use crate::{Graph, NodeId};
+
+/// The `format` field of every model file.
+pub const FORMAT: &str = "backprop-mlp";
+
+/// The model file version this library writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A trained network and what prediction needs, as stored in a model file.
+///
+/// ```
+/// use backprop::{Graph, nn::{Loss, Mlp, MlpConfig, SavedModel}};
+///
+/// let g = Graph::new();
+/// let m = Mlp::new(&g, 2, &[3, 1], &MlpConfig::default()).unwrap();
+/// let saved = SavedModel::from_mlp(&g, &m, Loss::Hinge, 2, None);
+/// let json = saved.to_json();
+/// let back = SavedModel::from_json(&json).unwrap();
+/// assert_eq!(back, saved);
+/// assert_eq!(back.scores(&[0.5, 0.2]).unwrap(), m.predict(&g, &[0.5, 0.2]));
+///
+/// let err = SavedModel::from_json(&json[..json.len() / 2]).unwrap_err();
+/// assert!(err.to_string().starts_with("invalid model file: EOF while parsing"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedModel {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`FORMAT_VERSION`] when written by this library.
+    pub version: u32,
+    /// The number of input features.
+    pub inputs: usize,
+    /// The loss the model was trained with: it decides how outputs become
+    /// classes ([`Loss::predict`]).
+    pub loss: Loss,
+    /// The number of classes.
+    pub classes: usize,
+    /// Input standardisation applied before the network, if any.
+    #[serde(default)]
+    pub normalization: Option<Normalization>,
+    /// The layers, first to last.
+    pub layers: Vec<SavedLayer>,
+}
+
+/// Per-feature standardisation `(x - mean) / std`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Normalization {
+    /// The training data's mean of each feature.
+    pub mean: Vec<f64>,
+    /// The training data's standard deviation of each feature (non-zero).
+    pub std: Vec<f64>,
+}
+
+impl Normalization {
+    /// The standardisation that maps `data` to mean 0 and deviation 1.
+    pub fn fit(data: &Dataset) -> Self {
+        let (mean, std) = data.mean_std();
+        Self { mean, std }
+    }
+
+    /// `data` with every row standardised.
+    pub fn apply(&self, data: &Dataset) -> Dataset {
+        let d = data.n_features();
+        let features = data
+            .features()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v - self.mean[i % d]) / self.std[i % d])
+            .collect();
+        Dataset::new(features, data.labels().to_vec(), d).expect("same shape as a valid dataset")
+    }
+}
+
+/// One layer of a [`SavedModel`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedLayer {
+    /// The neurons' activation.
+    pub activation: Activation,
+    /// The neurons.
+    pub neurons: Vec<SavedNeuron>,
+}
+
+/// One neuron of a [`SavedLayer`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedNeuron {
+    /// One weight per input.
+    pub weights: Vec<f64>,
+    /// The bias.
+    pub bias: f64,
+}
+
+/// A prediction for one input: the class and the raw outputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// The predicted class.
+    pub class: usize,
+    /// The network's outputs (a score for binary losses, logits otherwise).
+    pub scores: Vec<f64>,
+}
+
+/// The loss and accuracy of a model on a dataset.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// The mean data loss (no regularisation).
+    pub loss: f64,
+    /// The fraction of rows classified correctly, in `[0, 1]`.
+    pub accuracy: f64,
+}
+
+impl SavedModel {
+    /// Captures `mlp`'s current weights from `g`.
+    pub fn from_mlp(
+        g: &Graph,
+        mlp: &Mlp,
+        loss: Loss,
+        classes: usize,
+        normalization: Option<Normalization>,
+    ) -> Self {
+        let data = |id: NodeId| g.get(id).data();
+        Self {
+            format: FORMAT.into(),
+            version: FORMAT_VERSION,
+            inputs: mlp.nin(),
+            loss,
+            classes,
+            normalization,
+            layers: mlp
+                .layers()
+                .iter()
+                .map(|l| SavedLayer {
+                    activation: l.activation(),
+                    neurons: l
+                        .neurons()
+                        .iter()
+                        .map(|n| SavedNeuron {
+                            weights: n.weights().iter().map(|&w| data(w)).collect(),
+                            bias: data(n.bias()),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Recreates the network on `g` as new leaves (contiguous, as
+    /// [`Mlp::new`] makes them).
+    ///
+    /// # Errors
+    /// If the model does not pass [`SavedModel::validate`].
+    pub fn to_mlp(&self, g: &Graph) -> Result<Mlp, NnError> {
+        self.validate()?;
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                Layer::from_neurons(
+                    l.neurons
+                        .iter()
+                        .map(|n| Neuron::from_weights(g, &n.weights, n.bias, l.activation))
+                        .collect(),
+                )
+            })
+            .collect();
+        Ok(Mlp::from_layers(layers))
+    }
+
+    /// Checks what serde cannot: format and version, sizes that chain, one
+    /// weight per input, finite numbers, an output layer that fits the loss.
+    ///
+    /// ```
+    /// use backprop::{Graph, nn::{Loss, Mlp, MlpConfig, SavedModel}};
+    ///
+    /// let g = Graph::new();
+    /// let m = Mlp::new(&g, 2, &[16, 16, 1], &MlpConfig::default()).unwrap();
+    /// let mut saved = SavedModel::from_mlp(&g, &m, Loss::Hinge, 2, None);
+    /// saved.layers[1].neurons[3].weights.pop();
+    /// assert_eq!(
+    ///     saved.validate().unwrap_err().to_string(),
+    ///     "invalid model file: layer 1 neuron 3 has 15 weights, expected 16"
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// [`NnError::InvalidModel`] saying which field is wrong (layers and
+    /// neurons counted from 0, as in the file's arrays).
+    pub fn validate(&self) -> Result<(), NnError> {
+        let bad = |m: String| Err(NnError::InvalidModel(m));
+        if self.format != FORMAT {
+            return bad(format!("format is `{}`, expected `{FORMAT}`", self.format));
+        }
+        if self.version != FORMAT_VERSION {
+            return bad(format!(
+                "version is {}, but this program reads version {FORMAT_VERSION}",
+                self.version
+            ));
+        }
+        if self.inputs == 0 {
+            return bad("inputs is 0, expected at least 1".into());
+        }
+        if self.classes < 2 {
+            return bad(format!("classes is {}, expected at least 2", self.classes));
+        }
+        if self.loss.is_binary() && self.classes != 2 {
+            return bad(format!(
+                "loss {} needs classes 2, found {}",
+                self.loss, self.classes
+            ));
+        }
+        if self.layers.is_empty() {
+            return bad("layers is empty".into());
+        }
+        let mut nin = self.inputs;
+        for (i, l) in self.layers.iter().enumerate() {
+            if l.neurons.is_empty() {
+                return bad(format!("layer {i} has no neurons"));
+            }
+            for (j, n) in l.neurons.iter().enumerate() {
+                if n.weights.len() != nin {
+                    return bad(format!(
+                        "layer {i} neuron {j} has {} weights, expected {nin}",
+                        n.weights.len()
+                    ));
+                }
+                if let Some(k) = n.weights.iter().position(|w| !w.is_finite()) {
+                    return bad(format!(
+                        "layer {i} neuron {j} weight {k} is not a finite number"
+                    ));
+                }
+                if !n.bias.is_finite() {
+                    return bad(format!("layer {i} neuron {j} bias is not a finite number"));
+                }
+            }
+            nin = l.neurons.len();
+        }
+        let expected = self.loss.outputs(self.classes);
+        if nin != expected {
+            return bad(format!(
+                "the last layer has {nin} neurons, but loss {} with {} classes needs {expected}",
+                self.loss, self.classes
+            ));
+        }
+        if let Some(n) = &self.normalization {
+            for (name, v) in [("mean", &n.mean), ("std", &n.std)] {
+                if v.len() != self.inputs {
+                    return bad(format!(
+                        "normalization.{name} has {} values, expected {}",
+                        v.len(),
+                        self.inputs
+                    ));
+                }
+            }
+            if n.std.iter().any(|s| !(s.is_finite() && *s > 0.0))
+                || n.mean.iter().any(|m| !m.is_finite())
+            {
+                return bad(
+                    "normalization has a non-finite mean or a std that is not positive".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The model as pretty-printed JSON (numbers round-trip exactly).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a model always serialises")
+    }
+
+    /// Parses and validates a model.
+    ///
+    /// # Errors
+    /// [`NnError::Json`] (with serde's line, column and field name) or
+    /// [`NnError::InvalidModel`].
+    pub fn from_json(json: &str) -> Result<Self, NnError> {
+        let m: SavedModel = serde_json::from_str(json)?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Reads and validates a model file.
+    ///
+    /// # Errors
+    /// The file cannot be read, or [`SavedModel::from_json`] fails.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, NnError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| NnError::Io {
+            action: "cannot read",
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&text)
+    }
+
+    /// Writes the model atomically: to a temporary file in the same
+    /// directory, synced, then renamed over `path`. An interrupted save
+    /// leaves any previous file intact.
+    ///
+    /// # Errors
+    /// The temporary file cannot be written or renamed.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), NnError> {
+        let path = path.as_ref();
+        write_atomically(path, self.to_json().as_bytes()).map_err(|source| NnError::Io {
+            action: "cannot write",
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// The network's outputs for one input (standardised first if the model
+    /// has a [`Normalization`]), computed in plain `f64`.
+    ///
+    /// # Errors
+    /// [`NnError::FeatureCount`] if `x` does not have [`SavedModel::inputs`]
+    /// values.
+    pub fn scores(&self, x: &[f64]) -> Result<Vec<f64>, NnError> {
+        if x.len() != self.inputs {
+            return Err(NnError::FeatureCount {
+                expected: self.inputs,
+                found: x.len(),
+            });
+        }
+        let mut cur: Vec<f64> = match &self.normalization {
+            Some(n) => x
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v - n.mean[i]) / n.std[i])
+                .collect(),
+            None => x.to_vec(),
+        };
+        for l in &self.layers {
+            cur = l
+                .neurons
+                .iter()
+                .map(|n| {
+                    l.activation
+                        .apply_f64(dot_f64(n.weights.iter().copied(), &cur) + n.bias)
+                })
+                .collect();
+        }
+        Ok(cur)
+    }
+
+    /// The class and outputs for one input.
+    ///
+    /// # Errors
+    /// [`NnError::FeatureCount`] as in [`SavedModel::scores`].
+    pub fn predict(&self, x: &[f64]) -> Result<Prediction, NnError> {
+        let scores = self.scores(x)?;
+        Ok(Prediction {
+            class: self.loss.predict(&scores),
+            scores,
+        })
+    }
+
+    /// The mean data loss and the accuracy on `data` (raw features: the
+    /// model's normalisation is applied).
+    ///
+    /// # Errors
+    /// A feature count that differs from the model's, or more classes in
+    /// the data than the model knows.
+    pub fn evaluate(&self, data: &Dataset) -> Result<Evaluation, NnError> {
+        if data.n_features() != self.inputs {
+            return Err(NnError::FeatureCount {
+                expected: self.inputs,
+                found: data.n_features(),
+            });
+        }
+        if let Some(&c) = data.labels().iter().find(|&&c| c >= self.classes) {
+            return Err(NnError::InvalidModel(format!(
+                "the data has class {c}, but the model knows {} classes",
+                self.classes
+            )));
+        }
+        let data = match &self.normalization {
+            Some(n) => n.apply(data),
+            None => data.clone(),
+        };
+        let g = Graph::new();
+        let mlp = self.to_mlp(&g)?;
+        let mut f = mlp.bind(&g);
+        let mut outputs = Vec::with_capacity(data.len() * mlp.nout());
+        let mut xs = Vec::with_capacity(data.n_features());
+        let mut correct = 0;
+        for i in 0..data.len() {
+            xs.clear();
+            xs.extend(data.x(i).iter().map(|&v| g.value(v)));
+            let out = f.forward(&xs);
+            let scores: Vec<f64> = out.iter().map(|v| v.data()).collect();
+            correct += usize::from(self.loss.predict(&scores) == data.label(i));
+            outputs.extend_from_slice(out);
+        }
+        let loss = self.loss.compute(&g, &outputs, data.labels()).data();
+        Ok(Evaluation {
+            loss,
+            accuracy: correct as f64 / data.len() as f64,
+        })
+    }
+
+    /// The total number of weights and biases.
+    pub fn num_parameters(&self) -> usize {
+        self.layers
+            .iter()
+            .flat_map(|l| &l.neurons)
+            .map(|n| n.weights.len() + 1)
+            .sum()
+    }
+}
+
+/// Writes `bytes` to a temporary file next to `path`, syncs it, and renames
+/// it over `path`; the temporary file is removed on failure.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the path has no file name",
+        )
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

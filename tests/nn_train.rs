@@ -1,0 +1,165 @@
+//! Training runs end to end: micrograd's demo, spirals, constant memory.
+
+use backprop::Graph;
+use backprop::data;
+use backprop::nn::{Loss, Mlp, MlpConfig, Module, TrainConfig, Trainer};
+use backprop::optim::{Adam, AdamConfig, LrSchedule, Sgd, SgdConfig};
+
+/// The configuration `backprop train` runs with no arguments.
+fn micrograd_demo(seed: u64) -> (Trainer, data::Dataset) {
+    let d = data::moons(100, 0.1, seed);
+    let g = Graph::new();
+    let model = Mlp::new(
+        &g,
+        2,
+        &[16, 16, 1],
+        &MlpConfig {
+            seed,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let opt = Sgd::new(SgdConfig {
+        lr: 1.0,
+        ..Default::default()
+    });
+    let t = Trainer::new(
+        g,
+        model,
+        Box::new(opt),
+        TrainConfig {
+            seed,
+            ..Default::default()
+        },
+    );
+    (t, d)
+}
+
+#[test]
+fn micrograd_demo_reaches_full_accuracy() {
+    let (mut t, d) = micrograd_demo(1337);
+    assert_eq!(t.model().num_parameters(), 337);
+    let history = t.fit(&d, |_| {}).unwrap();
+    assert_eq!(history.len(), 100);
+    // micrograd's demo is at 100 % by step ~40.
+    let first = history.iter().position(|s| s.accuracy == 1.0).unwrap();
+    assert!(first <= 60, "first 100 % at step {first}");
+    assert_eq!(history.last().unwrap().accuracy, 1.0);
+    assert_eq!(t.accuracy(&d), 1.0);
+    assert!(history[99].loss < 0.1 * history[0].loss);
+    // micrograd's learning rate 1 - 0.9 k / 100.
+    assert_eq!(history[0].lr, 1.0);
+    assert!((history[50].lr - 0.55).abs() < 1e-12);
+}
+
+#[test]
+fn memory_stays_constant_over_steps() {
+    let (mut t, d) = micrograd_demo(1337);
+    for _ in 0..3 {
+        t.step(&d).unwrap();
+    }
+    let bytes = t.graph().memory_bytes();
+    let len = t.graph().len();
+    assert_eq!(len, 337, "only the parameters remain between steps");
+    for _ in 0..20 {
+        t.step(&d).unwrap();
+        assert_eq!(t.graph().memory_bytes(), bytes);
+        assert_eq!(t.graph().len(), len);
+    }
+}
+
+#[test]
+fn mini_batches_also_keep_memory_constant() {
+    let d = data::moons(100, 0.1, 3);
+    let g = Graph::new();
+    let model = Mlp::new(&g, 2, &[8, 1], &MlpConfig::default()).unwrap();
+    let config = TrainConfig {
+        steps: 40,
+        batch_size: Some(16),
+        ..Default::default()
+    };
+    let mut t = Trainer::new(
+        g,
+        model,
+        Box::new(Sgd::new(SgdConfig {
+            lr: 0.5,
+            ..Default::default()
+        })),
+        config,
+    );
+    for _ in 0..3 {
+        t.step(&d).unwrap();
+    }
+    let bytes = t.graph().memory_bytes();
+    for _ in 0..20 {
+        let s = t.step(&d).unwrap();
+        assert!(s.loss.is_finite());
+        assert_eq!(t.graph().memory_bytes(), bytes);
+    }
+}
+
+#[test]
+fn spiral_with_cross_entropy_and_adam() {
+    let d = data::spiral(150, 3, 0.1, 7);
+    let g = Graph::new();
+    let config = MlpConfig {
+        seed: 7,
+        init: backprop::nn::Init::KaimingUniform,
+        ..Default::default()
+    };
+    let model = Mlp::new(&g, 2, &[24, 24, 3], &config).unwrap();
+    let opt = Adam::new(AdamConfig {
+        lr: 0.02,
+        ..Default::default()
+    });
+    let train = TrainConfig {
+        steps: 400,
+        loss: Loss::CrossEntropy,
+        alpha: 0.0,
+        lr: 0.02,
+        schedule: LrSchedule::Constant,
+        ..Default::default()
+    };
+    let mut t = Trainer::new(g, model, Box::new(opt), train);
+    let history = t.fit(&d, |_| {}).unwrap();
+    let acc = t.accuracy(&d);
+    eprintln!(
+        "spiral accuracy {acc}, loss {}",
+        history.last().unwrap().loss
+    );
+    assert!(acc >= 0.95, "accuracy {acc}");
+}
+
+#[test]
+fn divergence_stops_with_the_step() {
+    let d = data::moons(50, 0.1, 1);
+    let g = Graph::new();
+    let model = Mlp::new(&g, 2, &[16, 16, 1], &MlpConfig::default()).unwrap();
+    let config = TrainConfig {
+        loss: Loss::Mse,
+        lr: 1e3,
+        schedule: LrSchedule::Constant,
+        ..Default::default()
+    };
+    let mut t = Trainer::new(g, model, Box::new(Sgd::new(SgdConfig::default())), config);
+    let err = t.fit(&d, |_| {}).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("training diverged at step "), "{msg}");
+}
+
+#[test]
+fn a_loss_that_does_not_fit_is_an_error() {
+    let d = data::spiral(30, 3, 0.1, 1);
+    let g = Graph::new();
+    let model = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
+    let t = Trainer::new(
+        g,
+        model,
+        Box::new(Sgd::new(SgdConfig::default())),
+        TrainConfig::default(),
+    );
+    assert_eq!(
+        t.check(&d).unwrap_err().to_string(),
+        "the hinge loss is for 2 classes, but the data has 3 (use cross-entropy)"
+    );
+}
