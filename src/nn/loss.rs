@@ -61,8 +61,9 @@ fn mse_iter<'g>(g: &'g Graph, p: &[Value<'g>], t: impl Iterator<Item = f64>) -> 
 /// targets `y` in `[0, 1]`: `mean(max(z, 0) - z y + ln(1 + e^-|z|))`.
 ///
 /// This equals `-y ln σ(z) - (1 - y) ln(1 - σ(z))` but never overflows:
-/// `e^-|z| <= 1`. `|z|` is built as `relu(z) + relu(-z)`, so the gradient
-/// is `σ(z) - y` everywhere.
+/// `e^-|z| <= 1`. `max(z, 0)` and `|z|` are chosen by the sign of `z`
+/// (a constant for the graph, like the max in [`cross_entropy`]), so the
+/// gradient is `σ(z) - y` everywhere, `z = 0` included.
 ///
 /// ```
 /// let g = backprop::Graph::new();
@@ -80,9 +81,14 @@ pub fn bce_with_logits<'g>(g: &'g Graph, logits: &[Value<'g>], targets: &[f64]) 
 
 fn bce_iter<'g>(g: &'g Graph, z: &[Value<'g>], y: impl Iterator<Item = f64>) -> Value<'g> {
     let total = g.sum(z.iter().zip(y).map(|(&z, y)| {
-        let pos = z.relu();
-        let abs = pos + (-z).relu();
-        pos - z * y + ((-abs).exp() + 1.0).ln()
+        // max(z, 0) and |z| picked by the sign of z's data: each branch is
+        // smooth, and the gradient is σ(z) - y even at z = 0 (where
+        // relu(z) + relu(-z) would give the subgradient 0 for |z|).
+        if z.data() >= 0.0 {
+            z * (1.0 - y) + ((-z).exp() + 1.0).ln()
+        } else {
+            z * -y + (z.exp() + 1.0).ln()
+        }
     }));
     mean(total, z.len())
 }

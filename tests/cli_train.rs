@@ -1,0 +1,390 @@
+//! `backprop train`, `predict` and `eval` from the outside: the default
+//! run, JSON output, and every kind of bad input.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn backprop(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("backprop").unwrap();
+    cmd.current_dir(dir);
+    cmd
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn default_run_is_micrograds_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    backprop(dir.path())
+        .arg("train")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("accuracy 100.0%"))
+        .stdout(predicate::str::contains("wrote the plot to moons.png"))
+        .stderr(predicate::str::contains("step 0 loss"));
+    let png = std::fs::read(dir.path().join("moons.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(files(dir.path()), ["moons.png"]);
+}
+
+#[test]
+fn json_summary_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = backprop(dir.path())
+        .args(["train", "--json", "--steps", "30", "--plot", "run.svg"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["steps"], 30);
+    assert_eq!(v["parameters"], 337);
+    assert!(v["final_loss"].as_f64().unwrap() > 0.0);
+    assert!((0.0..=1.0).contains(&v["accuracy"].as_f64().unwrap()));
+    assert!(v["time_per_step_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["plot"], "run.svg");
+    let svg = std::fs::read_to_string(dir.path().join("run.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("loss"));
+}
+
+#[test]
+fn save_predict_eval_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    backprop(dir.path())
+        .args(["train", "--quiet", "--no-plot", "--save", "model.json"])
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(files(dir.path()), ["model.json"]);
+    // (2, 0.2) is deep in the inner moon (class 1), (-0.5, 0.8) in the outer.
+    backprop(dir.path())
+        .args([
+            "predict",
+            "--model",
+            "model.json",
+            "--point",
+            "2,0.2",
+            "--point",
+            "-0.5,0.8",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(
+                r"^2,0.2\tclass 1\tscore \S+\n-0.5,0.8\tclass 0\tscore -\S+\n$",
+            )
+            .unwrap(),
+        );
+    std::fs::write(dir.path().join("points.csv"), "x,y\n2,0.2\n-0.5,0.8\n").unwrap();
+    let out = backprop(dir.path())
+        .args([
+            "predict",
+            "--model",
+            "model.json",
+            "--csv",
+            "points.csv",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        (v[0]["class"].as_u64(), v[1]["class"].as_u64()),
+        (Some(1), Some(0))
+    );
+    backprop(dir.path())
+        .args(["eval", "--model", "model.json"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("moons: 100 samples")
+                .and(predicate::str::contains("accuracy 100.0%")),
+        );
+}
+
+#[test]
+fn spiral_defaults_to_cross_entropy_and_adam() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = backprop(dir.path())
+        .args([
+            "train",
+            "--dataset",
+            "spiral",
+            "--samples",
+            "60",
+            "--steps",
+            "20",
+            "--json",
+            "--no-plot",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        (v["loss"].as_str(), v["optimizer"].as_str()),
+        (Some("cross-entropy"), Some("adam"))
+    );
+    assert_eq!(v["architecture"], "2-16-16-3");
+}
+
+#[test]
+fn csv_dataset_trains() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a,b,label\n");
+    for i in 0..20 {
+        let x = i as f64 / 10.0 - 1.0;
+        text += &format!("{x},{},{}\n", x * 0.5, usize::from(x > 0.0));
+    }
+    std::fs::write(dir.path().join("line.csv"), text).unwrap();
+    backprop(dir.path())
+        .args([
+            "train",
+            "--dataset",
+            "csv:line.csv",
+            "--label-column",
+            "label",
+            "--standardize",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    assert!(dir.path().join("line.png").exists());
+}
+
+/// Runs a failing command and checks exit code, message, and that nothing
+/// was written.
+fn fails(dir: &Path, args: &[&str], code: i32, message: &str) {
+    let before = files(dir);
+    backprop(dir)
+        .args(args)
+        .assert()
+        .code(code)
+        .stderr(predicate::str::contains(message));
+    assert_eq!(files(dir), before, "{args:?} wrote files");
+}
+
+#[test]
+fn unknown_dataset_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(
+        dir.path(),
+        &["train", "--dataset", "iris"],
+        2,
+        "unknown dataset `iris`",
+    );
+}
+
+#[test]
+fn zero_hidden_size_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(
+        dir.path(),
+        &["train", "--hidden", "0"],
+        2,
+        "layer sizes must be at least 1",
+    );
+    fails(
+        dir.path(),
+        &["train", "--hidden", "16,0"],
+        2,
+        "layer sizes must be at least 1",
+    );
+}
+
+#[test]
+fn learning_rate_must_be_a_positive_number() {
+    let dir = tempfile::tempdir().unwrap();
+    for lr in ["0", "-1", "abc", "inf", "NaN"] {
+        fails(
+            dir.path(),
+            &["train", "--lr", lr],
+            2,
+            "expected a positive number",
+        );
+    }
+}
+
+#[test]
+fn bad_csv_cell_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.csv"), "x,y,c\n1,2,0\n3,oops,1\n").unwrap();
+    fails(
+        dir.path(),
+        &["train", "--dataset", "csv:bad.csv", "--save", "m.json"],
+        1,
+        "line 3, column 2: `oops` is not a finite number",
+    );
+    std::fs::write(dir.path().join("short.csv"), "1,2,0\n3,1\n").unwrap();
+    fails(
+        dir.path(),
+        &["train", "--dataset", "csv:short.csv"],
+        1,
+        "line 2: expected 3 fields, found 2",
+    );
+}
+
+#[test]
+fn feature_count_mismatch_between_model_and_input() {
+    let dir = tempfile::tempdir().unwrap();
+    backprop(dir.path())
+        .args([
+            "train",
+            "--quiet",
+            "--no-plot",
+            "--steps",
+            "5",
+            "--save",
+            "model.json",
+        ])
+        .assert()
+        .success();
+    fails(
+        dir.path(),
+        &["predict", "--model", "model.json", "--point", "1,2,3"],
+        2,
+        "the model takes 2 features, but the point has 3",
+    );
+    std::fs::write(dir.path().join("three.csv"), "1,2,3\n4,5,6\n").unwrap();
+    fails(
+        dir.path(),
+        &["predict", "--model", "model.json", "--csv", "three.csv"],
+        1,
+        "rows have 3 fields, but the model takes 2 features",
+    );
+    std::fs::write(dir.path().join("d3.csv"), "1,2,3,0\n4,5,6,1\n").unwrap();
+    fails(
+        dir.path(),
+        &["eval", "--model", "model.json", "--dataset", "csv:d3.csv"],
+        1,
+        "the model takes 2 features, but the input has 3",
+    );
+}
+
+#[test]
+fn truncated_or_edited_model_files_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    backprop(dir.path())
+        .args([
+            "train",
+            "--quiet",
+            "--no-plot",
+            "--steps",
+            "5",
+            "--save",
+            "model.json",
+        ])
+        .assert()
+        .success();
+    let json = std::fs::read_to_string(dir.path().join("model.json")).unwrap();
+    std::fs::write(dir.path().join("cut.json"), &json[..json.len() / 2]).unwrap();
+    fails(
+        dir.path(),
+        &["predict", "--model", "cut.json", "--point", "1,2"],
+        1,
+        "invalid model file: EOF while parsing",
+    );
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["layers"][1]["neurons"][3]["weights"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    std::fs::write(dir.path().join("edited.json"), v.to_string()).unwrap();
+    fails(
+        dir.path(),
+        &["eval", "--model", "edited.json"],
+        1,
+        "layer 1 neuron 3 has 15 weights, expected 16",
+    );
+    std::fs::write(
+        dir.path().join("typo.json"),
+        json.replacen("\"bias\"", "\"bais\"", 1),
+    )
+    .unwrap();
+    fails(
+        dir.path(),
+        &["predict", "--model", "typo.json", "--point", "1,2"],
+        1,
+        "unknown field `bais`",
+    );
+}
+
+#[test]
+fn divergence_stops_at_a_step_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("model.json"), "previous model").unwrap();
+    fails(
+        dir.path(),
+        &[
+            "train",
+            "--loss",
+            "mse",
+            "--lr",
+            "1000",
+            "--save",
+            "model.json",
+            "--plot",
+            "p.png",
+        ],
+        1,
+        "training diverged at step ",
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("model.json")).unwrap(),
+        "previous model"
+    );
+    let out = backprop(dir.path())
+        .args(["train", "--loss", "mse", "--lr", "1000"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("NaN,") && !stderr.contains("loss NaN"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn other_usage_mistakes() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(
+        dir.path(),
+        &["train", "--plot", "out.jpg"],
+        2,
+        "use a .png or .svg file name",
+    );
+    fails(
+        dir.path(),
+        &["train", "--dataset", "spiral", "--loss", "hinge"],
+        2,
+        "the hinge loss is for 2 classes",
+    );
+    fails(
+        dir.path(),
+        &["predict", "--model", "m.json"],
+        2,
+        "give points with --point",
+    );
+    fails(dir.path(), &["train", "--steps", "0"], 2, "at least 1");
+    fails(
+        dir.path(),
+        &["predict", "--model", "missing.json", "--point", "1,2"],
+        1,
+        "cannot read missing.json",
+    );
+}
