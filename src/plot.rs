@@ -307,6 +307,13 @@ fn draw_curve<DB: DrawingBackend>(
         .x_labels(8)
         .y_labels(6)
         .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| {
+            if range.is_some() {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.2}")
+            }
+        })
         .x_desc("step")
         .draw()?;
     chart.draw_series(LineSeries::new(
@@ -314,4 +321,28 @@ fn draw_curve<DB: DrawingBackend>(
         color.stroke_width(2),
     ))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_font_is_valid() {
+        assert!(plotters::style::register_font("test-font", FontStyle::Normal, FONT).is_ok());
+    }
+
+    #[test]
+    fn an_unknown_extension_is_an_error() {
+        let d = crate::data::moons(4, 0.0, 0);
+        let plot = TrainingPlot {
+            title: String::new(),
+            data: &d,
+            classify: None,
+            loss: &[],
+            accuracy: &[],
+        };
+        let err = save_training_plot("x.gif", &plot).unwrap_err();
+        assert_eq!(err.to_string(), "cannot tell the image format of x.gif (use a .png or .svg file name)");
+    }
 }

@@ -104,8 +104,8 @@ fn bce_iter<'g>(g: &'g Graph, z: &[Value<'g>], y: impl Iterator<Item = f64>) -> 
 /// ```
 /// let g = backprop::Graph::new();
 /// let l = [g.value(1.0), g.value(1.0), g.value(1000.0), g.value(0.0)];
-/// let loss = backprop::nn::cross_entropy(&g, &l, 2, &[0, 0]);
-/// // row 1: ln 2; row 2: ln(1 + e^-1000) + 1000 - 0 ≈ 1000
+/// let loss = backprop::nn::cross_entropy(&g, &l, 2, &[0, 1]);
+/// // row 1: ln 2; row 2 (label 1): ln(e^1000 + e^0) - 0 ≈ 1000
 /// assert!((loss.data() - (2f64.ln() + 1000.0) / 2.0).abs() < 1e-9);
 /// ```
 ///

@@ -155,7 +155,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut trainer = Trainer::new(g, model, kind.build(lr, args.momentum), train_config);
     trainer.check(&data)?;
-    if !args.quiet && !args.json {
+    if !args.quiet {
         eprintln!(
             "training {} on {} ({} samples, {} features, {} classes): {loss} loss, {kind} lr {lr} ({schedule}), {} steps",
             trainer.model(),
