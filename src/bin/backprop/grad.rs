@@ -1,12 +1,293 @@
-//! `backprop grad`.
+//! `backprop grad`: the value and gradients of an expression program.
 
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context;
+use backprop::Graph;
+use backprop::expr::{ParseError, Program, parse_override};
+use backprop::gradcheck::Tolerances;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::Usage;
+
+/// Where the program comes from, and input overrides: shared by `grad` and
+/// `draw`.
+#[derive(clap::Args)]
+pub struct ProgramArgs {
+    /// The program, e.g. 'x = 2; y = x**2' (`-` reads it from stdin).
+    #[arg(value_name = "PROGRAM", required_unless_present = "file", conflicts_with = "file")]
+    pub program: Option<String>,
+    /// Read the program from a file (`-` for stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Set or override an input, e.g. --at x1=2.5 (repeatable).
+    #[arg(long = "at", value_name = "NAME=VALUE")]
+    pub at: Vec<String>,
+}
+
+/// A parsed program and its validated overrides.
+pub struct Loaded {
+    pub program: Program,
+    pub overrides: Vec<(String, f64)>,
+}
+
+impl ProgramArgs {
+    /// Reads and parses the program and the `--at` overrides; parse errors
+    /// and bad overrides are [`Usage`] errors with a caret snippet.
+    pub fn load(&self) -> anyhow::Result<Loaded> {
+        let (origin, src) = match (&self.program, &self.file) {
+            (Some(p), _) if p == "-" => ("<stdin>".to_string(), read_stdin()?),
+            (Some(p), _) => ("<program>".to_string(), p.clone()),
+            (None, Some(f)) if f.as_os_str() == "-" => ("<stdin>".to_string(), read_stdin()?),
+            (None, Some(f)) => (
+                f.display().to_string(),
+                std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read the program file `{}`", f.display()))?,
+            ),
+            (None, None) => {
+                return Err(Usage("give a program, or -f FILE".into()).into());
+            }
+        };
+        let program = Program::parse(&src).map_err(|e| usage(&origin, &e))?;
+        let mut overrides = Vec::with_capacity(self.at.len());
+        for text in &self.at {
+            let (name, value) = parse_override(text).map_err(|e| usage("--at", &e))?;
+            overrides.push((name, value));
+        }
+        // Validate the names now, so every later step can rely on them.
+        program
+            .input_values(&overrides)
+            .map_err(|e| Usage(format!("--at: {e}")))?;
+        Ok(Loaded { program, overrides })
+    }
+}
+
+fn read_stdin() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("cannot read the program from stdin")?;
+    Ok(s)
+}
+
+/// A parse error as a compiler shows it: `origin:line:col: message` and the
+/// line with a caret under the spot.
+fn usage(origin: &str, e: &ParseError) -> Usage {
+    Usage(format!(
+        "{origin}:{}:{}: {}\n{}",
+        e.span.line,
+        e.span.col,
+        e.kind,
+        e.snippet()
+    ))
+}
 
 /// Arguments of `backprop grad`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub source: ProgramArgs,
+    /// Print one JSON object instead of a table (non-finite numbers are
+    /// the strings "NaN", "inf", "-inf").
+    #[arg(long)]
+    pub json: bool,
+    /// Also compare each input's gradient with a central finite difference;
+    /// exit code 1 if any is off by more than atol + rtol * |numeric|.
+    #[arg(long)]
+    pub check: bool,
+    /// Finite-difference step for --check.
+    #[arg(long, default_value_t = Tolerances::default().eps, value_name = "H")]
+    pub eps: f64,
+    /// Absolute tolerance for --check.
+    #[arg(long, default_value_t = Tolerances::default().atol, value_name = "TOL")]
+    pub atol: f64,
+    /// Relative tolerance for --check.
+    #[arg(long, default_value_t = Tolerances::default().rtol, value_name = "TOL")]
+    pub rtol: f64,
+}
+
+/// A JSON value that keeps object keys in the order given (serde_json's
+/// own map sorts them). Finite numbers are written as numbers with full
+/// precision, the others as the strings "NaN", "inf" and "-inf".
+enum Json {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+impl Serialize for Json {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Str(x) => s.serialize_str(x),
+            Json::Num(x) if x.is_finite() => s.serialize_f64(*x),
+            Json::Num(x) if x.is_nan() => s.serialize_str("NaN"),
+            Json::Num(x) if *x > 0.0 => s.serialize_str("inf"),
+            Json::Num(_) => s.serialize_str("-inf"),
+            Json::Bool(b) => s.serialize_bool(*b),
+            Json::Arr(items) => s.collect_seq(items),
+            Json::Obj(entries) => {
+                let mut m = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+        }
+    }
+}
+
+/// An object with the given keys, in order.
+fn obj<K: Into<String>>(entries: impl IntoIterator<Item = (K, Json)>) -> Json {
+    Json::Obj(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
+}
 
 /// Runs `backprop grad`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`backprop grad` is not available yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Loaded { program, overrides } = args.source.load()?;
+    let g = Graph::new();
+    let ev = program
+        .eval(&g, &overrides)
+        .map_err(|e| Usage(format!("--at: {e}")))?;
+    ev.output.backward();
+    let report = if args.check {
+        let tol = Tolerances {
+            eps: args.eps,
+            atol: args.atol,
+            rtol: args.rtol,
+        };
+        Some(program.gradcheck(&overrides, tol)?)
+    } else {
+        None
+    };
+    let input_names: Vec<&str> = ev.inputs.iter().map(|(n, _)| n.as_str()).collect();
+    let named = ev.named();
+    if args.json {
+        let mut fields = vec![
+            ("output", Json::Str(ev.output_name.clone())),
+            ("value", Json::Num(ev.output.data())),
+            (
+                "grads",
+                obj(ev.inputs.iter().map(|(n, v)| (n.as_str(), Json::Num(v.grad())))),
+            ),
+            (
+                "inputs",
+                obj(ev.inputs.iter().map(|(n, v)| (n.as_str(), Json::Num(v.data())))),
+            ),
+            (
+                "nodes",
+                Json::Arr(
+                    named
+                        .iter()
+                        .map(|(n, v)| {
+                            obj([
+                                ("name", Json::Str(n.to_string())),
+                                ("data", Json::Num(v.data())),
+                                ("grad", Json::Num(v.grad())),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+        ];
+        if let Some(r) = &report {
+            let inputs = r
+                .inputs
+                .iter()
+                .map(|c| {
+                    obj([
+                        ("name", Json::Str(input_names[c.index].to_string())),
+                        ("analytic", Json::Num(c.analytic)),
+                        ("numeric", Json::Num(c.numeric)),
+                        ("abs_error", Json::Num(c.abs_error)),
+                        ("rel_error", Json::Num(c.rel_error)),
+                        ("passed", Json::Bool(c.passed)),
+                    ])
+                })
+                .collect();
+            fields.push((
+                "check",
+                obj([
+                    ("passed", Json::Bool(r.passed())),
+                    ("eps", Json::Num(r.tolerances.eps)),
+                    ("atol", Json::Num(r.tolerances.atol)),
+                    ("rtol", Json::Num(r.tolerances.rtol)),
+                    ("inputs", Json::Arr(inputs)),
+                ]),
+            ));
+        }
+        println!("{}", serde_json::to_string(&obj(fields))?);
+    } else {
+        let rows: Vec<[String; 4]> = named
+            .iter()
+            .enumerate()
+            .map(|(i, (n, v))| {
+                let role = if i == 0 {
+                    "output"
+                } else if ev.inputs.iter().any(|(_, x)| x.id() == v.id()) {
+                    "input"
+                } else {
+                    ""
+                };
+                [n.to_string(), v.data().to_string(), v.grad().to_string(), role.to_string()]
+            })
+            .collect();
+        print_table(&["name", "data", "grad", ""], &rows);
+        if let Some(r) = &report {
+            println!();
+            let t = r.tolerances;
+            println!(
+                "gradient check: central differences with eps {:e}, passing when |analytic - numeric| <= {:e} + {:e} * |numeric|",
+                t.eps, t.atol, t.rtol
+            );
+            let rows: Vec<[String; 6]> = r
+                .inputs
+                .iter()
+                .map(|c| {
+                    [
+                        input_names[c.index].to_string(),
+                        c.analytic.to_string(),
+                        c.numeric.to_string(),
+                        format!("{:.3e}", c.abs_error),
+                        format!("{:.3e}", c.rel_error),
+                        if c.passed { "ok" } else { "FAIL" }.to_string(),
+                    ]
+                })
+                .collect();
+            print_table(&["input", "analytic", "numeric", "abs err", "rel err", "result"], &rows);
+            println!("{}", if r.passed() { "passed" } else { "FAILED" });
+        }
+    }
+    if report.is_some_and(|r| !r.passed()) {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints left-aligned columns separated by two spaces.
+fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+    let mut width = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(width).enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            s.push_str(c);
+            s.extend(std::iter::repeat_n(' ', w - c.chars().count()));
+        }
+        println!("{}", s.trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
 }
