@@ -95,14 +95,14 @@ impl Neuron {
         self.activation
     }
 
-    /// `activation(w · x + b)`: one [`Graph::dot`] node, one addition, and
-    /// the activation's node (none for linear).
+    /// `activation(w · x + b)`: one [`Graph::linear`] node (a dot-product
+    /// node that adds the bias) and the activation's node (none for linear).
     ///
     /// # Panics
     /// If `x` does not have [`Neuron::nin`] values.
     pub fn forward<'g>(&self, g: &'g Graph, x: &[Value<'g>]) -> Value<'g> {
         let w: Vec<Value<'g>> = self.weights().iter().map(|&id| g.get(id)).collect();
-        self.activation.apply(g.dot(&w, x) + g.get(self.bias()))
+        self.activation.apply(g.linear(&w, x, g.get(self.bias())))
     }
 }
 
@@ -415,13 +415,16 @@ impl Mlp {
             x.len()
         );
         let mut cur = x.to_vec();
+        let mut w = Vec::new();
         for layer in &self.layers {
             cur = layer
                 .neurons
                 .iter()
                 .map(|n| {
-                    let z = dot_f64(n.weights().iter().map(|&w| g.get(w).data()), &cur);
-                    n.activation.apply_f64(z + g.get(n.bias()).data())
+                    w.clear();
+                    w.extend(n.weights().iter().map(|&id| g.get(id).data()));
+                    n.activation
+                        .apply_f64(dot_f64(&w, &cur) + g.get(n.bias()).data())
                 })
                 .collect();
         }
@@ -429,11 +432,21 @@ impl Mlp {
     }
 }
 
-/// `Σ w_i x_i` summed in the same order as the engine's dot node.
-pub(crate) fn dot_f64(w: impl Iterator<Item = f64>, x: &[f64]) -> f64 {
-    let mut total = 0.0;
-    for (w, x) in w.zip(x) {
-        total += w * x;
+/// `Σ w_i x_i` summed in the same order as the engine's dot node over
+/// contiguous runs of nodes (four running sums, then the rest), so that
+/// plain evaluation gives the graph's numbers to the last bit.
+pub(crate) fn dot_f64(w: &[f64], x: &[f64]) -> f64 {
+    let (wc, wr) = w.split_at(w.len() / 4 * 4);
+    let (xc, xr) = x.split_at(wc.len());
+    let mut s = [0.0; 4];
+    for (p, q) in wc.chunks_exact(4).zip(xc.chunks_exact(4)) {
+        for k in 0..4 {
+            s[k] += p[k] * q[k];
+        }
+    }
+    let mut total = (s[0] + s[1]) + (s[2] + s[3]);
+    for (p, q) in wr.iter().zip(xr) {
+        total += p * q;
     }
     total
 }
@@ -511,11 +524,19 @@ impl<'g> Forward<'g, '_> {
         for layer in &self.mlp.layers {
             self.next.clear();
             let nin = layer.nin;
+            // All of a layer's pre-activations first, then all activations:
+            // the outputs are then consecutive nodes, and the next layer's
+            // `linear` nodes see their inputs as one contiguous run.
             for _ in 0..layer.nout() {
                 let w = &self.params[off..off + nin];
-                let z = self.g.dot(w, &self.cur) + self.params[off + nin];
-                self.next.push(layer.activation.apply(z));
+                self.next
+                    .push(self.g.linear(w, &self.cur, self.params[off + nin]));
                 off += nin + 1;
+            }
+            if layer.activation != Activation::Linear {
+                for v in &mut self.next {
+                    *v = layer.activation.apply(*v);
+                }
             }
             std::mem::swap(&mut self.cur, &mut self.next);
         }

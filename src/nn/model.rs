@@ -345,10 +345,7 @@ impl SavedModel {
             cur = l
                 .neurons
                 .iter()
-                .map(|n| {
-                    l.activation
-                        .apply_f64(dot_f64(n.weights.iter().copied(), &cur) + n.bias)
-                })
+                .map(|n| l.activation.apply_f64(dot_f64(&n.weights, &cur) + n.bias))
                 .collect();
         }
         Ok(cur)
