@@ -343,6 +343,9 @@ mod tests {
             accuracy: &[],
         };
         let err = save_training_plot("x.gif", &plot).unwrap_err();
-        assert_eq!(err.to_string(), "cannot tell the image format of x.gif (use a .png or .svg file name)");
+        assert_eq!(
+            err.to_string(),
+            "cannot tell the image format of x.gif (use a .png or .svg file name)"
+        );
     }
 }

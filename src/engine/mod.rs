@@ -603,6 +603,40 @@ impl Graph {
         self.fused_dot(w, x, Some(b))
     }
 
+    /// [`Graph::linear`] over two runs of `n` consecutive nodes, given by
+    /// where they start: `Σ_{i<n} w_{w+i} · x_{x+i} + b`.
+    ///
+    /// This is the contiguous case of `linear` without inspecting each
+    /// operand, for callers that know their layout: a layer's weights are
+    /// created one after the other, and so are its outputs.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let w = [g.value(0.5), g.value(-1.0)];
+    /// let b = g.value(0.25);
+    /// let x = [g.value(2.0), g.value(3.0)];
+    /// let y = g.linear_runs(w[0].id(), x[0].id(), 2, b.id());
+    /// assert_eq!(y.data(), g.linear(&w, &x, b).data());
+    /// ```
+    ///
+    /// # Panics
+    /// If `n` is 0, or a run or the bias is not inside the graph.
+    pub fn linear_runs(&self, w: NodeId, x: NodeId, n: usize, b: NodeId) -> Value<'_> {
+        let mut t = self.tape.borrow_mut();
+        let len = t.data.len();
+        let (ws, xs, bi) = (w.index(), x.index(), b.index());
+        assert!(
+            n > 0 && ws + n <= len && xs + n <= len && bi < len,
+            "linear_runs: runs of {n} nodes at {w} and {x} with bias {b} do not fit in a graph of {len} nodes"
+        );
+        let total = dot4(&t.data[ws..ws + n], &t.data[xs..xs + n]) + t.data[bi];
+        let start = t.args.len() as u32;
+        t.args.extend([w.0, x.0, b.0]);
+        let id = t.push_flagged(Op::Dot, RANGES | BIAS, total, start, n as u32);
+        drop(t);
+        Value::new(self, id)
+    }
+
     fn fused_dot<'g>(
         &'g self,
         w: &[Value<'g>],

@@ -286,6 +286,10 @@ pub struct Mlp {
     layers: Vec<Layer>,
     params: Vec<NodeId>,
     nin: usize,
+    /// Whether every neuron's weights are consecutive nodes (always, for
+    /// [`Mlp::new`]), so that forward passes can use
+    /// [`Graph::linear_runs`].
+    weight_runs: bool,
 }
 
 impl Mlp {
@@ -348,10 +352,16 @@ impl Mlp {
             .flat_map(|l| l.params.iter().copied())
             .collect();
         let nin = layers[0].nin;
+        let weight_runs = layers.iter().flat_map(|l| &l.neurons).all(|n| {
+            n.weights()
+                .windows(2)
+                .all(|p| p[1].index() == p[0].index() + 1)
+        });
         Self {
             layers,
             params,
             nin,
+            weight_runs,
         }
     }
 
@@ -527,10 +537,20 @@ impl<'g> Forward<'g, '_> {
             // All of a layer's pre-activations first, then all activations:
             // the outputs are then consecutive nodes, and the next layer's
             // `linear` nodes see their inputs as one contiguous run.
+            // Checked once per layer rather than once per neuron.
+            let x_run = self.mlp.weight_runs
+                && self.cur.iter().enumerate().all(|(i, v)| {
+                    std::ptr::eq(v.graph(), self.g)
+                        && v.id().index() == self.cur[0].id().index() + i
+                });
             for _ in 0..layer.nout() {
                 let w = &self.params[off..off + nin];
-                self.next
-                    .push(self.g.linear(w, &self.cur, self.params[off + nin]));
+                let b = self.params[off + nin];
+                self.next.push(if x_run {
+                    self.g.linear_runs(w[0].id(), self.cur[0].id(), nin, b.id())
+                } else {
+                    self.g.linear(w, &self.cur, b)
+                });
                 off += nin + 1;
             }
             if layer.activation != Activation::Linear {
