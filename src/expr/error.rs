@@ -79,7 +79,9 @@ pub enum ParseErrorKind {
     #[error("unexpected {0} after a complete statement (expected an operator, `;` or a new line)")]
     Stray(String),
     /// A bare expression that is not the last statement.
-    #[error("a bare expression is only allowed as the last statement; give it a name (`name = ...`)")]
+    #[error(
+        "a bare expression is only allowed as the last statement; give it a name (`name = ...`)"
+    )]
     BareNotLast,
     /// An input assigned a second time.
     #[error(
@@ -92,7 +94,9 @@ pub enum ParseErrorKind {
         first: Span,
     },
     /// Parentheses or unary operators nested beyond [`MAX_DEPTH`](super::MAX_DEPTH).
-    #[error("expression nested too deeply (more than {0} levels of parentheses, unary operators or `**`)")]
+    #[error(
+        "expression nested too deeply (more than {0} levels of parentheses, unary operators or `**`)"
+    )]
     TooDeep(usize),
     /// A malformed `NAME=VALUE` override (the CLI's `--at`).
     #[error("malformed override `{text}`: {why} (expected NAME=VALUE, for example `x1=2.5`)")]
@@ -178,12 +182,13 @@ fn not_an_input(name: &str, at: &Option<Span>, inputs: &[String]) -> String {
     let list = if inputs.is_empty() {
         "the program has no input (an input is a name set to a number)".to_string()
     } else {
-        format!("the inputs (names set to a number) are {}", inputs.join(", "))
+        format!(
+            "the inputs (names set to a number) are {}",
+            inputs.join(", ")
+        )
     };
     match at {
-        Some(at) => format!(
-            "`{name}` is not an input: it is computed at {at}; {list}"
-        ),
+        Some(at) => format!("`{name}` is not an input: it is computed at {at}; {list}"),
         None => format!("the program has no input named `{name}`; {list}"),
     }
 }

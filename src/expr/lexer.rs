@@ -195,9 +195,8 @@ fn valid_number(text: &str) -> bool {
     };
     let digits = mantissa.chars().filter(|c| c.is_ascii_digit()).count();
     let dots = mantissa.chars().filter(|&c| c == '.').count();
-    let mantissa_ok = digits > 0
-        && dots <= 1
-        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let mantissa_ok =
+        digits > 0 && dots <= 1 && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.');
     let exponent_ok = exponent.is_none_or(|e| {
         let e = e.strip_prefix(['+', '-']).unwrap_or(e);
         !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
@@ -241,8 +240,10 @@ mod tests {
     #[test]
     fn spans() {
         let t = lex("a = 1\n  bb += 2 # c").unwrap();
-        let s: Vec<(usize, usize, usize)> =
-            t.iter().map(|t| (t.span.line, t.span.col, t.span.len)).collect();
+        let s: Vec<(usize, usize, usize)> = t
+            .iter()
+            .map(|t| (t.span.line, t.span.col, t.span.len))
+            .collect();
         assert_eq!(
             s,
             vec![

@@ -106,7 +106,9 @@ impl<'g> Evaluation<'g> {
             self.bindings
                 .iter()
                 .enumerate()
-                .filter(|&(i, (name, _))| i != out && last[name.as_str()] == i && *name != self.output_name)
+                .filter(|&(i, (name, _))| {
+                    i != out && last[name.as_str()] == i && *name != self.output_name
+                })
                 .map(|(_, (name, v))| (name.as_str(), *v)),
         );
         named
@@ -171,7 +173,10 @@ impl Program {
     /// assert!(p.input_values(&[("c", 5.0)]).unwrap_err().to_string().contains("computed at 1:15"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn input_values<S: AsRef<str>>(&self, overrides: &[(S, f64)]) -> Result<Vec<f64>, EvalError> {
+    pub fn input_values<S: AsRef<str>>(
+        &self,
+        overrides: &[(S, f64)],
+    ) -> Result<Vec<f64>, EvalError> {
         let mut values: Vec<f64> = self.inputs.iter().map(|i| i.value).collect();
         for (name, v) in overrides {
             let name = name.as_ref();

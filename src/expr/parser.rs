@@ -168,9 +168,10 @@ pub(crate) fn parse(src: &str) -> Result<Parsed, ParseError> {
         }
         let first = p.peek().clone();
         let assign = match (&first.tok, &p.toks[p.pos + 1].tok) {
-            (Tok::Name(n), op @ (Tok::Assign | Tok::PlusEq | Tok::MinusEq | Tok::StarEq | Tok::SlashEq)) => {
-                Some((n.clone(), op.clone()))
-            }
+            (
+                Tok::Name(n),
+                op @ (Tok::Assign | Tok::PlusEq | Tok::MinusEq | Tok::StarEq | Tok::SlashEq),
+            ) => Some((n.clone(), op.clone())),
             _ => None,
         };
         let (name, span, compound) = match assign {

@@ -212,15 +212,7 @@ pub fn render_svg_builtin(g: &Graph, root: NodeId, opts: &DotOptions) -> Result<
     };
     let mut vg = VisualGraph::new(dir);
     let font = 14;
-    let look = || {
-        StyleAttr::new(
-            Color::fast("black"),
-            1,
-            Some(Color::fast("white")),
-            0,
-            font,
-        )
-    };
+    let look = || StyleAttr::new(Color::fast("black"), 1, Some(Color::fast("white")), 0, font);
     // As in layout-rs's own DOT reader: shapes are created with the flipped
     // orientation (a record's fields run across the flow).
     let shape_dir = dir.flip();

@@ -17,7 +17,11 @@ use crate::Usage;
 #[derive(clap::Args)]
 pub struct ProgramArgs {
     /// The program, e.g. 'x = 2; y = x**2' (`-` reads it from stdin).
-    #[arg(value_name = "PROGRAM", required_unless_present = "file", conflicts_with = "file")]
+    #[arg(
+        value_name = "PROGRAM",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
     pub program: Option<String>,
     /// Read the program from a file (`-` for stdin).
     #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -171,11 +175,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ("value", Json::Num(ev.output.data())),
             (
                 "grads",
-                obj(ev.inputs.iter().map(|(n, v)| (n.as_str(), Json::Num(v.grad())))),
+                obj(ev
+                    .inputs
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), Json::Num(v.grad())))),
             ),
             (
                 "inputs",
-                obj(ev.inputs.iter().map(|(n, v)| (n.as_str(), Json::Num(v.data())))),
+                obj(ev
+                    .inputs
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), Json::Num(v.data())))),
             ),
             (
                 "nodes",
@@ -232,7 +242,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 } else {
                     ""
                 };
-                [n.to_string(), v.data().to_string(), v.grad().to_string(), role.to_string()]
+                [
+                    n.to_string(),
+                    v.data().to_string(),
+                    v.grad().to_string(),
+                    role.to_string(),
+                ]
             })
             .collect();
         print_table(&["name", "data", "grad", ""], &rows);
@@ -257,7 +272,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     ]
                 })
                 .collect();
-            print_table(&["input", "analytic", "numeric", "abs err", "rel err", "result"], &rows);
+            print_table(
+                &[
+                    "input", "analytic", "numeric", "abs err", "rel err", "result",
+                ],
+                &rows,
+            );
             println!("{}", if r.passed() { "passed" } else { "FAILED" });
         }
     }
