@@ -228,7 +228,7 @@ impl Program {
 
     /// The program as a function of its inputs (in the order of
     /// [`Program::inputs`]) to its output: what
-    /// [`gradcheck`](crate::gradcheck::gradcheck) takes.
+    /// [`gradcheck()`] takes.
     ///
     /// ```
     /// use backprop::gradcheck::{Tolerances, gradcheck};

@@ -1,0 +1,259 @@
+//! Drawing: the notebook's neuron as DOT (expected text written by hand
+//! from the notebook's `draw_dot`), SVG from the built-in layout parsed as
+//! XML, and Graphviz accepting our DOT when it is installed.
+
+use backprop::Graph;
+use backprop::expr::Program;
+use backprop::viz::{
+    self, BUILTIN_MAX_NODES, DotOptions, Format, RankDir, Renderer, VizError, render_svg_builtin,
+    to_dot,
+};
+
+const NEURON: &str = "x1 = 2; x2 = 0; w1 = -3; w2 = 1; b = 6.8813735870195432
+n = x1*w1 + x2*w2 + b
+o = tanh(n)";
+
+/// The neuron built by hand with the engine, as in the notebook.
+fn neuron(g: &Graph) -> backprop::Value<'_> {
+    let x1 = g.value(2.0).with_label("x1");
+    let x2 = g.value(0.0).with_label("x2");
+    let w1 = g.value(-3.0).with_label("w1");
+    let w2 = g.value(1.0).with_label("w2");
+    let b = g.value(6.8813735870195432).with_label("b");
+    let n = (x1 * w1 + x2 * w2 + b).with_label("n");
+    let o = n.tanh().with_label("o");
+    o.backward();
+    o
+}
+
+/// Written by hand: the notebook's record label `{%s|data %.4f|grad %.4f}`
+/// for each of the 10 values (the 5 inputs, the 3 unnamed intermediate
+/// results, n and o) with the notebook's numbers, an op node per computed
+/// value with an edge to it, then one edge per operand into the op node.
+const NEURON_DOT: &str = r#"digraph {
+  graph [rankdir=LR];
+  n0 [label="{x1|data 2.0000|grad -1.5000}", shape=record];
+  n1 [label="{x2|data 0.0000|grad 0.5000}", shape=record];
+  n2 [label="{w1|data -3.0000|grad 1.0000}", shape=record];
+  n3 [label="{w2|data 1.0000|grad 0.0000}", shape=record];
+  n4 [label="{b|data 6.8814|grad 0.5000}", shape=record];
+  n5 [label="{|data -6.0000|grad 0.5000}", shape=record];
+  n5_op [label="*"];
+  n5_op -> n5;
+  n6 [label="{|data 0.0000|grad 0.5000}", shape=record];
+  n6_op [label="*"];
+  n6_op -> n6;
+  n7 [label="{|data -6.0000|grad 0.5000}", shape=record];
+  n7_op [label="+"];
+  n7_op -> n7;
+  n8 [label="{n|data 0.8814|grad 0.5000}", shape=record];
+  n8_op [label="+"];
+  n8_op -> n8;
+  n9 [label="{o|data 0.7071|grad 1.0000}", shape=record];
+  n9_op [label="tanh"];
+  n9_op -> n9;
+  n0 -> n5_op;
+  n2 -> n5_op;
+  n1 -> n6_op;
+  n3 -> n6_op;
+  n5 -> n7_op;
+  n6 -> n7_op;
+  n7 -> n8_op;
+  n4 -> n8_op;
+  n8 -> n9_op;
+}
+"#;
+
+/// The text of every `<text>` element of an SVG document (parsed as XML;
+/// Graphviz's output has a DTD).
+fn svg_texts(svg: &str) -> Vec<String> {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(svg, opts).expect("valid XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            n.descendants()
+                .filter(|d| d.is_text())
+                .filter_map(|d| d.text())
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn neuron_dot_matches_the_notebook() {
+    let g = Graph::new();
+    let o = neuron(&g);
+    assert_eq!(to_dot(&g, o.id(), &DotOptions::default()), NEURON_DOT);
+    // The expression language draws the same picture.
+    let p = Program::parse(NEURON).unwrap();
+    let g = Graph::new();
+    let ev = p.eval(&g, &[] as &[(&str, f64)]).unwrap();
+    ev.output.backward();
+    assert_eq!(
+        to_dot(&g, ev.output.id(), &DotOptions::default()),
+        NEURON_DOT
+    );
+}
+
+#[test]
+fn dot_options() {
+    let g = Graph::new();
+    let o = neuron(&g);
+    let opts = DotOptions {
+        rankdir: RankDir::TopToBottom,
+        show_grad: false,
+    };
+    let dot = to_dot(&g, o.id(), &opts);
+    assert!(dot.contains("graph [rankdir=TB];"));
+    assert!(dot.contains(r#"n9 [label="{o|data 0.7071}", shape=record];"#));
+    assert!(!dot.contains("grad"));
+    assert_eq!("tb".parse::<RankDir>(), Ok(RankDir::TopToBottom));
+    assert!("XY".parse::<RankDir>().is_err());
+}
+
+#[test]
+fn op_labels_show_exponents_and_nary_ops() {
+    let g = Graph::new();
+    let x = g.value(3.0).with_label("x");
+    let y = g.sum([x.powf(2.0), x.powf(-0.5), x.pow(x)]);
+    let z = g.dot(&[y], &[x]).with_label("z");
+    let dot = to_dot(&g, z.id(), &DotOptions::default());
+    for want in [
+        r#"[label="**2"]"#,
+        r#"[label="**-0.5"]"#,
+        r#"[label="**"]"#,
+        r#"[label="Σ"]"#,
+        r#"[label="dot"]"#,
+    ] {
+        assert!(dot.contains(want), "{want} in\n{dot}");
+    }
+}
+
+#[test]
+fn labels_are_escaped_for_records() {
+    let g = Graph::new();
+    let x = g.value(1.0).with_label(r#"a|b{c}<d>"e\"#);
+    let dot = to_dot(&g, x.id(), &DotOptions::default());
+    assert!(
+        dot.contains(r#"label="{a\|b\{c\}\<d\>\"e\\|data 1.0000|grad 0.0000}""#),
+        "{dot}"
+    );
+}
+
+#[test]
+fn builtin_svg_is_xml_with_the_labels() {
+    let g = Graph::new();
+    let o = neuron(&g);
+    let svg = render_svg_builtin(&g, o.id(), &DotOptions::default()).unwrap();
+    let texts = svg_texts(&svg);
+    for want in [
+        "x1",
+        "w1",
+        "b",
+        "n",
+        "o",
+        "data 0.7071",
+        "grad -1.5000",
+        "grad 0.5000",
+        "tanh",
+        "*",
+        "+",
+    ] {
+        assert!(texts.iter().any(|t| t == want), "{want} not in {texts:?}");
+    }
+}
+
+#[test]
+fn builtin_layout_refuses_big_graphs_quickly() {
+    let g = Graph::new();
+    let w = g.value(0.5);
+    let mut x = g.value(1.0);
+    for _ in 0..2000 {
+        x = (x * w + 0.1).tanh();
+    }
+    let start = std::time::Instant::now();
+    let err = render_svg_builtin(&g, x.id(), &DotOptions::default()).unwrap_err();
+    assert!(start.elapsed().as_secs_f64() < 1.0);
+    assert!(matches!(err, VizError::TooLarge { max, .. } if max == BUILTIN_MAX_NODES));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("apt-get install graphviz") && msg.contains(".dot"),
+        "{msg}"
+    );
+    // DOT is always fine.
+    let dot = viz::render(
+        &g,
+        x.id(),
+        &DotOptions::default(),
+        Format::Dot,
+        Renderer::Builtin,
+    )
+    .unwrap();
+    assert!(dot.starts_with(b"digraph {"));
+}
+
+#[test]
+fn png_needs_graphviz_on_the_builtin_layout() {
+    let g = Graph::new();
+    let o = neuron(&g);
+    let err = viz::render(
+        &g,
+        o.id(),
+        &DotOptions::default(),
+        Format::Png,
+        Renderer::Builtin,
+    )
+    .unwrap_err();
+    assert!(matches!(err, VizError::Unsupported("png")));
+}
+
+#[test]
+fn graphviz_accepts_our_dot() {
+    if !viz::graphviz_available() {
+        println!("note: Graphviz `dot` is not on the PATH; skipping the Graphviz checks");
+        return;
+    }
+    let g = Graph::new();
+    let o = neuron(&g);
+    let svg = viz::graphviz(&to_dot(&g, o.id(), &DotOptions::default()), Format::Svg).unwrap();
+    let svg = String::from_utf8(svg).unwrap();
+    let texts = svg_texts(&svg);
+    for want in [
+        "x1",
+        "data 2.0000",
+        "grad -1.5000",
+        "tanh",
+        "o",
+        "data 0.7071",
+    ] {
+        assert!(texts.iter().any(|t| t == want), "{want} not in {texts:?}");
+    }
+    // Escaped labels come out as the original text.
+    let x = g.value(1.0).with_label(r#"a|b{c}<d>"e\"#);
+    let svg = viz::graphviz(&to_dot(&g, x.id(), &DotOptions::default()), Format::Svg).unwrap();
+    let svg = String::from_utf8(svg).unwrap();
+    assert!(
+        svg_texts(&svg).iter().any(|t| t == r#"a|b{c}<d>"e\"#),
+        "{svg}"
+    );
+    let png = viz::graphviz(&to_dot(&g, o.id(), &DotOptions::default()), Format::Png).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn write_atomic_replaces_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.dot");
+    viz::write_atomic(&path, b"one").unwrap();
+    viz::write_atomic(&path, b"two").unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"two");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert!(viz::write_atomic(&dir.path().join("missing/x.dot"), b"x").is_err());
+}
