@@ -158,7 +158,7 @@ const INLINE: u8 = 4;
 /// Everything a graph stores. Kept behind a `RefCell` so that `Value`
 /// handles (which only hold `&Graph`) can append nodes: that is what makes
 /// `a * b + c` work on `Copy` handles.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Tape {
     data: Vec<f64>,
     /// Gradients; may be shorter than `data` (missing entries are 0), so that
@@ -482,7 +482,9 @@ pub struct Trace {
 /// ```
 ///
 /// A `Graph` is `Send` but not `Sync`: one thread builds on it at a time.
-#[derive(Default)]
+/// To work on several threads, give each its own clone (a copy of every
+/// node, as multi-threaded training does with the parameters).
+#[derive(Clone, Default)]
 pub struct Graph {
     tape: RefCell<Tape>,
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{Activation, Init, Module, NnError, recycle};
+use super::{Activation, Init, Module, NnError, ValueBuf};
 use crate::{Graph, NodeId, Value};
 
 /// One neuron: `activation(w · x + b)`.
@@ -399,15 +399,18 @@ impl Mlp {
 
     /// Like [`Mlp::bind`], reusing buffers from an earlier
     /// [`Forward::into_buffers`]: no allocation once they are large enough.
-    pub fn bind_with<'g, 'm>(&'m self, g: &'g Graph, buffers: ForwardBuffers) -> Forward<'g, 'm> {
-        let mut params = recycle(buffers.params);
-        params.extend(self.params.iter().map(|&id| g.get(id)));
+    pub fn bind_with<'g, 'm>(
+        &'m self,
+        g: &'g Graph,
+        mut buffers: ForwardBuffers,
+    ) -> Forward<'g, 'm> {
         Forward {
             mlp: self,
             g,
-            params,
-            cur: recycle(buffers.cur),
-            next: recycle(buffers.next),
+            // Filled on first use: the contiguous path needs only ids.
+            params: buffers.params.take(),
+            cur: buffers.cur.take(),
+            next: buffers.next.take(),
         }
     }
 
@@ -484,9 +487,9 @@ impl fmt::Display for Mlp {
 /// training loop allocates nothing after its first step.
 #[derive(Default)]
 pub struct ForwardBuffers {
-    params: Vec<Value<'static>>,
-    cur: Vec<Value<'static>>,
-    next: Vec<Value<'static>>,
+    params: ValueBuf,
+    cur: ValueBuf,
+    next: ValueBuf,
 }
 
 /// An [`Mlp`] bound to a graph for a series of forward passes
@@ -543,13 +546,17 @@ impl<'g> Forward<'g, '_> {
                     std::ptr::eq(v.graph(), self.g)
                         && v.id().index() == self.cur[0].id().index() + i
                 });
+            if !x_run {
+                self.fill_params();
+            }
             for _ in 0..layer.nout() {
-                let w = &self.params[off..off + nin];
-                let b = self.params[off + nin];
+                let ids = &self.mlp.params;
                 self.next.push(if x_run {
-                    self.g.linear_runs(w[0].id(), self.cur[0].id(), nin, b.id())
+                    self.g
+                        .linear_runs(ids[off], self.cur[0].id(), nin, ids[off + nin])
                 } else {
-                    self.g.linear(w, &self.cur, b)
+                    let w = &self.params[off..off + nin];
+                    self.g.linear(w, &self.cur, self.params[off + nin])
                 });
                 off += nin + 1;
             }
@@ -564,16 +571,25 @@ impl<'g> Forward<'g, '_> {
     }
 
     /// The parameters' handles, in [`Module::parameters`] order.
-    pub fn params(&self) -> &[Value<'g>] {
+    pub fn params(&mut self) -> &[Value<'g>] {
+        self.fill_params();
         &self.params
+    }
+
+    fn fill_params(&mut self) {
+        if self.params.is_empty() {
+            let g = self.g;
+            self.params
+                .extend(self.mlp.params.iter().map(|&id| g.get(id)));
+        }
     }
 
     /// Gives back the buffers for [`Mlp::bind_with`].
     pub fn into_buffers(self) -> ForwardBuffers {
-        ForwardBuffers {
-            params: recycle(self.params),
-            cur: recycle(self.cur),
-            next: recycle(self.next),
-        }
+        let mut b = ForwardBuffers::default();
+        b.params.put(self.params);
+        b.cur.put(self.cur);
+        b.next.put(self.next);
+        b
     }
 }

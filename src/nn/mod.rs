@@ -290,6 +290,28 @@ pub(crate) fn recycle<'b>(mut v: Vec<Value<'_>>) -> Vec<Value<'b>> {
         .collect()
 }
 
+/// An empty vector of values, kept for its allocation: how buffers of
+/// `Value`s outlive a graph borrow ([`recycle`]) and move between threads.
+#[derive(Default)]
+pub(crate) struct ValueBuf(Vec<Value<'static>>);
+
+// SAFETY: a `ValueBuf` is always empty (its field is private and `put`
+// clears what it keeps), so it holds no `&Graph` that another thread could
+// use; only the allocation moves.
+unsafe impl Send for ValueBuf {}
+
+impl ValueBuf {
+    /// The kept allocation, as an empty vector for values of any graph.
+    pub(crate) fn take<'g>(&mut self) -> Vec<Value<'g>> {
+        recycle(std::mem::take(&mut self.0))
+    }
+
+    /// Keeps `v`'s allocation (its contents are dropped).
+    pub(crate) fn put(&mut self, v: Vec<Value<'_>>) {
+        self.0 = recycle(v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

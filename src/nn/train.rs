@@ -4,10 +4,20 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::{ForwardBuffers, Loss, Mlp, Module, NnError, l2, recycle};
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::{ForwardBuffers, Loss, Mlp, Module, NnError, ValueBuf, l2};
 use crate::data::Dataset;
 use crate::optim::{LrSchedule, Optimizer};
-use crate::{Graph, Mark, Value};
+use crate::{Graph, Mark};
+
+/// A step cuts its batch into this many chunks at most (fewer for small
+/// batches), whatever the number of threads. Each chunk's gradient is
+/// computed on its own, and the chunks' gradients are added in chunk order,
+/// so the result is the same to the last bit for any thread count.
+pub const CHUNKS: usize = 8;
 
 /// How a [`Trainer`] trains. The default is micrograd's demo: 100 steps,
 /// full batch, hinge loss, L2 `alpha = 1e-4`, learning rate
@@ -30,6 +40,9 @@ pub struct TrainConfig {
     pub schedule: LrSchedule,
     /// The seed of the mini-batch shuffles.
     pub seed: u64,
+    /// Threads that share a step's batch (0 for one per core). Results do
+    /// not depend on it: see [`CHUNKS`].
+    pub threads: usize,
 }
 
 impl Default for TrainConfig {
@@ -42,6 +55,7 @@ impl Default for TrainConfig {
             lr: 1.0,
             schedule: LrSchedule::MICROGRAD,
             seed: 1337,
+            threads: 1,
         }
     }
 }
@@ -80,46 +94,166 @@ pub struct Trainer {
     model: Mlp,
     optimizer: Box<dyn Optimizer>,
     config: TrainConfig,
-    mark: Mark,
     step: usize,
-    buffers: ForwardBuffers,
-    inputs: Vec<Value<'static>>,
-    outputs: Vec<Value<'static>>,
-    labels: Vec<usize>,
-    scores: Vec<f64>,
-    order: Vec<usize>,
+    /// One per thread, each with its own copy of the graph.
+    workers: Vec<Worker>,
+    pool: Option<rayon::ThreadPool>,
+    rows: Vec<usize>,
+    grads: Vec<f64>,
     perm: Vec<usize>,
     cursor: usize,
     rng: ChaCha8Rng,
 }
 
+/// What every chunk of a step shares.
+struct Job<'a> {
+    model: &'a Mlp,
+    data: &'a Dataset,
+    rows: &'a [usize],
+    chunks: usize,
+    loss: Loss,
+    alpha: f64,
+}
+
+impl Job<'_> {
+    /// The rows of chunk `c`: the batch cut into `chunks` near-equal parts.
+    fn chunk(&self, c: usize) -> &[usize] {
+        let n = self.rows.len();
+        &self.rows[c * n / self.chunks..(c + 1) * n / self.chunks]
+    }
+}
+
+/// A thread's share of a step: its graph (a copy of the parameters) and
+/// every buffer it needs, reused from step to step.
+struct Worker {
+    graph: Graph,
+    mark: Mark,
+    buffers: ForwardBuffers,
+    inputs: ValueBuf,
+    outputs: ValueBuf,
+    labels: Vec<usize>,
+    scores: Vec<f64>,
+    /// Per chunk, the parameters' gradients (chunk-major).
+    grads: Vec<f64>,
+    /// Per chunk, its share of the loss.
+    losses: Vec<f64>,
+    correct: usize,
+}
+
+impl Worker {
+    fn new(graph: Graph) -> Self {
+        let mark = graph.mark();
+        Self {
+            graph,
+            mark,
+            buffers: ForwardBuffers::default(),
+            inputs: ValueBuf::default(),
+            outputs: ValueBuf::default(),
+            labels: Vec::new(),
+            scores: Vec::new(),
+            grads: Vec::new(),
+            losses: Vec::new(),
+            correct: 0,
+        }
+    }
+
+    /// Forward and backward for each chunk in `chunks`: each chunk's loss is
+    /// its rows' share of the batch's mean loss (chunk 0 adds the L2 term),
+    /// and its gradient is taken out of the graph before the next chunk.
+    fn run(&mut self, job: &Job<'_>, chunks: Range<usize>) {
+        let params = job.model.parameters();
+        self.grads.clear();
+        self.losses.clear();
+        self.correct = 0;
+        for c in chunks {
+            let rows = job.chunk(c);
+            let value = {
+                let g = &self.graph;
+                let mut f = job.model.bind_with(g, std::mem::take(&mut self.buffers));
+                let mut inputs = self.inputs.take();
+                let mut outputs = self.outputs.take();
+                self.labels.clear();
+                for &i in rows {
+                    inputs.clear();
+                    inputs.extend(job.data.x(i).iter().map(|&v| g.value(v)));
+                    let out = f.forward(&inputs);
+                    self.scores.clear();
+                    self.scores.extend(out.iter().map(|v| v.data()));
+                    let label = job.data.label(i);
+                    self.correct += usize::from(job.loss.predict(&self.scores) == label);
+                    self.labels.push(label);
+                    outputs.extend_from_slice(out);
+                }
+                let mut loss = job.loss.compute(g, &outputs, &self.labels);
+                if rows.len() != job.rows.len() {
+                    loss *= rows.len() as f64 / job.rows.len() as f64;
+                }
+                if c == 0 && job.alpha != 0.0 {
+                    loss += l2(g, f.params(), job.alpha);
+                }
+                let value = loss.data();
+                if value.is_finite() {
+                    loss.backward();
+                }
+                self.buffers = f.into_buffers();
+                self.inputs.put(inputs);
+                self.outputs.put(outputs);
+                value
+            };
+            self.losses.push(value);
+            let (_, grad) = self.graph.data_and_grad_mut();
+            for &p in params {
+                self.grads.push(grad[p.index()]);
+                grad[p.index()] = 0.0;
+            }
+            self.graph.truncate(self.mark);
+        }
+    }
+}
+
 impl Trainer {
     /// A trainer for `model`, whose parameters live on `graph`. Everything
     /// on the graph so far is kept; what a step builds is dropped after it.
+    ///
+    /// # Panics
+    /// If the thread pool for [`TrainConfig::threads`] cannot be started.
     pub fn new(
         graph: Graph,
         model: Mlp,
         optimizer: Box<dyn Optimizer>,
         config: TrainConfig,
     ) -> Self {
-        let mark = graph.mark();
+        let threads = match config.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(CHUNKS);
+        let pool = (threads > 1).then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("cannot start the training threads")
+        });
+        let workers = (0..threads).map(|_| Worker::new(graph.clone())).collect();
         Self {
             graph,
             model,
             optimizer,
             config,
-            mark,
             step: 0,
-            buffers: ForwardBuffers::default(),
-            inputs: Vec::new(),
-            outputs: Vec::new(),
-            labels: Vec::new(),
-            scores: Vec::new(),
-            order: Vec::new(),
+            workers,
+            pool,
+            rows: Vec::new(),
+            grads: Vec::new(),
             perm: Vec::new(),
             cursor: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
         }
+    }
+
+    /// The number of threads a step uses.
+    pub fn threads(&self) -> usize {
+        self.workers.len()
     }
 
     /// The model.
@@ -182,60 +316,73 @@ impl Trainer {
     pub fn step(&mut self, data: &Dataset) -> Result<StepStats, NnError> {
         let n = data.len();
         let batch = self.config.batch_size.unwrap_or(n).clamp(1, n);
-        self.labels.clear();
         if batch == n {
-            self.labels.extend_from_slice(data.labels());
+            self.rows.clear();
+            self.rows.extend(0..n);
         } else {
             self.next_batch(n, batch);
         }
         let lr = self.config.lr * self.config.schedule.factor(self.step, self.config.steps);
-        let loss_kind = self.config.loss;
-        let nout = self.model.nout();
-        let (loss, correct) = {
-            let g = &self.graph;
-            let mut f = self.model.bind_with(g, std::mem::take(&mut self.buffers));
-            let mut inputs = recycle(std::mem::take(&mut self.inputs));
-            let mut outputs = recycle(std::mem::take(&mut self.outputs));
-            let rows = batch;
-            let mut correct = 0;
-            for r in 0..rows {
-                let i = if batch == n { r } else { self.order[r] };
-                if batch != n {
-                    self.labels.push(data.label(i));
-                }
-                inputs.clear();
-                inputs.extend(data.x(i).iter().map(|&v| g.value(v)));
-                let out = f.forward(&inputs);
-                self.scores.clear();
-                self.scores.extend(out.iter().map(|v| v.data()));
-                correct += usize::from(loss_kind.predict(&self.scores) == data.label(i));
-                outputs.extend_from_slice(out);
+        let chunks = batch.min(CHUNKS);
+        let active = self.workers.len().min(chunks);
+        let params = self.model.parameters();
+
+        // Every worker starts from the current parameters.
+        let (data_now, _) = self.graph.data_and_grad_mut();
+        for w in &mut self.workers[..active] {
+            let (d, _) = w.graph.data_and_grad_mut();
+            for &p in params {
+                d[p.index()] = data_now[p.index()];
             }
-            debug_assert_eq!(outputs.len(), rows * nout);
-            let mut loss = loss_kind.compute(g, &outputs, &self.labels);
-            if self.config.alpha != 0.0 {
-                loss += l2(g, f.params(), self.config.alpha);
-            }
-            let value = loss.data();
-            if value.is_finite() {
-                loss.backward();
-            }
-            self.buffers = f.into_buffers();
-            self.inputs = recycle(inputs);
-            self.outputs = recycle(outputs);
-            (value, correct)
+        }
+        let job = Job {
+            model: &self.model,
+            data,
+            rows: &self.rows,
+            chunks,
+            loss: self.config.loss,
+            alpha: self.config.alpha,
         };
+        // Worker `w` takes a contiguous run of chunks, so that reading the
+        // workers in order reads the chunks in order.
+        let share = |w: usize| w * chunks / active..(w + 1) * chunks / active;
+        match &self.pool {
+            Some(pool) if active > 1 => pool.install(|| {
+                self.workers[..active]
+                    .par_iter_mut()
+                    .enumerate()
+                    .for_each(|(w, worker)| worker.run(&job, share(w)));
+            }),
+            _ => self.workers[0].run(&job, 0..chunks),
+        }
+
+        // Add up in chunk order: the same sums for any number of threads.
+        let np = params.len();
+        self.grads.clear();
+        self.grads.resize(np, 0.0);
+        let mut loss = 0.0;
+        let mut correct = 0;
+        for w in &self.workers[..active] {
+            for (c, chunk_loss) in w.losses.iter().enumerate() {
+                loss += chunk_loss;
+                for (acc, g) in self.grads.iter_mut().zip(&w.grads[c * np..(c + 1) * np]) {
+                    *acc += g;
+                }
+            }
+            correct += w.correct;
+        }
         if !loss.is_finite() {
-            self.graph.truncate(self.mark);
             return Err(NnError::Diverged {
                 step: self.step,
                 loss,
             });
         }
+        let (_, grad) = self.graph.data_and_grad_mut();
+        for (&p, g) in params.iter().zip(&self.grads) {
+            grad[p.index()] += g;
+        }
         self.optimizer.set_lr(lr);
-        self.optimizer
-            .step(&mut self.graph, self.model.parameters());
-        self.graph.truncate(self.mark);
+        self.optimizer.step(&mut self.graph, params);
         let stats = StepStats {
             step: self.step,
             loss,
@@ -278,9 +425,9 @@ impl Trainer {
         correct as f64 / data.len() as f64
     }
 
-    /// Fills `order` with the next `batch` rows of the epoch's shuffle.
+    /// Fills `rows` with the next `batch` rows of the epoch's shuffle.
     fn next_batch(&mut self, n: usize, batch: usize) {
-        self.order.clear();
+        self.rows.clear();
         for _ in 0..batch {
             if self.perm.len() != n || self.cursor >= n {
                 self.perm.clear();
@@ -288,7 +435,7 @@ impl Trainer {
                 self.perm.shuffle(&mut self.rng);
                 self.cursor = 0;
             }
-            self.order.push(self.perm[self.cursor]);
+            self.rows.push(self.perm[self.cursor]);
             self.cursor += 1;
         }
     }

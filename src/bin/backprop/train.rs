@@ -84,7 +84,10 @@ pub struct Args {
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
-    // Room for `--threads` (parallel forward passes), to come.
+    /// Threads that share each step's batch (0: one per core). The results
+    /// are the same to the last bit for any number.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    threads: usize,
 }
 
 /// Runs `backprop train`.
@@ -152,6 +155,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         lr,
         schedule,
         seed: args.data.seed,
+        threads: args.threads,
     };
     let mut trainer = Trainer::new(g, model, kind.build(lr, args.momentum), train_config);
     trainer.check(&data)?;
