@@ -381,19 +381,32 @@ fn exponent(flags: u8, b: u32, consts: &[f64]) -> f64 {
     }
 }
 
-/// `Σ a_i b_i` with four running sums, so that the additions of long dot
-/// products overlap instead of waiting on each other.
+/// `Σ a_i b_i` with eight running sums, so that the additions of long dot
+/// products overlap instead of waiting on each other (and vectorize).
+/// This summation order is part of the contract of contiguous [`Op::Dot`]
+/// nodes: code that evaluates a network without a graph calls this to get
+/// the same bits.
 #[inline]
-fn dot4(a: &[f64], b: &[f64]) -> f64 {
-    let (ac, ar) = a.split_at(a.len() / 4 * 4);
-    let (bc, br) = b.split_at(ac.len());
-    let mut s = [0.0; 4];
-    for (p, q) in ac.chunks_exact(4).zip(bc.chunks_exact(4)) {
-        for k in 0..4 {
+pub fn dot_kernel(a: &[f64], b: &[f64]) -> f64 {
+    const L: usize = 8;
+    let n = a.len().min(b.len());
+    let (ac, ar) = a[..n].split_at(n / L * L);
+    let (bc, br) = b[..n].split_at(ac.len());
+    let mut s = [0.0; L];
+    for (p, q) in ac.chunks_exact(L).zip(bc.chunks_exact(L)) {
+        for k in 0..L {
             s[k] += p[k] * q[k];
         }
     }
-    let mut total = (s[0] + s[1]) + (s[2] + s[3]);
+    // A fixed pairwise tree, then the tail in order.
+    let mut w = L;
+    while w > 1 {
+        w /= 2;
+        for k in 0..w {
+            s[k] += s[k + w];
+        }
+    }
+    let mut total = s[0];
     for (p, q) in ar.iter().zip(br) {
         total += p * q;
     }
@@ -631,7 +644,7 @@ impl Graph {
             n > 0 && ws + n <= len && xs + n <= len && bi < len,
             "linear_runs: runs of {n} nodes at {w} and {x} with bias {b} do not fit in a graph of {len} nodes"
         );
-        let total = dot4(&t.data[ws..ws + n], &t.data[xs..xs + n]) + t.data[bi];
+        let total = dot_kernel(&t.data[ws..ws + n], &t.data[xs..xs + n]) + t.data[bi];
         let start = t.args.len() as u32;
         t.args.extend([w.0, x.0, b.0]);
         let id = t.push_flagged(Op::Dot, RANGES | BIAS, total, start, n as u32);
@@ -662,7 +675,7 @@ impl Graph {
         let total = if ranges {
             let (ws, xs) = (w[0].id().index(), x[0].id().index());
             t.args.extend([ws as u32, xs as u32]);
-            dot4(&t.data[ws..ws + w.len()], &t.data[xs..xs + x.len()])
+            dot_kernel(&t.data[ws..ws + w.len()], &t.data[xs..xs + x.len()])
         } else {
             t.args.extend(w.iter().chain(x).map(|v| v.id().0));
             let data = &t.data;

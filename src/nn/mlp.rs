@@ -446,22 +446,10 @@ impl Mlp {
 }
 
 /// `Σ w_i x_i` summed in the same order as the engine's dot node over
-/// contiguous runs of nodes (four running sums, then the rest), so that
-/// plain evaluation gives the graph's numbers to the last bit.
+/// contiguous runs of nodes, so that plain evaluation gives the graph's
+/// numbers to the last bit.
 pub(crate) fn dot_f64(w: &[f64], x: &[f64]) -> f64 {
-    let (wc, wr) = w.split_at(w.len() / 4 * 4);
-    let (xc, xr) = x.split_at(wc.len());
-    let mut s = [0.0; 4];
-    for (p, q) in wc.chunks_exact(4).zip(xc.chunks_exact(4)) {
-        for k in 0..4 {
-            s[k] += p[k] * q[k];
-        }
-    }
-    let mut total = (s[0] + s[1]) + (s[2] + s[3]);
-    for (p, q) in wr.iter().zip(xr) {
-        total += p * q;
-    }
-    total
+    crate::engine::dot_kernel(w, x)
 }
 
 impl Module for Mlp {
