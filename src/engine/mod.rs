@@ -25,6 +25,7 @@
 //! assert!((w1.grad() - 1.0).abs() < 1e-9);
 //! ```
 
+mod kernels;
 mod ops;
 mod value;
 
@@ -32,6 +33,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use kernels::axpy;
+pub use kernels::dot_kernel;
 pub use value::Value;
 
 /// The identity of a node in a [`Graph`]: its index in the arena.
@@ -345,12 +348,8 @@ impl Tape {
                         let (w, x) = (args[a] as usize, args[a + 1] as usize);
                         // Two separate passes, so that overlapping runs
                         // (a node among both weights and inputs) are right.
-                        for (d, v) in adj[w..w + n].iter_mut().zip(&data[x..x + n]) {
-                            *d += g * v;
-                        }
-                        for (d, v) in adj[x..x + n].iter_mut().zip(&data[w..w + n]) {
-                            *d += g * v;
-                        }
+                        axpy(&mut adj[w..w + n], g, &data[x..x + n]);
+                        axpy(&mut adj[x..x + n], g, &data[w..w + n]);
                         a + 2
                     } else {
                         let (w, x) = args[a..a + 2 * n].split_at(n);
@@ -379,38 +378,6 @@ fn exponent(flags: u8, b: u32, consts: &[f64]) -> f64 {
     } else {
         consts[b as usize]
     }
-}
-
-/// `Σ a_i b_i` with eight running sums, so that the additions of long dot
-/// products overlap instead of waiting on each other (and vectorize).
-/// This summation order is part of the contract of contiguous [`Op::Dot`]
-/// nodes: code that evaluates a network without a graph calls this to get
-/// the same bits.
-#[inline]
-pub fn dot_kernel(a: &[f64], b: &[f64]) -> f64 {
-    const L: usize = 8;
-    let n = a.len().min(b.len());
-    let (ac, ar) = a[..n].split_at(n / L * L);
-    let (bc, br) = b[..n].split_at(ac.len());
-    let mut s = [0.0; L];
-    for (p, q) in ac.chunks_exact(L).zip(bc.chunks_exact(L)) {
-        for k in 0..L {
-            s[k] += p[k] * q[k];
-        }
-    }
-    // A fixed pairwise tree, then the tail in order.
-    let mut w = L;
-    while w > 1 {
-        w /= 2;
-        for k in 0..w {
-            s[k] += s[k + w];
-        }
-    }
-    let mut total = s[0];
-    for (p, q) in ar.iter().zip(br) {
-        total += p * q;
-    }
-    total
 }
 
 /// `x ** p` with the common small integer exponents computed exactly and
