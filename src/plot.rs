@@ -246,12 +246,13 @@ fn draw_boundary<DB: DrawingBackend>(
         .caption(&plot.title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(32)
-        .y_label_area_size(60)
+        .y_label_area_size(72)
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
     chart
         .configure_mesh()
         .disable_mesh()
         .label_style(("sans-serif", 14))
+        .x_labels(6)
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
         .x_desc("x1")
@@ -301,7 +302,7 @@ fn padded((lo, hi): (f64, f64)) -> Option<(f64, f64)> {
 /// very large or small ones (instead of hundreds of digits).
 fn tick(v: f64) -> String {
     if v != 0.0 && !(1e-3..1e5).contains(&v.abs()) {
-        format!("{v:.2e}")
+        format!("{v:.1e}")
     } else {
         format!("{v:.2}")
     }
@@ -378,5 +379,61 @@ mod tests {
             err.to_string(),
             "cannot tell the image format of x.gif (use a .png or .svg file name)"
         );
+    }
+
+    /// QA defect 4: a feature range whose width overflows made plotters
+    /// look for tick marks forever.
+    #[test]
+    fn ranges_too_wide_to_draw_are_skipped() {
+        assert_eq!(padded((-1e308, 1e308)), None);
+        assert_eq!(padded((-8e307, 8e307)), None, "the margin overflows");
+        assert_eq!(padded((0.0, 1.0)), Some((-0.35, 1.35)));
+        // All values near 1e300: a margin of 0.25 would vanish.
+        let (a, b) = padded((1e300, 1e300)).unwrap();
+        assert!(a < 1e300 && b > 1e300);
+        let d = Dataset::new(vec![-1e308, 0.0, 1e308, 1.0], vec![0, 1], 2).unwrap();
+        let plot = TrainingPlot {
+            title: "wide".into(),
+            data: &d,
+            classify: Some(&|_: &[f64]| 0),
+            loss: &[f64::MAX, 1.0],
+            accuracy: &[0.5, 1.0],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wide.svg");
+        save_training_plot(&path, &plot).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.contains("too wide to draw"));
+    }
+
+    /// QA defect 20: a PNG that cannot be written gave plotters' Debug
+    /// output; now an `io::Error` is the source, and no file is left.
+    #[test]
+    fn write_errors_are_io_errors() {
+        let d = crate::data::moons(4, 0.0, 0);
+        let plot = TrainingPlot {
+            title: String::new(),
+            data: &d,
+            classify: None,
+            loss: &[1.0],
+            accuracy: &[1.0],
+        };
+        let err = save_training_plot("/nonexistent/dir/p.png", &plot).unwrap_err();
+        assert_eq!(err.to_string(), "cannot write /nonexistent/dir/p.png");
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(source.downcast_ref::<std::io::Error>().is_some(), "{source}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.png");
+        save_training_plot(&path, &plot).unwrap();
+        assert_eq!(&std::fs::read(&path).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn ticks_use_exponents_for_extreme_magnitudes() {
+        assert_eq!(tick(0.5), "0.50");
+        assert_eq!(tick(0.0), "0.00");
+        assert_eq!(tick(-1e300), "-1.0e300");
+        assert_eq!(tick(2.5e-7), "2.5e-7");
     }
 }

@@ -282,8 +282,9 @@ impl Dataset {
     /// reported as 1, so that dividing by it is harmless).
     ///
     /// Both are finite for any finite data: when the plain sums overflow
-    /// (features near `f64::MAX`, or squares past it, from about 1e154),
-    /// they are computed again on values scaled by the largest magnitude.
+    /// (features near `f64::MAX`, or squares past it, from about 1e154) or
+    /// the squares underflow (deviations below about 1e-145), they are
+    /// computed again on values scaled by the largest magnitude.
     ///
     /// ```
     /// let d = backprop::data::Dataset::new(vec![1e160, 3e160], vec![0, 1], 1).unwrap();
@@ -298,16 +299,19 @@ impl Dataset {
         for j in 0..self.n_features {
             // Scaled by the largest magnitude, every value is in [-1, 1],
             // the deviations in [-2, 2], and no sum overflows.
-            let max = column(j).fold(0.0, |a: f64, v| a.max(v.abs()));
+            let (lo, hi) = column(j).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+            let max = lo.abs().max(hi.abs());
             let mut m = column(j).sum::<f64>() / n;
             if !m.is_finite() {
                 m = column(j).map(|v| v / max).sum::<f64>() / n * max;
             }
             let mut var = column(j).map(|v| (v - m).powi(2)).sum::<f64>() / n;
             let mut scale = 1.0;
-            // Squares overflow from about 1e154 and lose precision as
-            // subnormals below about 1e-154.
-            if !var.is_finite() || (var > 0.0 && var < 1e-290) {
+            // Squares overflow from about 1e154, and below about 1e-154
+            // they lose precision as subnormals or vanish.
+            if !var.is_finite() || (var < 1e-290 && lo < hi) {
                 scale = max;
                 var = column(j)
                     .map(|v| (v / scale - m / scale).powi(2))

@@ -30,16 +30,11 @@ pub struct Args {
     csv: Option<PathBuf>,
     /// A column of the --csv file to ignore, such as the label column of a
     /// training file: a 0-based index, a header name, or `last`.
-    #[arg(
-        long,
-        requires = "csv",
-        value_parser = parse_label_column,
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_parser = parse_label_column, allow_negative_numbers = true)]
     label_column: Option<LabelColumn>,
     /// Whether the --csv file's first row is a header: auto, yes, no
     /// [default: auto].
-    #[arg(long, requires = "csv", value_parser = parse_header)]
+    #[arg(long, value_parser = parse_header)]
     header: Option<Header>,
     /// Print JSON (one object per point) instead of text.
     #[arg(long)]
@@ -52,6 +47,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Err(
             Usage("give points with --point X1,X2 or a file with --csv FILE".into()).into(),
         );
+    }
+    // Checked here, not with clap's `requires`: clap drops the requirement
+    // when `--point` (which conflicts with `--csv`) is given.
+    if args.csv.is_none() {
+        for (given, option) in [
+            (args.label_column.is_some(), "--label-column"),
+            (args.header.is_some(), "--header"),
+        ] {
+            if given {
+                return Err(Usage(format!("{option} is for --csv files, not --point")).into());
+            }
+        }
     }
     let model = SavedModel::load(&args.model)
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
@@ -70,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 | DataError::NoSuchColumn { .. }
                 | DataError::NoHeader(_)),
             ) => {
-                return Err(Usage(format!("--label-column: {e} in {}", path.display())).into());
+                return Err(Usage(format!("--label-column: {}: {e}", path.display())).into());
             }
             other => {
                 other.with_context(|| format!("cannot read points from {}", path.display()))?

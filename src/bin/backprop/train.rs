@@ -169,7 +169,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let model = Mlp::new(&g, data.n_features(), &sizes, &config).map_err(|e| match e {
         NnError::TooLarge { .. } => Usage(format!(
-            "--hidden {}: {e} ({} features, {} outputs)",
+            "--hidden {}: {e} (with {} inputs and {} outputs)",
             hidden_name(&args.hidden.0),
             data.n_features(),
             loss.outputs(classes)
