@@ -24,6 +24,8 @@ pub struct Args {
 
 /// Runs `backprop eval`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Usage mistakes first, before any file is read.
+    args.data.check()?;
     let model = SavedModel::load(&args.model)
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
     let data = args.data.load()?;

@@ -51,7 +51,7 @@ pub struct DataArgs {
 impl DataArgs {
     /// Options that do not apply to the chosen dataset, or do not fit
     /// together: a usage error rather than silently ignored.
-    fn check(&self) -> Result<(), Usage> {
+    pub fn check(&self) -> Result<(), Usage> {
         let spec = &self.dataset;
         let name = spec.name();
         if let DatasetSpec::Csv(_) = spec {
