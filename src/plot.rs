@@ -323,7 +323,14 @@ fn draw_curve<DB: DrawingBackend>(
             .filter(|v| v.is_finite())
             .fold(0.0, f64::max);
         // At most f64::MAX: an infinite range would never end.
-        (0.0, if hi > 0.0 { (hi * 1.05).min(f64::MAX) } else { 1.0 })
+        (
+            0.0,
+            if hi > 0.0 {
+                (hi * 1.05).min(f64::MAX)
+            } else {
+                1.0
+            },
+        )
     });
     let mut chart = ChartBuilder::on(area)
         .caption(name, ("sans-serif", 18))
@@ -421,7 +428,10 @@ mod tests {
         let err = save_training_plot("/nonexistent/dir/p.png", &plot).unwrap_err();
         assert_eq!(err.to_string(), "cannot write /nonexistent/dir/p.png");
         let source = std::error::Error::source(&err).unwrap();
-        assert!(source.downcast_ref::<std::io::Error>().is_some(), "{source}");
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.png");
         save_training_plot(&path, &plot).unwrap();

@@ -69,7 +69,14 @@ fn a_training_csv_predicts_without_its_label_column() {
     // The label first, no header.
     std::fs::write(dir.path().join("first.csv"), "1,3,1\n0,1,3\n").unwrap();
     predict(dir.path())
-        .args(["--csv", "first.csv", "--label-column", "0", "--header", "no"])
+        .args([
+            "--csv",
+            "first.csv",
+            "--label-column",
+            "0",
+            "--header",
+            "no",
+        ])
         .assert()
         .success()
         .stdout(expected);
@@ -96,7 +103,9 @@ fn a_missing_label_column_is_a_usage_error() {
         .args(["--point", "1,2", "--label-column", "last"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--label-column is for --csv files"));
+        .stderr(predicate::str::contains(
+            "--label-column is for --csv files",
+        ));
 }
 
 /// Defect 7: a first row with a NaN was dropped as a header.
@@ -120,7 +129,11 @@ fn json_writes_infinite_scores_as_strings() {
     let dir = setup();
     // 1.7e308 - (-1.7e308) overflows to +inf, and the reverse to -inf.
     let out = predict(dir.path())
-        .args(["--json", "--point=1.7e308,-1.7e308", "--point=-1.7e308,1.7e308"])
+        .args([
+            "--json",
+            "--point=1.7e308,-1.7e308",
+            "--point=-1.7e308,1.7e308",
+        ])
         .args(["--point", "3,1"])
         .assert()
         .success()

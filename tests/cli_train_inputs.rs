@@ -51,9 +51,24 @@ fn huge_sizes_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let max = "18446744073709551615";
-    fails(d, &["train", "--samples", max], 2, "must be at most 1000000");
-    fails(d, &["train", "--samples", "4294967296"], 2, "must be at most");
-    fails(d, &["train", "--hidden", max], 2, "layer sizes must be at most");
+    fails(
+        d,
+        &["train", "--samples", max],
+        2,
+        "must be at most 1000000",
+    );
+    fails(
+        d,
+        &["train", "--samples", "4294967296"],
+        2,
+        "must be at most",
+    );
+    fails(
+        d,
+        &["train", "--hidden", max],
+        2,
+        "layer sizes must be at most",
+    );
     fails(
         d,
         &["train", "--dataset", "blobs", "--classes", max],
@@ -107,10 +122,28 @@ fn diverging_hyper_parameters_are_rejected() {
     let d = dir.path();
     fails(d, &["train", "--momentum", "5"], 2, "less than 1");
     fails(d, &["train", "--momentum", "1"], 2, "less than 1");
-    fails(d, &["train", "--schedule", "linear:-1"], 2, "between 0 and 1");
-    fails(d, &["train", "--schedule", "linear:1e300"], 2, "between 0 and 1");
+    fails(
+        d,
+        &["train", "--schedule", "linear:-1"],
+        2,
+        "between 0 and 1",
+    );
+    fails(
+        d,
+        &["train", "--schedule", "linear:1e300"],
+        2,
+        "between 0 and 1",
+    );
     backprop(d)
-        .args(["train", "-q", "--no-plot", "--steps", "3", "--momentum", "0.9"])
+        .args([
+            "train",
+            "-q",
+            "--no-plot",
+            "--steps",
+            "3",
+            "--momentum",
+            "0.9",
+        ])
         .args(["--schedule", "linear:0"])
         .assert()
         .success();
@@ -122,14 +155,24 @@ fn options_that_do_not_apply_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(d, "p.csv", &good_rows());
-    fails(d, &["train", "--classes", "5"], 2, "--classes is for spiral and blobs");
+    fails(
+        d,
+        &["train", "--classes", "5"],
+        2,
+        "--classes is for spiral and blobs",
+    );
     fails(
         d,
         &["train", "--dataset", "xor", "--classes", "3"],
         2,
         "--classes is for spiral and blobs",
     );
-    fails(d, &["train", "--label-column", "2"], 2, "--label-column is for csv");
+    fails(
+        d,
+        &["train", "--label-column", "2"],
+        2,
+        "--label-column is for csv",
+    );
     fails(d, &["train", "--header", "yes"], 2, "--header is for csv");
     fails(
         d,
@@ -143,7 +186,12 @@ fn options_that_do_not_apply_are_rejected() {
         2,
         "--samples is for generated datasets",
     );
-    fails(d, &["train", "--hidden", ""], 2, "expected layer sizes like 16,16");
+    fails(
+        d,
+        &["train", "--hidden", ""],
+        2,
+        "expected layer sizes like 16,16",
+    );
     // One sample cannot make two moons: not quietly 2 samples.
     fails(d, &["train", "--samples", "1"], 2, "must be at least 2");
     fails(
@@ -281,11 +329,19 @@ fn a_bad_first_row_is_reported_not_dropped() {
     // A header after a byte order mark is still a header: all 50 rows.
     write(d, "bom.csv", &format!("\u{feff}x,y,label\n{}", good_rows()));
     backprop(d)
-        .args(["train", "--dataset", "csv:bom.csv", "--label-column", "label"])
+        .args([
+            "train",
+            "--dataset",
+            "csv:bom.csv",
+            "--label-column",
+            "label",
+        ])
         .args(["--no-plot", "--steps", "1"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("(50 samples, 2 features, 2 classes)"));
+        .stderr(predicate::str::contains(
+            "(50 samples, 2 features, 2 classes)",
+        ));
 }
 
 /// Defect 10: the cause of an I/O error was printed twice.
@@ -368,7 +424,15 @@ fn eval_blames_the_data_for_an_unknown_class() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     backprop(d)
-        .args(["train", "-q", "--no-plot", "--steps", "5", "--save", "m.json"])
+        .args([
+            "train",
+            "-q",
+            "--no-plot",
+            "--steps",
+            "5",
+            "--save",
+            "m.json",
+        ])
         .assert()
         .success();
     let stderr = fails(

@@ -215,10 +215,22 @@ fn only_a_row_of_names_is_a_header() {
             .unwrap_err()
             .to_string()
     };
-    assert_eq!(err("NaN,1,1"), "line 1, column 1: `NaN` is not a finite number");
-    assert_eq!(err("0.5,O.3,1"), "line 1, column 2: `O.3` is not a finite number");
-    assert_eq!(err("inf,2,0"), "line 1, column 1: `inf` is not a finite number");
-    assert_eq!(err("1..5,x,0"), "line 1, column 1: `1..5` is not a finite number");
+    assert_eq!(
+        err("NaN,1,1"),
+        "line 1, column 1: `NaN` is not a finite number"
+    );
+    assert_eq!(
+        err("0.5,O.3,1"),
+        "line 1, column 2: `O.3` is not a finite number"
+    );
+    assert_eq!(
+        err("inf,2,0"),
+        "line 1, column 1: `inf` is not a finite number"
+    );
+    assert_eq!(
+        err("1..5,x,0"),
+        "line 1, column 1: `1..5` is not a finite number"
+    );
     // A real header is still recognised, also after a byte order mark.
     let with_names = format!("\u{feff}x,y,label\n{good}");
     assert_eq!(parse_csv(&with_names, &def).unwrap().len(), 50);
@@ -228,7 +240,10 @@ fn only_a_row_of_names_is_a_header() {
     };
     assert_eq!(parse_csv(&with_names, &by_name).unwrap().len(), 50);
     // A byte order mark before data is not a header either.
-    assert_eq!(parse_csv(&format!("\u{feff}{good}"), &def).unwrap().len(), 50);
+    assert_eq!(
+        parse_csv(&format!("\u{feff}{good}"), &def).unwrap().len(),
+        50
+    );
 
     let rows = |text: &str| data::parse_features(text, Header::Auto);
     assert_eq!(
@@ -258,7 +273,10 @@ fn training_needs_every_class_from_0_and_at_least_two() {
     ));
     assert!(err.to_string().starts_with("no row has class 1"), "{err}");
     let err = ds(vec![5, 5, 5]).check_classes().unwrap_err();
-    assert!(matches!(err, DataError::OneClass { class: 5, rows: 3 }), "{err}");
+    assert!(
+        matches!(err, DataError::OneClass { class: 5, rows: 3 }),
+        "{err}"
+    );
     let err = ds(vec![0, 0]).check_classes().unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -280,7 +298,13 @@ fn features_without_a_column() {
         data::parse_features_without("1,2,0\n3,4,1\n", Header::Auto, &LabelColumn::Last).unwrap();
     assert_eq!((values, width), (vec![1.0, 2.0, 3.0, 4.0], 2));
     let err = data::parse_features_without(text, Header::Auto, &LabelColumn::Index(5)).unwrap_err();
-    assert!(matches!(err, DataError::ColumnOutOfRange { index: 5, fields: 3 }));
+    assert!(matches!(
+        err,
+        DataError::ColumnOutOfRange {
+            index: 5,
+            fields: 3
+        }
+    ));
     let err = data::parse_features_without("1,2\n", Header::Auto, &by_name).unwrap_err();
     assert!(matches!(err, DataError::NoHeader(_)));
 }

@@ -376,7 +376,10 @@ fn evaluate_blames_the_data_for_an_unknown_class() {
 fn huge_networks_are_an_error_not_a_crash() {
     let g = Graph::new();
     let err = Mlp::new(&g, 2, &[usize::MAX, 1], &MlpConfig::default()).unwrap_err();
-    assert!(matches!(err, backprop::nn::NnError::TooLarge { .. }), "{err}");
+    assert!(
+        matches!(err, backprop::nn::NnError::TooLarge { .. }),
+        "{err}"
+    );
     let err = Mlp::new(&g, 2, &[100_000, 100_000], &MlpConfig::default()).unwrap_err();
     // (2 + 1)·1e5 + (1e5 + 1)·1e5 weights and biases.
     assert!(

@@ -220,7 +220,13 @@ fn set_lr_changes_the_step() {
 /// END makes it grow; both were accepted.
 #[test]
 fn linear_schedule_end_must_be_between_0_and_1() {
-    for bad in ["linear:-1", "linear:-0.1", "linear:1.5", "linear:1e300", "linear:nan"] {
+    for bad in [
+        "linear:-1",
+        "linear:-0.1",
+        "linear:1.5",
+        "linear:1e300",
+        "linear:nan",
+    ] {
         let err = bad.parse::<LrSchedule>().unwrap_err();
         assert!(err.contains("between 0 and 1"), "{bad}: {err}");
     }

@@ -36,7 +36,7 @@ pub use model::{
     Evaluation, FORMAT, FORMAT_VERSION, Normalization, Prediction, SavedLayer, SavedModel,
     SavedNeuron, check_writable,
 };
-pub use train::{StepStats, TrainConfig, Trainer};
+pub use train::{CHUNKS, StepStats, TrainConfig, Trainer};
 
 pub(crate) use model::write_atomically;
 

@@ -31,7 +31,8 @@ pub const FORMAT_VERSION: u32 = 1;
 /// assert_eq!(back.scores(&[0.5, 0.2]).unwrap(), m.predict(&g, &[0.5, 0.2]));
 ///
 /// let err = SavedModel::from_json(&json[..json.len() / 2]).unwrap_err();
-/// assert_eq!(err.to_string(), "invalid model file");
+/// // The field being read when the text ended, and serde's reason.
+/// assert!(err.to_string().starts_with("invalid model file, field layers["));
 /// let reason = std::error::Error::source(&err).unwrap().to_string();
 /// assert!(reason.starts_with("EOF while parsing"));
 /// ```
@@ -305,13 +306,9 @@ impl SavedModel {
     /// [`NnError::InvalidModel`].
     pub fn from_json(json: &str) -> Result<Self, NnError> {
         let de = &mut serde_json::Deserializer::from_str(json);
-        let m: SavedModel = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            NnError::Json {
-                // `.` is the document itself: no field to name.
-                path: if path == "." { String::new() } else { path },
-                source: e.into_inner(),
-            }
+        let m: SavedModel = serde_path_to_error::deserialize(de).map_err(|e| NnError::Json {
+            path: field_path(e.path()),
+            source: e.into_inner(),
         })?;
         m.validate()?;
         Ok(m)
@@ -446,6 +443,26 @@ impl SavedModel {
             .map(|n| n.weights.len() + 1)
             .sum()
     }
+}
+
+/// `layers[0].neurons[2].bias`: the known part of a path (an unknown
+/// segment, where a truncated file ends, and all after it are left out).
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => break,
+        }
+    }
+    out
 }
 
 /// The temporary file next to `path` that [`write_atomically`] writes

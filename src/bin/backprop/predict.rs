@@ -136,11 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
     } else {
         for (x, p) in preds {
-            let point = x
-                .iter()
-                .map(|&v| exact(v))
-                .collect::<Vec<_>>()
-                .join(",");
+            let point = x.iter().map(|&v| exact(v)).collect::<Vec<_>>().join(",");
             let scores = p
                 .scores
                 .iter()

@@ -285,8 +285,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Fails (exit 1) if `path` cannot be written, naming `what` it is for.
 fn writable(path: &Path, what: &str) -> anyhow::Result<()> {
-    check_writable(path)
-        .with_context(|| format!("cannot write {what} to {}", path.display()))
+    check_writable(path).with_context(|| format!("cannot write {what} to {}", path.display()))
 }
 
 /// `16,16`, or `none`.

@@ -190,12 +190,10 @@ fn parse_classes(s: &str) -> Result<usize, String> {
 fn parse_seed(s: &str) -> Result<u64, String> {
     match s.trim().parse::<i128>() {
         Ok(n) if n < 0 => Err(format!("must be at least 0, got `{s}`")),
-        _ => s.trim().parse::<u64>().map_err(|_| {
-            format!(
-                "expected a whole number from 0 to {}, got `{s}`",
-                u64::MAX
-            )
-        }),
+        _ => s
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("expected a whole number from 0 to {}, got `{s}`", u64::MAX)),
     }
 }
 
