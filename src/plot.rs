@@ -43,8 +43,8 @@ pub enum PlotError {
         /// What went wrong.
         message: String,
     },
-    /// The file could not be written.
-    #[error("cannot write {path}: {source}")]
+    /// The file could not be written (the reason is the error's source).
+    #[error("cannot write {path}")]
     Io {
         /// The file.
         path: String,
@@ -151,7 +151,10 @@ pub fn save_training_plot(
         path: shown.clone(),
         source,
     };
-    match format {
+    // Both formats are drawn in memory and written with
+    // `write_atomically`: an interrupted or failed write leaves no partial
+    // image, and I/O errors come back as plain `io::Error`s.
+    let bytes = match format {
         ImageFormat::Svg => {
             let mut svg = String::new();
             {
@@ -159,32 +162,25 @@ pub fn save_training_plot(
                 draw(&root, plot, 70).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
-            crate::nn::write_atomically(path, svg.as_bytes()).map_err(io_err)
+            svg.into_bytes()
         }
         ImageFormat::Png => {
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let stem = path
-                .file_stem()
-                .map_or("plot".into(), |s| s.to_string_lossy().into_owned());
-            // The bitmap encoder picks the format from the extension, so
-            // the temporary file keeps `.png`.
-            let tmp = dir.join(format!(".{stem}.tmp-{}.png", std::process::id()));
-            let result = (|| {
-                let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+            let (w, h) = SIZE;
+            let mut rgb = vec![0u8; w as usize * h as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
                 draw(&root, plot, 150).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
-                drop(root);
-                std::fs::rename(&tmp, path).map_err(io_err)
-            })();
-            if result.is_err() {
-                let _ = std::fs::remove_file(&tmp);
             }
-            result
+            let image = image::RgbImage::from_raw(w, h, rgb).expect("the buffer fits the size");
+            let mut png = std::io::Cursor::new(Vec::new());
+            image
+                .write_to(&mut png, image::ImageFormat::Png)
+                .map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?;
+            png.into_inner()
         }
-    }
+    };
+    crate::nn::write_atomically(path, &bytes).map_err(io_err)
 }
 
 const SIZE: (u32, u32) = (1200, 600);
@@ -219,38 +215,49 @@ fn draw_boundary<DB: DrawingBackend>(
     cells: usize,
 ) -> DrawResult<DB> {
     let d = plot.data;
-    let two_d = d.n_features() == 2;
-    let (xr, yr) = if two_d {
+    let ranges = if d.n_features() == 2 {
         let b = d.bounds();
-        let pad = |(lo, hi): (f64, f64)| {
-            let p = 0.1 * (hi - lo).max(1e-9) + 0.25;
-            (lo - p, hi + p)
-        };
-        (pad(b[0]), pad(b[1]))
+        padded(b[0]).zip(padded(b[1])).ok_or_else(|| {
+            "no decision boundary: the features' range is too wide to draw".to_string()
+        })
     } else {
-        ((0.0, 1.0), (0.0, 1.0))
+        Err(format!(
+            "no decision boundary: the data has {} feature{} (it needs 2)",
+            d.n_features(),
+            if d.n_features() == 1 { "" } else { "s" }
+        ))
+    };
+    let (xr, yr) = match ranges {
+        Ok(r) => r,
+        Err(why) => {
+            // Only a caption and the reason: an empty pair of axes would
+            // suggest a plot that is not there.
+            let area = area.titled(&plot.title, ("sans-serif", 22))?;
+            let (_, h) = area.dim_in_pixel();
+            area.draw(&Text::new(
+                why,
+                (20, h as i32 / 2),
+                ("sans-serif", 18).into_font(),
+            ))?;
+            return Ok(());
+        }
     };
     let mut chart = ChartBuilder::on(area)
         .caption(&plot.title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(32)
-        .y_label_area_size(44)
+        .y_label_area_size(72)
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
     chart
         .configure_mesh()
         .disable_mesh()
         .label_style(("sans-serif", 14))
+        .x_labels(6)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .x_desc("x1")
         .y_desc("x2")
         .draw()?;
-    if !two_d {
-        chart.draw_series(std::iter::once(Text::new(
-            format!("no decision boundary: {} features", d.n_features()),
-            (0.05, 0.5),
-            ("sans-serif", 18),
-        )))?;
-        return Ok(());
-    }
     if let Some(classify) = plot.classify {
         let (dx, dy) = ((xr.1 - xr.0) / cells as f64, (yr.1 - yr.0) / cells as f64);
         let mut rects = Vec::with_capacity(cells * cells);
@@ -277,6 +284,30 @@ fn draw_boundary<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A feature's range `(lo, hi)` with a margin, or `None` if it cannot be
+/// drawn: not finite, or so wide that its width overflows (plotters would
+/// loop forever looking for tick marks).
+fn padded((lo, hi): (f64, f64)) -> Option<(f64, f64)> {
+    let p = 0.1 * (hi - lo).max(1e-9) + 0.25;
+    let (mut a, mut b) = (lo - p, hi + p);
+    if b - a <= 1e-9 * a.abs().max(b.abs()) {
+        // A margin that vanishes next to the values (all near 1e300, say).
+        let m = 0.1 * a.abs().max(b.abs());
+        (a, b) = (lo - m, hi + m);
+    }
+    ((b - a).is_finite() && b > a).then_some((a, b))
+}
+
+/// An axis label: plain for ordinary magnitudes, exponent notation for
+/// very large or small ones (instead of hundreds of digits).
+fn tick(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e5).contains(&v.abs()) {
+        format!("{v:.1e}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
 fn draw_curve<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     name: &str,
@@ -291,13 +322,21 @@ fn draw_curve<DB: DrawingBackend>(
             .copied()
             .filter(|v| v.is_finite())
             .fold(0.0, f64::max);
-        (0.0, if hi > 0.0 { hi * 1.05 } else { 1.0 })
+        // At most f64::MAX: an infinite range would never end.
+        (
+            0.0,
+            if hi > 0.0 {
+                (hi * 1.05).min(f64::MAX)
+            } else {
+                1.0
+            },
+        )
     });
     let mut chart = ChartBuilder::on(area)
         .caption(name, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(30)
-        .y_label_area_size(50)
+        .y_label_area_size(60)
         .build_cartesian_2d(0f64..(steps.saturating_sub(1).max(1)) as f64, lo..hi)?;
     chart
         .configure_mesh()
@@ -311,7 +350,7 @@ fn draw_curve<DB: DrawingBackend>(
             if range.is_some() {
                 format!("{v:.0}")
             } else {
-                format!("{v:.2}")
+                tick(*v)
             }
         })
         .x_desc("step")
@@ -347,5 +386,64 @@ mod tests {
             err.to_string(),
             "cannot tell the image format of x.gif (use a .png or .svg file name)"
         );
+    }
+
+    /// QA defect 4: a feature range whose width overflows made plotters
+    /// look for tick marks forever.
+    #[test]
+    fn ranges_too_wide_to_draw_are_skipped() {
+        assert_eq!(padded((-1e308, 1e308)), None);
+        assert_eq!(padded((-8e307, 8e307)), None, "the margin overflows");
+        assert_eq!(padded((0.0, 1.0)), Some((-0.35, 1.35)));
+        // All values near 1e300: a margin of 0.25 would vanish.
+        let (a, b) = padded((1e300, 1e300)).unwrap();
+        assert!(a < 1e300 && b > 1e300);
+        let d = Dataset::new(vec![-1e308, 0.0, 1e308, 1.0], vec![0, 1], 2).unwrap();
+        let plot = TrainingPlot {
+            title: "wide".into(),
+            data: &d,
+            classify: Some(&|_: &[f64]| 0),
+            loss: &[f64::MAX, 1.0],
+            accuracy: &[0.5, 1.0],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wide.svg");
+        save_training_plot(&path, &plot).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.contains("too wide to draw"));
+    }
+
+    /// QA defect 20: a PNG that cannot be written gave plotters' Debug
+    /// output; now an `io::Error` is the source, and no file is left.
+    #[test]
+    fn write_errors_are_io_errors() {
+        let d = crate::data::moons(4, 0.0, 0);
+        let plot = TrainingPlot {
+            title: String::new(),
+            data: &d,
+            classify: None,
+            loss: &[1.0],
+            accuracy: &[1.0],
+        };
+        let err = save_training_plot("/nonexistent/dir/p.png", &plot).unwrap_err();
+        assert_eq!(err.to_string(), "cannot write /nonexistent/dir/p.png");
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.png");
+        save_training_plot(&path, &plot).unwrap();
+        assert_eq!(&std::fs::read(&path).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn ticks_use_exponents_for_extreme_magnitudes() {
+        assert_eq!(tick(0.5), "0.50");
+        assert_eq!(tick(0.0), "0.00");
+        assert_eq!(tick(-1e300), "-1.0e300");
+        assert_eq!(tick(2.5e-7), "2.5e-7");
     }
 }

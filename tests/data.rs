@@ -156,9 +156,13 @@ fn csv_errors_say_where() {
 #[test]
 fn read_csv_reports_a_missing_file() {
     let err = read_csv("/nonexistent/points.csv", &CsvOptions::default()).unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with("cannot read /nonexistent/points.csv: ")
+    // The reason is the source, not repeated in the message (printing the
+    // chain would show it twice).
+    assert_eq!(err.to_string(), "cannot read /nonexistent/points.csv");
+    let source = std::error::Error::source(&err).unwrap();
+    assert_eq!(
+        source.downcast_ref::<std::io::Error>().unwrap().kind(),
+        std::io::ErrorKind::NotFound
     );
 }
 
@@ -168,4 +172,139 @@ fn dataset_names() {
     assert_eq!("csv:a/b.csv".parse::<DatasetSpec>().unwrap().name(), "b");
     let err = "iris".parse::<DatasetSpec>().unwrap_err().to_string();
     assert!(err.starts_with("unknown dataset `iris`"), "{err}");
+}
+
+/// QA defect 5: squares of features from about 1e154 overflow, so the
+/// deviation became infinite (and standardising zeroed the feature).
+#[test]
+fn mean_and_deviation_of_huge_and_tiny_features_are_finite() {
+    let d = data::Dataset::new(vec![1e160, 3e160], vec![0, 1], 1).unwrap();
+    let (mean, std) = d.mean_std();
+    // Mean (1 + 3)/2 · 1e160, deviation √((1 + 1)/2) · 1e160.
+    assert!((mean[0] / 2e160 - 1.0).abs() < 1e-14, "{mean:?}");
+    assert!((std[0] / 1e160 - 1.0).abs() < 1e-14, "{std:?}");
+
+    // Near f64::MAX the plain sum overflows too: -1e308, 1e308, 0 have
+    // mean 0 and deviation √(2/3) · 1e308.
+    let d = data::Dataset::new(vec![-1e308, 1e308, 0.0], vec![0, 1, 1], 1).unwrap();
+    let (mean, std) = d.mean_std();
+    assert!(mean[0].abs() < 1e292, "{mean:?}");
+    let expected = (2.0f64 / 3.0).sqrt() * 1e308;
+    assert!((std[0] / expected - 1.0).abs() < 1e-14, "{std:?}");
+
+    // Squares of 1e-170 underflow to subnormals: the deviation of 1e-170
+    // and 3e-170 is still 1e-170.
+    let d = data::Dataset::new(vec![1e-170, 3e-170], vec![0, 1], 1).unwrap();
+    let (_, std) = d.mean_std();
+    assert!((std[0] / 1e-170 - 1.0).abs() < 1e-14, "{std:?}");
+
+    // Ordinary data: the textbook formula, and a constant column gets 1.
+    let d = data::Dataset::new(vec![1.0, 5.0, 3.0, 5.0], vec![0, 1], 2).unwrap();
+    let (mean, std) = d.mean_std();
+    assert_eq!((mean, std), (vec![2.0, 5.0], vec![1.0, 1.0]));
+}
+
+/// QA defect 7: a first row with `NaN`, a typo, or a byte order mark was
+/// taken for a header and silently dropped.
+#[test]
+fn only_a_row_of_names_is_a_header() {
+    let def = CsvOptions::default();
+    let good: String = (0..50).map(|i| format!("0.{i},1,{}\n", i % 2)).collect();
+    let err = |first: &str| {
+        parse_csv(&format!("{first}\n{good}"), &def)
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err("NaN,1,1"),
+        "line 1, column 1: `NaN` is not a finite number"
+    );
+    assert_eq!(
+        err("0.5,O.3,1"),
+        "line 1, column 2: `O.3` is not a finite number"
+    );
+    assert_eq!(
+        err("inf,2,0"),
+        "line 1, column 1: `inf` is not a finite number"
+    );
+    assert_eq!(
+        err("1..5,x,0"),
+        "line 1, column 1: `1..5` is not a finite number"
+    );
+    // A real header is still recognised, also after a byte order mark.
+    let with_names = format!("\u{feff}x,y,label\n{good}");
+    assert_eq!(parse_csv(&with_names, &def).unwrap().len(), 50);
+    let by_name = CsvOptions {
+        label: LabelColumn::Name("label".into()),
+        ..Default::default()
+    };
+    assert_eq!(parse_csv(&with_names, &by_name).unwrap().len(), 50);
+    // A byte order mark before data is not a header either.
+    assert_eq!(
+        parse_csv(&format!("\u{feff}{good}"), &def).unwrap().len(),
+        50
+    );
+
+    let rows = |text: &str| data::parse_features(text, Header::Auto);
+    assert_eq!(
+        rows("nan,2\n3,4\n").unwrap_err().to_string(),
+        "line 1, column 1: `nan` is not a finite number"
+    );
+    assert_eq!(rows("\u{feff}1,2\n3,4\n").unwrap().0, [1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(rows("a,b\n1,2\n").unwrap(), (vec![1.0, 2.0], 2));
+}
+
+/// QA defect 6: labels {0, 999999} made a million-output network, labels
+/// that are all one class trained to "100 %".
+#[test]
+fn training_needs_every_class_from_0_and_at_least_two() {
+    let ds = |labels: Vec<usize>| {
+        let n = labels.len();
+        data::Dataset::new((0..n).map(|i| i as f64).collect(), labels, 1).unwrap()
+    };
+    let err = ds(vec![0, 999_999]).check_classes().unwrap_err();
+    assert!(matches!(
+        err,
+        DataError::MissingClass {
+            class: 1,
+            largest: 999_999,
+            distinct: 2
+        }
+    ));
+    assert!(err.to_string().starts_with("no row has class 1"), "{err}");
+    let err = ds(vec![5, 5, 5]).check_classes().unwrap_err();
+    assert!(
+        matches!(err, DataError::OneClass { class: 5, rows: 3 }),
+        "{err}"
+    );
+    let err = ds(vec![0, 0]).check_classes().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "all 2 rows have class 0: a classifier needs at least 2 classes"
+    );
+    assert!(ds(vec![2, 0, 1, 1]).check_classes().is_ok());
+    assert_eq!(ds(vec![2, 0, 1, 1]).class_counts(), [1, 2, 1]);
+}
+
+/// QA defect 15: a training file (features and a label column) can be fed
+/// to prediction by naming the column to leave out.
+#[test]
+fn features_without_a_column() {
+    let text = "a,label,b\n1,0,2\n3,1,4\n";
+    let by_name = LabelColumn::Name("label".into());
+    let (values, width) = data::parse_features_without(text, Header::Auto, &by_name).unwrap();
+    assert_eq!((values, width), (vec![1.0, 2.0, 3.0, 4.0], 2));
+    let (values, width) =
+        data::parse_features_without("1,2,0\n3,4,1\n", Header::Auto, &LabelColumn::Last).unwrap();
+    assert_eq!((values, width), (vec![1.0, 2.0, 3.0, 4.0], 2));
+    let err = data::parse_features_without(text, Header::Auto, &LabelColumn::Index(5)).unwrap_err();
+    assert!(matches!(
+        err,
+        DataError::ColumnOutOfRange {
+            index: 5,
+            fields: 3
+        }
+    ));
+    let err = data::parse_features_without("1,2\n", Header::Auto, &by_name).unwrap_err();
+    assert!(matches!(err, DataError::NoHeader(_)));
 }

@@ -175,13 +175,24 @@ fn feature_count_mismatch_is_an_error() {
     );
 }
 
+/// The error and its sources, as `{:#}` of anyhow prints them.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s = format!("{s}: {c}");
+        cur = c.source();
+    }
+    s
+}
+
 #[test]
 fn bad_model_files_name_the_field() {
     let g = Graph::new();
     let m = Mlp::new(&g, 2, &[16, 16, 1], &MlpConfig::default()).unwrap();
     let saved = SavedModel::from_mlp(&g, &m, Loss::Hinge, 2, None);
     let json = saved.to_json();
-    let err = |text: &str| SavedModel::from_json(text).unwrap_err().to_string();
+    let err = |text: &str| chain(&SavedModel::from_json(text).unwrap_err());
 
     let truncated = err(&json[..json.len() / 3]);
     assert!(
@@ -210,6 +221,22 @@ fn bad_model_files_name_the_field() {
     let e = err(&typed);
     assert!(
         e.contains("unknown variant `swish`") && e.contains("line"),
+        "{e}"
+    );
+
+    // A hand-edited value of the wrong type: the message says which field.
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["layers"][0]["neurons"][2]["bias"] = serde_json::Value::Null;
+    let e = err(&v.to_string());
+    assert!(
+        e.starts_with("invalid model file, field layers[0].neurons[2].bias: invalid type: null"),
+        "{e}"
+    );
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["layers"][1]["neurons"][0]["weights"][4] = "0.5".into();
+    let e = err(&v.to_string());
+    assert!(
+        e.contains("field layers[1].neurons[0].weights[4]: invalid type: string"),
         "{e}"
     );
 
@@ -265,4 +292,100 @@ fn zero_grad_clears_only_parameters() {
     }
     m.zero_grad(&mut g);
     assert!(m.parameters().iter().all(|&p| g.get(p).grad() == 0.0));
+}
+
+/// QA defect 10: I/O errors printed their cause twice, once in the message
+/// and once as the source.
+#[test]
+fn io_errors_give_their_reason_once() {
+    let err = SavedModel::load("/nonexistent/model.json").unwrap_err();
+    assert_eq!(err.to_string(), "cannot read /nonexistent/model.json");
+    let text = chain(&err);
+    assert_eq!(text.matches("No such file").count(), 1, "{text}");
+    let g = Graph::new();
+    let m = Mlp::new(&g, 2, &[1], &MlpConfig::default()).unwrap();
+    let saved = SavedModel::from_mlp(&g, &m, Loss::Hinge, 2, None);
+    let err = saved.save("/nonexistent/model.json").unwrap_err();
+    assert_eq!(chain(&err).matches("No such file").count(), 1);
+}
+
+/// QA defect 5: a model with a non-finite standardisation was saved, and
+/// could not be loaded again.
+#[test]
+fn save_refuses_a_model_that_would_not_load() {
+    let g = Graph::new();
+    let m = Mlp::new(&g, 2, &[1], &MlpConfig::default()).unwrap();
+    let norm = Normalization {
+        mean: vec![0.0, 0.0],
+        std: vec![f64::INFINITY, 1.0],
+    };
+    let saved = SavedModel::from_mlp(&g, &m, Loss::Hinge, 2, Some(norm));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    let err = saved.save(&path).unwrap_err();
+    assert!(err.to_string().contains("normalization"), "{err}");
+    assert!(!path.exists());
+}
+
+/// QA defect 5: standardising features near ±f64::MAX gives finite values
+/// (`(v - mean) / std` would overflow in `v - mean`), the same in training
+/// and in prediction.
+#[test]
+fn standardising_huge_features_stays_finite() {
+    let d = data::Dataset::new(vec![-1.7e308, 1.7e308, 1.7e308], vec![0, 1, 1], 1).unwrap();
+    let n = Normalization::fit(&d);
+    assert!(n.mean[0].is_finite() && n.std[0].is_finite() && n.std[0] > 0.0);
+    let z = n.apply(&d);
+    // Mean 1.7e308/3, deviation 1.7e308 · √(8/9): the z-scores of two
+    // values above the mean and one below are 1/√2, 1/√2 and -√2.
+    let expected = [-(2.0f64).sqrt(), 0.5f64.sqrt(), 0.5f64.sqrt()];
+    for (got, want) in z.features().iter().zip(expected) {
+        assert!((got - want).abs() < 1e-12, "{:?}", z.features());
+    }
+    assert_eq!(n.standardize(0, -1.7e308), z.features()[0]);
+}
+
+/// QA defect 13: a data label past the model's classes was reported as an
+/// invalid model file.
+#[test]
+fn evaluate_blames_the_data_for_an_unknown_class() {
+    let g = Graph::new();
+    let m = Mlp::new(&g, 2, &[1], &MlpConfig::default()).unwrap();
+    let saved = SavedModel::from_mlp(&g, &m, Loss::Hinge, 2, None);
+    let d = data::Dataset::new(vec![0.0; 6], vec![0, 1, 2], 2).unwrap();
+    let err = saved.evaluate(&d).unwrap_err();
+    assert!(matches!(
+        err,
+        backprop::nn::NnError::UnknownClass {
+            row: 3,
+            class: 2,
+            classes: 2
+        }
+    ));
+    let text = err.to_string();
+    assert!(!text.contains("invalid model file"), "{text}");
+    assert_eq!(
+        text,
+        "row 3 of the data has class 2, but the model was trained for classes 0 to 1 only"
+    );
+}
+
+/// QA defect 2: a huge layer size panicked (capacity overflow) or aborted
+/// (allocation failure) instead of returning an error.
+#[test]
+fn huge_networks_are_an_error_not_a_crash() {
+    let g = Graph::new();
+    let err = Mlp::new(&g, 2, &[usize::MAX, 1], &MlpConfig::default()).unwrap_err();
+    assert!(
+        matches!(err, backprop::nn::NnError::TooLarge { .. }),
+        "{err}"
+    );
+    let err = Mlp::new(&g, 2, &[100_000, 100_000], &MlpConfig::default()).unwrap_err();
+    // (2 + 1)·1e5 + (1e5 + 1)·1e5 weights and biases.
+    assert!(
+        err.to_string()
+            .starts_with("the network would have 10000400000 parameters"),
+        "{err}"
+    );
+    assert_eq!(g.len(), 0, "nothing was made");
 }

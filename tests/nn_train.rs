@@ -163,3 +163,28 @@ fn a_loss_that_does_not_fit_is_an_error() {
         "the hinge loss is for 2 classes, but the data has 3 (use cross-entropy)"
     );
 }
+
+/// QA defect 2: `fit` reserved room for every step's stats up front, so a
+/// huge step count panicked (capacity overflow) before the first step.
+#[test]
+fn a_huge_step_count_does_not_allocate_up_front() {
+    let d = data::moons(10, 0.1, 1);
+    let g = Graph::new();
+    let model = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
+    let opt = Sgd::new(SgdConfig::default());
+    let config = TrainConfig {
+        steps: usize::MAX,
+        ..Default::default()
+    };
+    let mut t = Trainer::new(g, model, Box::new(opt), config);
+    // Stop the endless run from the callback after the first step.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        t.fit(&d, |s| {
+            if s.step == 0 {
+                std::panic::panic_any("stop after one step")
+            }
+        })
+    }));
+    let payload = result.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"stop after one step"));
+}

@@ -214,3 +214,27 @@ fn set_lr_changes_the_step() {
     assert_eq!(opt.lr(), 0.5);
     assert!(close(run(&mut opt, 1.0, &[1.0])[0], 0.5));
 }
+
+/// QA defect 8: a linear schedule's END below 0 turns the learning rate
+/// negative part-way through (training then climbs the loss), and a huge
+/// END makes it grow; both were accepted.
+#[test]
+fn linear_schedule_end_must_be_between_0_and_1() {
+    for bad in [
+        "linear:-1",
+        "linear:-0.1",
+        "linear:1.5",
+        "linear:1e300",
+        "linear:nan",
+    ] {
+        let err = bad.parse::<LrSchedule>().unwrap_err();
+        assert!(err.contains("between 0 and 1"), "{bad}: {err}");
+    }
+    for (good, end) in [("linear:0", 0.0), ("linear:1", 1.0), ("linear:0.25", 0.25)] {
+        assert_eq!(good.parse(), Ok(LrSchedule::Linear { end }));
+    }
+    // With END = 0 the factor still stays positive to the last step
+    // (k = steps - 1 gives 1/steps).
+    let s: LrSchedule = "linear:0".parse().unwrap();
+    assert!((s.factor(9, 10) - 0.1).abs() < 1e-15);
+}

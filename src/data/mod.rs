@@ -22,13 +22,15 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-pub use csv::{CsvOptions, Header, LabelColumn, parse_csv, parse_features, read_csv};
+pub use csv::{
+    CsvOptions, Header, LabelColumn, parse_csv, parse_features, parse_features_without, read_csv,
+};
 
 /// A mistake in a dataset's description or contents.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    /// The file could not be read (the reason is the error's source).
+    #[error("cannot read {path}")]
     Io {
         /// The file.
         path: String,
@@ -93,6 +95,28 @@ pub enum DataError {
         line: usize,
         /// Fields found.
         found: usize,
+    },
+    /// Every row has the same class: nothing to tell apart.
+    #[error("all {rows} rows have class {class}: a classifier needs at least 2 classes")]
+    OneClass {
+        /// The only class.
+        class: usize,
+        /// The number of rows.
+        rows: usize,
+    },
+    /// A class below the largest label that no row has: labels must be
+    /// `0, 1, ..., k - 1` with every class present (the network gets one
+    /// output per class, so a label of 999999 would mean a million outputs).
+    #[error(
+        "no row has class {class}, but the largest label is {largest}: labels must be 0, 1, 2, ... with every class present ({distinct} distinct labels found; renumber them)"
+    )]
+    MissingClass {
+        /// The first missing class.
+        class: usize,
+        /// The largest label.
+        largest: usize,
+        /// How many different labels the data has.
+        distinct: usize,
     },
     /// A file or generator with no data rows.
     #[error("the dataset is empty")]
@@ -206,22 +230,98 @@ impl Dataset {
             .collect()
     }
 
+    /// How many rows each class has (index `c` for class `c`).
+    ///
+    /// ```
+    /// let d = backprop::data::Dataset::new(vec![0.0, 1.0, 2.0], vec![0, 2, 2], 1).unwrap();
+    /// assert_eq!(d.class_counts(), [1, 0, 2]);
+    /// ```
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.n_classes];
+        for &c in &self.labels {
+            counts[c] += 1;
+        }
+        counts
+    }
+
+    /// Checks that the data can train a classifier: at least 2 classes,
+    /// and every class in `0..n_classes()` has a row (so that no output of
+    /// the network is wasted on a class that never occurs).
+    ///
+    /// ```
+    /// use backprop::data::Dataset;
+    ///
+    /// let gap = Dataset::new(vec![0.0, 1.0], vec![0, 5], 1).unwrap();
+    /// assert!(gap.check_classes().unwrap_err().to_string().starts_with("no row has class 1"));
+    /// let one = Dataset::new(vec![0.0, 1.0], vec![1, 1], 1).unwrap();
+    /// assert!(one.check_classes().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`DataError::OneClass`] or [`DataError::MissingClass`].
+    pub fn check_classes(&self) -> Result<(), DataError> {
+        let counts = self.class_counts();
+        let distinct = counts.iter().filter(|&&n| n > 0).count();
+        if distinct < 2 {
+            return Err(DataError::OneClass {
+                class: self.labels[0],
+                rows: self.len(),
+            });
+        }
+        match counts.iter().position(|&n| n == 0) {
+            Some(class) => Err(DataError::MissingClass {
+                class,
+                largest: self.n_classes - 1,
+                distinct,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Per-feature mean and standard deviation (a zero deviation is
     /// reported as 1, so that dividing by it is harmless).
+    ///
+    /// Both are finite for any finite data: when the plain sums overflow
+    /// (features near `f64::MAX`, or squares past it, from about 1e154) or
+    /// the squares underflow (deviations below about 1e-145), they are
+    /// computed again on values scaled by the largest magnitude.
+    ///
+    /// ```
+    /// let d = backprop::data::Dataset::new(vec![1e160, 3e160], vec![0, 1], 1).unwrap();
+    /// let (mean, std) = d.mean_std();
+    /// assert!((mean[0] / 2e160 - 1.0).abs() < 1e-15 && (std[0] / 1e160 - 1.0).abs() < 1e-15);
+    /// ```
     pub fn mean_std(&self) -> (Vec<f64>, Vec<f64>) {
         let n = self.len() as f64;
-        let mean: Vec<f64> = (0..self.n_features)
-            .map(|j| (0..self.len()).map(|i| self.x(i)[j]).sum::<f64>() / n)
-            .collect();
-        let std = (0..self.n_features)
-            .map(|j| {
-                let var = (0..self.len())
-                    .map(|i| (self.x(i)[j] - mean[j]).powi(2))
+        let column = |j: usize| (0..self.len()).map(move |i| self.x(i)[j]);
+        let mut mean = Vec::with_capacity(self.n_features);
+        let mut std = Vec::with_capacity(self.n_features);
+        for j in 0..self.n_features {
+            // Scaled by the largest magnitude, every value is in [-1, 1],
+            // the deviations in [-2, 2], and no sum overflows.
+            let (lo, hi) = column(j).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+            let max = lo.abs().max(hi.abs());
+            let mut m = column(j).sum::<f64>() / n;
+            if !m.is_finite() {
+                m = column(j).map(|v| v / max).sum::<f64>() / n * max;
+            }
+            let mut var = column(j).map(|v| (v - m).powi(2)).sum::<f64>() / n;
+            let mut scale = 1.0;
+            // Squares overflow from about 1e154, and below about 1e-154
+            // they lose precision as subnormals or vanish.
+            if !var.is_finite() || (var < 1e-290 && lo < hi) {
+                scale = max;
+                var = column(j)
+                    .map(|v| (v / scale - m / scale).powi(2))
                     .sum::<f64>()
                     / n;
-                if var > 0.0 { var.sqrt() } else { 1.0 }
-            })
-            .collect();
+            }
+            mean.push(m);
+            // The deviation is at most half the range, so it is finite.
+            std.push(if var > 0.0 { var.sqrt() * scale } else { 1.0 });
+        }
         (mean, std)
     }
 }
@@ -273,7 +373,7 @@ fn at_least_one(n: usize) -> usize {
 /// }
 /// ```
 ///
-/// `n` is raised to 2 if smaller.
+/// `n` is raised to 2 if smaller (one point per moon).
 pub fn moons(n: usize, noise: f64, seed: u64) -> Dataset {
     let n = n.max(2);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -294,6 +394,8 @@ pub fn moons(n: usize, noise: f64, seed: u64) -> Dataset {
 /// let r = d.x(0)[0].hypot(d.x(0)[1]);
 /// assert!((r - if d.label(0) == 0 { 1.0 } else { 0.5 }).abs() < 1e-12);
 /// ```
+///
+/// `n` is raised to 2 if smaller (one point per circle).
 pub fn circles(n: usize, noise: f64, seed: u64) -> Dataset {
     let n = n.max(2);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -348,6 +450,8 @@ pub fn spiral(n: usize, classes: usize, noise: f64, seed: u64) -> Dataset {
 ///     assert_eq!(d.label(i), usize::from((x[0] > 0.0) != (x[1] > 0.0)));
 /// }
 /// ```
+///
+/// `n` is raised to 2 if smaller.
 pub fn xor(n: usize, noise: f64, seed: u64) -> Dataset {
     let n = n.max(2);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -371,6 +475,8 @@ pub fn xor(n: usize, noise: f64, seed: u64) -> Dataset {
 /// let c = d.label(0) as f64 * std::f64::consts::PI / 2.0;
 /// assert!((d.x(0)[0] - 3.0 * c.cos()).abs() < 1e-12);
 /// ```
+///
+/// `classes` is raised to 2 and `n` to `classes` if smaller.
 pub fn blobs(n: usize, classes: usize, std: f64, seed: u64) -> Dataset {
     let classes = classes.max(2);
     let n = n.max(classes);

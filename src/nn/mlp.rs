@@ -293,12 +293,37 @@ pub struct Mlp {
 }
 
 impl Mlp {
+    /// The most weights and biases [`Mlp::new`] makes: a million. Every
+    /// parameter is a graph node, and a training thread keeps its own copy
+    /// of the graph, so this already means hundreds of megabytes.
+    pub const MAX_PARAMETERS: usize = 1_000_000;
+
+    /// The number of weights and biases of a network with `nin` inputs
+    /// and layers of `nouts` neurons, `Σ (fan_in + 1) · fan_out`; a `u128`,
+    /// so that no sizes overflow it (it saturates).
+    ///
+    /// ```
+    /// use backprop::nn::Mlp;
+    ///
+    /// assert_eq!(Mlp::count_parameters(2, &[16, 16, 1]), 3 * 16 + 17 * 16 + 17);
+    /// assert!(Mlp::count_parameters(2, &[usize::MAX, usize::MAX]) > u64::MAX as u128);
+    /// ```
+    pub fn count_parameters(nin: usize, nouts: &[usize]) -> u128 {
+        let mut fan_in = nin as u128;
+        let mut total: u128 = 0;
+        for &n in nouts {
+            total = total.saturating_add((fan_in + 1).saturating_mul(n as u128));
+            fan_in = n as u128;
+        }
+        total
+    }
+
     /// A network with `nin` inputs and layers of `nouts[0]`, `nouts[1]`, ...
     /// neurons (the last is the output size).
     ///
     /// # Errors
     /// [`NnError::ZeroSize`] if `nin` is 0, `nouts` is empty, or a layer
-    /// size is 0.
+    /// size is 0; [`NnError::TooLarge`] past [`Mlp::MAX_PARAMETERS`].
     pub fn new(
         g: &Graph,
         nin: usize,
@@ -319,6 +344,10 @@ impl Mlp {
             return Err(NnError::ZeroSize {
                 what: format!("layer {i} size"),
             });
+        }
+        let parameters = Self::count_parameters(nin, nouts);
+        if parameters > Self::MAX_PARAMETERS as u128 {
+            return Err(NnError::TooLarge { parameters });
         }
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let sizes: Vec<usize> = std::iter::once(nin).chain(nouts.iter().copied()).collect();

@@ -34,9 +34,9 @@ pub use loss::{Loss, bce_with_logits, cross_entropy, hinge, l2, mse};
 pub use mlp::{Forward, ForwardBuffers, Layer, Mlp, MlpConfig, Neuron};
 pub use model::{
     Evaluation, FORMAT, FORMAT_VERSION, Normalization, Prediction, SavedLayer, SavedModel,
-    SavedNeuron,
+    SavedNeuron, check_writable,
 };
-pub use train::{StepStats, TrainConfig, Trainer};
+pub use train::{CHUNKS, StepStats, TrainConfig, Trainer};
 
 pub(crate) use model::write_atomically;
 
@@ -80,8 +80,9 @@ pub enum NnError {
         /// Features given.
         found: usize,
     },
-    /// A model file that cannot be read or written.
-    #[error("{action} {path}: {source}")]
+    /// A model file that cannot be read or written (the reason is the
+    /// error's source).
+    #[error("{action} {path}")]
     Io {
         /// `cannot read`, `cannot write`, ...
         action: &'static str,
@@ -91,13 +92,42 @@ pub enum NnError {
         source: std::io::Error,
     },
     /// A model file that is not valid JSON for a model (truncated, a
-    /// missing or misspelt field, a wrong type); serde's message names the
-    /// field and gives line and column.
-    #[error("invalid model file: {0}")]
-    Json(#[from] serde_json::Error),
+    /// missing or misspelt field, a wrong type). The message names the
+    /// field (`layers[0].neurons[2].bias`), the source gives serde's reason
+    /// with line and column.
+    #[error("invalid model file{}", field_suffix(path))]
+    Json {
+        /// Where in the document the error is, like
+        /// `layers[0].neurons[2].bias` (empty if not in a field).
+        path: String,
+        /// serde's error.
+        source: serde_json::Error,
+    },
     /// A model file that parses but does not describe a valid network.
     #[error("invalid model file: {0}")]
     InvalidModel(String),
+    /// A network with more parameters than [`Mlp::MAX_PARAMETERS`].
+    #[error(
+        "the network would have {parameters} parameters, more than the limit of {max}",
+        max = Mlp::MAX_PARAMETERS
+    )]
+    TooLarge {
+        /// The number of weights and biases asked for.
+        parameters: u128,
+    },
+    /// Data with a class the model does not know.
+    #[error(
+        "row {row} of the data has class {class}, but the model was trained for classes 0 to {} only",
+        classes - 1
+    )]
+    UnknownClass {
+        /// The row (from 1).
+        row: usize,
+        /// Its class.
+        class: usize,
+        /// The model's number of classes.
+        classes: usize,
+    },
     /// The loss became NaN or infinite.
     #[error("training diverged at step {step}: the loss is {loss} (try a smaller learning rate)")]
     Diverged {
@@ -106,6 +136,23 @@ pub enum NnError {
         /// The loss.
         loss: f64,
     },
+}
+
+impl From<serde_json::Error> for NnError {
+    fn from(source: serde_json::Error) -> Self {
+        NnError::Json {
+            path: String::new(),
+            source,
+        }
+    }
+}
+
+fn field_suffix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(", field {path}")
+    }
 }
 
 /// Something with trainable parameters (PyTorch's `nn.Module`).

@@ -31,7 +31,10 @@ pub const FORMAT_VERSION: u32 = 1;
 /// assert_eq!(back.scores(&[0.5, 0.2]).unwrap(), m.predict(&g, &[0.5, 0.2]));
 ///
 /// let err = SavedModel::from_json(&json[..json.len() / 2]).unwrap_err();
-/// assert!(err.to_string().starts_with("invalid model file: EOF while parsing"));
+/// // The field being read when the text ended, and serde's reason.
+/// assert!(err.to_string().starts_with("invalid model file, field layers["));
+/// let reason = std::error::Error::source(&err).unwrap().to_string();
+/// assert!(reason.starts_with("EOF while parsing"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,9 +81,25 @@ impl Normalization {
             .features()
             .iter()
             .enumerate()
-            .map(|(i, &v)| (v - self.mean[i % d]) / self.std[i % d])
+            .map(|(i, &v)| self.standardize(i % d, v))
             .collect();
         Dataset::new(features, data.labels().to_vec(), d).expect("same shape as a valid dataset")
+    }
+
+    /// Feature `j`'s value `v` standardised: `(v - mean) / std`, or
+    /// `v / std - mean / std` when `v - mean` overflows (features near
+    /// `f64::MAX` with opposite signs).
+    ///
+    /// # Panics
+    /// If `j` is not a feature index.
+    pub fn standardize(&self, j: usize, v: f64) -> f64 {
+        let (m, s) = (self.mean[j], self.std[j]);
+        let z = (v - m) / s;
+        if z.is_finite() || !v.is_finite() {
+            z
+        } else {
+            v / s - m / s
+        }
     }
 }
 
@@ -286,7 +305,11 @@ impl SavedModel {
     /// [`NnError::Json`] (with serde's line, column and field name) or
     /// [`NnError::InvalidModel`].
     pub fn from_json(json: &str) -> Result<Self, NnError> {
-        let m: SavedModel = serde_json::from_str(json)?;
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let m: SavedModel = serde_path_to_error::deserialize(de).map_err(|e| NnError::Json {
+            path: field_path(e.path()),
+            source: e.into_inner(),
+        })?;
         m.validate()?;
         Ok(m)
     }
@@ -310,8 +333,10 @@ impl SavedModel {
     /// leaves any previous file intact.
     ///
     /// # Errors
-    /// The temporary file cannot be written or renamed.
+    /// The model does not pass [`SavedModel::validate`] (it could not be
+    /// loaded again), or the temporary file cannot be written or renamed.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), NnError> {
+        self.validate()?;
         let path = path.as_ref();
         write_atomically(path, self.to_json().as_bytes()).map_err(|source| NnError::Io {
             action: "cannot write",
@@ -337,7 +362,7 @@ impl SavedModel {
             Some(n) => x
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (v - n.mean[i]) / n.std[i])
+                .map(|(i, &v)| n.standardize(i, v))
                 .collect(),
             None => x.to_vec(),
         };
@@ -367,8 +392,10 @@ impl SavedModel {
     /// model's normalisation is applied).
     ///
     /// # Errors
-    /// A feature count that differs from the model's, or more classes in
-    /// the data than the model knows.
+    /// [`NnError::FeatureCount`] if the data's feature count differs from
+    /// the model's, [`NnError::UnknownClass`] for a class the model does
+    /// not know, or [`NnError::InvalidModel`] for a model that does not
+    /// pass [`SavedModel::validate`].
     pub fn evaluate(&self, data: &Dataset) -> Result<Evaluation, NnError> {
         if data.n_features() != self.inputs {
             return Err(NnError::FeatureCount {
@@ -376,11 +403,12 @@ impl SavedModel {
                 found: data.n_features(),
             });
         }
-        if let Some(&c) = data.labels().iter().find(|&&c| c >= self.classes) {
-            return Err(NnError::InvalidModel(format!(
-                "the data has class {c}, but the model knows {} classes",
-                self.classes
-            )));
+        if let Some(i) = data.labels().iter().position(|&c| c >= self.classes) {
+            return Err(NnError::UnknownClass {
+                row: i + 1,
+                class: data.label(i),
+                classes: self.classes,
+            });
         }
         let data = match &self.normalization {
             Some(n) => n.apply(data),
@@ -417,9 +445,29 @@ impl SavedModel {
     }
 }
 
-/// Writes `bytes` to a temporary file next to `path`, syncs it, and renames
-/// it over `path`; the temporary file is removed on failure.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// `layers[0].neurons[2].bias`: the known part of a path (an unknown
+/// segment, where a truncated file ends, and all after it are left out).
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => break,
+        }
+    }
+    out
+}
+
+/// The temporary file next to `path` that [`write_atomically`] writes
+/// first.
+fn temporary(path: &Path) -> std::io::Result<std::path::PathBuf> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -430,11 +478,43 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
             "the path has no file name",
         )
     })?;
-    let tmp = dir.join(format!(
+    Ok(dir.join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
         std::process::id()
-    ));
+    )))
+}
+
+/// Checks, before any long work, that a file can be written at `path` the
+/// way [`SavedModel::save`] and the plots write it: `path` is not a
+/// directory, and a temporary file can be created (and is removed again)
+/// in its directory. `path` itself is not touched.
+///
+/// ```
+/// let dir = std::env::temp_dir();
+/// assert!(backprop::nn::check_writable(&dir.join("model.json")).is_ok());
+/// assert!(backprop::nn::check_writable(&dir).is_err());
+/// assert!(backprop::nn::check_writable("/nonexistent/dir/model.json".as_ref()).is_err());
+/// ```
+///
+/// # Errors
+/// The reason the file could not be written.
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory",
+        ));
+    }
+    let tmp = temporary(path)?;
+    std::fs::File::create(&tmp)?;
+    std::fs::remove_file(&tmp)
+}
+
+/// Writes `bytes` to a temporary file next to `path`, syncs it, and renames
+/// it over `path`; the temporary file is removed on failure.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temporary(path)?;
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -404,7 +404,10 @@ impl Trainer {
         mut on_step: impl FnMut(&StepStats),
     ) -> Result<Vec<StepStats>, NnError> {
         self.check(data)?;
-        let mut history = Vec::with_capacity(self.config.steps.saturating_sub(self.step));
+        // Reserved up to a bound: a huge step count must not allocate (or
+        // overflow the capacity) before the first step.
+        let remaining = self.config.steps.saturating_sub(self.step);
+        let mut history = Vec::with_capacity(remaining.min(1 << 16));
         while self.step < self.config.steps {
             let s = self.step(data)?;
             on_step(&s);

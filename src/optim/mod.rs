@@ -343,7 +343,9 @@ pub enum LrSchedule {
     /// Linear decay from `lr` towards `lr · end`: factor `1 - (1 - end) k / steps`
     /// (micrograd's `1.0 - 0.9 k / 100` is `end = 0.1`).
     Linear {
-        /// The factor reached at `k = steps`.
+        /// The factor reached at `k = steps`, in `[0, 1]` (parsing rejects
+        /// others: below 0 the rate would turn negative and training climb
+        /// the loss, above 1 it grows instead of decaying).
         end: f64,
     },
     /// Cosine decay from `lr` to 0: factor `(1 + cos(π k / steps)) / 2`.
@@ -378,22 +380,32 @@ impl fmt::Display for LrSchedule {
 impl std::str::FromStr for LrSchedule {
     type Err = String;
 
-    /// `constant`, `linear` (micrograd's, to 0.1), `linear:END`, `cosine`.
+    /// `constant`, `linear` (micrograd's, to 0.1), `linear:END` with END
+    /// in `[0, 1]`, `cosine`.
+    ///
+    /// ```
+    /// use backprop::optim::LrSchedule;
+    ///
+    /// assert_eq!("linear:0.5".parse(), Ok(LrSchedule::Linear { end: 0.5 }));
+    /// assert!("linear:-1".parse::<LrSchedule>().is_err());
+    /// assert!("linear:1e300".parse::<LrSchedule>().is_err());
+    /// ```
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "constant" => Ok(LrSchedule::Constant),
             "linear" | "micrograd" => Ok(LrSchedule::MICROGRAD),
             "cosine" => Ok(LrSchedule::Cosine),
-            _ => s
-                .strip_prefix("linear:")
-                .and_then(|e| e.parse().ok())
-                .filter(|e: &f64| e.is_finite())
-                .map(|end| LrSchedule::Linear { end })
-                .ok_or_else(|| {
-                    format!(
-                        "unknown schedule `{s}` (expected constant, linear, linear:END or cosine)"
-                    )
-                }),
+            _ => match s.strip_prefix("linear:") {
+                Some(e) => match e.parse::<f64>() {
+                    Ok(end) if (0.0..=1.0).contains(&end) => Ok(LrSchedule::Linear { end }),
+                    _ => Err(format!(
+                        "linear:END needs END between 0 and 1 (the fraction of the learning rate left at the end), got `{e}`"
+                    )),
+                },
+                None => Err(format!(
+                    "unknown schedule `{s}` (expected constant, linear, linear:END or cosine)"
+                )),
+            },
         }
     }
 }

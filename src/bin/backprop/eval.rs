@@ -1,12 +1,13 @@
 //! `backprop eval`: loss and accuracy of a saved model on a dataset.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use backprop::nn::SavedModel;
 
-use crate::train::data::DataArgs;
+use crate::train::data::{DataArgs, json_num, num};
 
 /// Arguments of `backprop eval`.
 #[derive(clap::Args)]
@@ -23,6 +24,8 @@ pub struct Args {
 
 /// Runs `backprop eval`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Usage mistakes first, before any file is read.
+    args.data.check()?;
     let model = SavedModel::load(&args.model)
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
     let data = args.data.load()?;
@@ -33,22 +36,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.data.dataset.name()
         )
     })?;
+    let mut out = std::io::stdout().lock();
     if args.json {
         let summary = serde_json::json!({
             "dataset": args.data.dataset.name(),
             "samples": data.len(),
-            "loss": e.loss,
+            "loss": json_num(e.loss),
             "accuracy": e.accuracy,
         });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
-        println!(
-            "{}: {} samples, loss {:.6}, accuracy {:.1}%",
+        writeln!(
+            out,
+            "{}: {} samples, loss {}, accuracy {:.1}%",
             args.data.dataset.name(),
             data.len(),
-            e.loss,
+            num(e.loss),
             e.accuracy * 100.0
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,13 +1,15 @@
 //! `backprop predict`: classes and scores of points with a saved model.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use backprop::data::{Header, parse_features};
+use backprop::data::{DataError, Header, LabelColumn, parse_features, parse_features_without};
 use backprop::nn::SavedModel;
 
 use crate::Usage;
+use crate::train::data::{exact, json_num, num, parse_header, parse_label_column};
 
 /// Arguments of `backprop predict`.
 #[derive(clap::Args)]
@@ -26,6 +28,14 @@ pub struct Args {
     /// A CSV file of points, one per row (a header row is detected).
     #[arg(long, conflicts_with = "points")]
     csv: Option<PathBuf>,
+    /// A column of the --csv file to ignore, such as the label column of a
+    /// training file: a 0-based index, a header name, or `last`.
+    #[arg(long, value_parser = parse_label_column, allow_negative_numbers = true)]
+    label_column: Option<LabelColumn>,
+    /// Whether the --csv file's first row is a header: auto, yes, no
+    /// [default: auto].
+    #[arg(long, value_parser = parse_header)]
+    header: Option<Header>,
     /// Print JSON (one object per point) instead of text.
     #[arg(long)]
     json: bool,
@@ -38,20 +48,58 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Usage("give points with --point X1,X2 or a file with --csv FILE".into()).into(),
         );
     }
+    // Checked here, not with clap's `requires`: clap drops the requirement
+    // when `--point` (which conflicts with `--csv`) is given.
+    if args.csv.is_none() {
+        for (given, option) in [
+            (args.label_column.is_some(), "--label-column"),
+            (args.header.is_some(), "--header"),
+        ] {
+            if given {
+                return Err(Usage(format!("{option} is for --csv files, not --point")).into());
+            }
+        }
+    }
     let model = SavedModel::load(&args.model)
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
     let mut rows: Vec<Vec<f64>> = Vec::new();
     if let Some(path) = &args.csv {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let (values, width) = parse_features(&text, Header::Auto)
-            .with_context(|| format!("cannot read points from {}", path.display()))?;
+        let header = args.header.unwrap_or_default();
+        let parsed = match &args.label_column {
+            Some(column) => parse_features_without(&text, header, column),
+            None => parse_features(&text, header),
+        };
+        let (values, width) = match parsed {
+            Err(
+                e @ (DataError::ColumnOutOfRange { .. }
+                | DataError::NoSuchColumn { .. }
+                | DataError::NoHeader(_)),
+            ) => {
+                return Err(Usage(format!("--label-column: {}: {e}", path.display())).into());
+            }
+            other => {
+                other.with_context(|| format!("cannot read points from {}", path.display()))?
+            }
+        };
         if width != model.inputs {
-            anyhow::bail!(
-                "{}: rows have {width} fields, but the model takes {} features",
+            let hint = if args.label_column.is_none() && width == model.inputs + 1 {
+                " (if one column is the label, name it with --label-column, e.g. --label-column last)"
+            } else {
+                ""
+            };
+            return Err(Usage(format!(
+                "{}: rows have {width} {}, but the model takes {} features{hint}",
                 path.display(),
+                if args.label_column.is_some() {
+                    "fields besides the label column"
+                } else {
+                    "fields"
+                },
                 model.inputs
-            );
+            ))
+            .into());
         }
         rows.extend(values.chunks(width).map(<[f64]>::to_vec));
     }
@@ -72,27 +120,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         rows.push(x);
     }
-    let mut out = Vec::with_capacity(rows.len());
+    let mut preds = Vec::with_capacity(rows.len());
     for x in &rows {
-        out.push((x, model.predict(x)?));
+        preds.push((x, model.predict(x)?));
     }
+    let mut out = std::io::stdout().lock();
     if args.json {
-        let items: Vec<_> = out
+        let items: Vec<_> = preds
             .iter()
-            .map(|(x, p)| serde_json::json!({"point": x, "class": p.class, "scores": p.scores}))
+            .map(|(x, p)| {
+                let scores: Vec<_> = p.scores.iter().map(|&v| json_num(v)).collect();
+                serde_json::json!({"point": x, "class": p.class, "scores": scores})
+            })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
     } else {
-        for (x, p) in out {
-            let point = x
-                .iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
+        for (x, p) in preds {
+            let point = x.iter().map(|&v| exact(v)).collect::<Vec<_>>().join(",");
             let scores = p
                 .scores
                 .iter()
-                .map(|v| format!("{v:.6}"))
+                .map(|&v| num(v))
                 .collect::<Vec<_>>()
                 .join(", ");
             let what = if p.scores.len() == 1 {
@@ -100,7 +148,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 "logits"
             };
-            println!("{point}\tclass {}\t{what} {scores}", p.class);
+            writeln!(out, "{point}\tclass {}\t{what} {scores}", p.class)?;
         }
     }
     Ok(ExitCode::SUCCESS)

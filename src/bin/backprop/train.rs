@@ -1,15 +1,16 @@
 //! `backprop train`: with no arguments, micrograd's demo (two moons, MLP
 //! 2-16-16-1, hinge loss + L2, SGD with a decaying learning rate).
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use backprop::Graph;
 use backprop::nn::{
-    Activation, Init, Loss, Mlp, MlpConfig, Module, Normalization, SavedModel, TrainConfig, Trainer,
+    Activation, Init, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
+    TrainConfig, Trainer, check_writable,
 };
 use backprop::optim::{LrSchedule, OptimizerKind};
 use backprop::plot::{ImageFormat, TrainingPlot, save_training_plot};
@@ -19,7 +20,7 @@ use crate::Usage;
 #[path = "train_data.rs"]
 pub(crate) mod data;
 
-use data::{DataArgs, at_least_one, non_negative, positive};
+use data::{DataArgs, at_least_one, json_num, momentum, non_negative, num, parse_steps, positive};
 
 /// Hidden layer sizes (a newtype so that clap takes `16,16` as one value).
 #[derive(Clone, Debug)]
@@ -31,7 +32,12 @@ pub struct Args {
     #[command(flatten)]
     data: DataArgs,
     /// Hidden layer sizes, comma separated (`none` for a linear model).
-    #[arg(long, default_value = "16,16", value_parser = |s: &str| data::parse_hidden(s).map(Hidden))]
+    #[arg(
+        long,
+        default_value = "16,16",
+        value_parser = |s: &str| data::parse_hidden(s).map(Hidden),
+        allow_negative_numbers = true
+    )]
     hidden: Hidden,
     /// Activation of the hidden layers: relu, tanh, sigmoid, linear.
     #[arg(long, default_value = "relu")]
@@ -49,21 +55,21 @@ pub struct Args {
     /// Learning rate [default: 1.0 for sgd, 0.01 for adam/adamw].
     #[arg(long, value_parser = positive, allow_negative_numbers = true)]
     lr: Option<f64>,
-    /// SGD momentum.
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    /// SGD momentum, at least 0 and less than 1.
+    #[arg(long, default_value_t = 0.0, value_parser = momentum, allow_negative_numbers = true)]
     momentum: f64,
     /// Learning-rate schedule: constant, linear (micrograd's 1 - 0.9 k/steps),
     /// linear:END, cosine [default: linear for sgd, constant otherwise].
     #[arg(long)]
     schedule: Option<LrSchedule>,
     /// L2 regularisation strength.
-    #[arg(long, default_value_t = 1e-4, value_parser = non_negative)]
+    #[arg(long, default_value_t = 1e-4, value_parser = non_negative, allow_negative_numbers = true)]
     alpha: f64,
     /// Training steps.
-    #[arg(long, default_value_t = 100, value_parser = at_least_one)]
+    #[arg(long, default_value_t = 100, value_parser = parse_steps, allow_negative_numbers = true)]
     steps: usize,
     /// Samples per step [default: all].
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
     batch_size: Option<usize>,
     /// Standardise the features (mean 0, deviation 1; stored in the model).
     #[arg(long)]
@@ -86,7 +92,13 @@ pub struct Args {
     json: bool,
     /// Threads that share each step's batch (0: one per core). The results
     /// are the same to the last bit for any number.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "N",
+        value_parser = |s: &str| data::whole(s, 0, usize::MAX),
+        allow_negative_numbers = true
+    )]
     threads: usize,
 }
 
@@ -108,7 +120,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Some(p)
     };
+    // Before any work: an unwritable file found only after training would
+    // throw the training away.
+    if let Some(p) = &plot_path {
+        writable(p, "the plot")?;
+    }
+    if let Some(p) = &args.save {
+        writable(p, "the model")?;
+    }
     let raw = args.data.load()?;
+    raw.check_classes()
+        .with_context(|| format!("cannot train on {}", args.data.dataset.name()))?;
     let classes = raw.n_classes();
     let loss = args.loss.unwrap_or(if classes > 2 {
         Loss::CrossEntropy
@@ -145,8 +167,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         init: args.init,
         seed: args.data.seed,
     };
-    let model =
-        Mlp::new(&g, data.n_features(), &sizes, &config).map_err(|e| Usage(e.to_string()))?;
+    let model = Mlp::new(&g, data.n_features(), &sizes, &config).map_err(|e| match e {
+        NnError::TooLarge { .. } => Usage(format!(
+            "--hidden {}: {e} (with {} inputs and {} outputs)",
+            hidden_name(&args.hidden.0),
+            data.n_features(),
+            loss.outputs(classes)
+        )),
+        e => Usage(e.to_string()),
+    })?;
     let train_config = TrainConfig {
         steps: args.steps,
         batch_size: args.batch_size,
@@ -161,12 +190,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     trainer.check(&data)?;
     if !args.quiet {
         eprintln!(
-            "training {} on {} ({} samples, {} features, {} classes): {loss} loss, {kind} lr {lr} ({schedule}), {} steps",
+            "training {} on {} ({} samples, {} features, {} classes): {loss} loss, {kind} lr {} ({schedule}), {} steps",
             trainer.model(),
             args.data.dataset.name(),
             data.len(),
             data.n_features(),
             classes,
+            num(lr),
             args.steps
         );
     }
@@ -186,7 +216,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         classes,
         normalization,
     );
-    let per_step = elapsed / args.steps as u32;
+    // Seconds as f64: a Duration divided by `steps as u32` would truncate
+    // the count (and divide by zero at 2^32 steps).
+    let per_step_ms = elapsed.as_secs_f64() * 1e3 / history.len().max(1) as f64;
 
     if let Some(path) = &plot_path {
         let losses: Vec<f64> = history.iter().map(|s| s.loss).collect();
@@ -212,44 +244,61 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot save the model to {}", path.display()))?;
     }
 
+    let mut out = std::io::stdout().lock();
     if args.json {
         let summary = serde_json::json!({
             "dataset": args.data.dataset.name(),
             "samples": data.len(),
             "steps": history.len(),
-            "final_loss": final_loss,
+            "final_loss": json_num(final_loss),
             "accuracy": accuracy,
-            "time_per_step_ms": ms(per_step),
+            "time_per_step_ms": per_step_ms,
             "total_time_s": elapsed.as_secs_f64(),
             "parameters": trainer.model().num_parameters(),
             "architecture": arch(&saved),
             "loss": loss.name(),
             "optimizer": kind.name(),
-            "lr": lr,
+            "lr": json_num(lr),
             "plot": plot_path.as_ref().map(|p| p.display().to_string()),
             "model": args.save.as_ref().map(|p| p.display().to_string()),
         });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
     } else if !args.quiet {
-        println!(
-            "{} steps: final loss {final_loss:.6}, accuracy {:.1}% ({:.3} ms/step, {} parameters)",
+        writeln!(
+            out,
+            "{} steps: final loss {}, accuracy {:.1}% ({:.3} ms/step, {} parameters)",
             history.len(),
+            num(final_loss),
             accuracy * 100.0,
-            ms(per_step),
+            per_step_ms,
             trainer.model().num_parameters()
-        );
+        )?;
         if let Some(p) = &plot_path {
-            println!("wrote the plot to {}", p.display());
+            writeln!(out, "wrote the plot to {}", p.display())?;
         }
         if let Some(p) = &args.save {
-            println!("saved the model to {}", p.display());
+            writeln!(out, "saved the model to {}", p.display())?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+/// Fails (exit 1) if `path` cannot be written, naming `what` it is for.
+fn writable(path: &Path, what: &str) -> anyhow::Result<()> {
+    check_writable(path).with_context(|| format!("cannot write {what} to {}", path.display()))
+}
+
+/// `16,16`, or `none`.
+fn hidden_name(sizes: &[usize]) -> String {
+    if sizes.is_empty() {
+        "none".into()
+    } else {
+        sizes
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// `2-16-16-1`.
@@ -294,12 +343,17 @@ impl Progress {
         match self {
             Progress::Bar(bar) => {
                 bar.set_position(step as u64 + 1);
-                bar.set_message(format!("loss {loss:.6}  accuracy {:.1}%", accuracy * 100.0));
+                bar.set_message(format!(
+                    "loss {}  accuracy {:.1}%",
+                    num(loss),
+                    accuracy * 100.0
+                ));
             }
             Progress::Lines { every, last } => {
                 if step % every == 0 || step == *last {
                     eprintln!(
-                        "step {step} loss {loss:.6}, accuracy {:.1}%",
+                        "step {step} loss {}, accuracy {:.1}%",
+                        num(loss),
                         accuracy * 100.0
                     );
                 }
