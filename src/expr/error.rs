@@ -211,7 +211,10 @@ impl ParseError {
             } else {
                 ' '
             };
-            caret.extend(std::iter::repeat_n(under, if c == '\t' { 1 } else { width }));
+            caret.extend(std::iter::repeat_n(
+                under,
+                if c == '\t' { 1 } else { width },
+            ));
             text.push_str(&shown);
         }
         if end < chars.len() {

@@ -429,7 +429,10 @@ pub fn parse_override(text: &str) -> Result<(String, f64), ParseError> {
     };
     match parsed {
         Some(v) if out_of_range(&lower, v) => Err(bad(
-            &format!("`{}` is out of range (f64 magnitudes go from about 5e-324 to 1.8e308; write inf for infinity)", error::shown(value)),
+            &format!(
+                "`{}` is out of range (f64 magnitudes go from about 5e-324 to 1.8e308; write inf for infinity)",
+                error::shown(value)
+            ),
             value_col,
             value.chars().count(),
         )),

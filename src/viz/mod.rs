@@ -36,8 +36,8 @@ use std::str::FromStr;
 use crate::{Graph, NodeId, Op};
 
 pub use render::{
-    BUILTIN_MAX_NODES, BUILTIN_MAX_WORK, Format, GRAPHVIZ_MAX_NODES, Renderer, VizError,
-    graphviz, graphviz_available, render, render_svg_builtin, render_within, write_atomic,
+    BUILTIN_MAX_NODES, BUILTIN_MAX_WORK, Format, GRAPHVIZ_MAX_NODES, Renderer, VizError, graphviz,
+    graphviz_available, render, render_svg_builtin, render_within, write_atomic,
 };
 
 /// Which way the graph flows.

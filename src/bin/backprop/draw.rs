@@ -10,8 +10,8 @@ use anyhow::Context;
 use backprop::Graph;
 use backprop::viz::{self, DotOptions, Format, RankDir, Renderer, VizError};
 
-use crate::{Usage, out};
 use crate::grad::{Loaded, ProgramArgs};
+use crate::{Usage, out};
 
 /// Output formats for `--format`.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -68,7 +68,9 @@ fn parse_rankdir(s: &str) -> Result<RankDir, String> {
 fn parse_seconds(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(x) if x > 0.0 && x <= 1e6 => Ok(x),
-        Ok(_) => Err(format!("must be more than 0 and at most 1000000 seconds, got {s}")),
+        Ok(_) => Err(format!(
+            "must be more than 0 and at most 1000000 seconds, got {s}"
+        )),
         Err(_) => Err(format!("`{s}` is not a number of seconds")),
     }
 }
@@ -113,8 +115,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         show_grad: !args.no_grad,
     };
     let limit = Duration::from_secs_f64(args.timeout);
-    let bytes = viz::render_within(&g, ev.output.id(), &opts, format, renderer, limit)
-        .map_err(|e| {
+    let bytes =
+        viz::render_within(&g, ev.output.id(), &opts, format, renderer, limit).map_err(|e| {
             anyhow::anyhow!(
                 "cannot draw the graph as {}: {e}{}",
                 format.name(),

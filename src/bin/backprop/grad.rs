@@ -191,7 +191,10 @@ fn non_negative(s: &str) -> Result<f64, String> {
 }
 
 fn finite(s: &str) -> Result<f64, String> {
-    let x: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number"))?;
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
     if x.is_finite() {
         Ok(x)
     } else {
@@ -321,7 +324,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         // An input is its own name on its own leaf: `b = a` names the same
         // leaf, but `--at b=...` would be refused.
-        let leaf_of: HashMap<&str, _> = ev.inputs.iter().map(|(n, v)| (n.as_str(), v.id())).collect();
+        let leaf_of: HashMap<&str, _> = ev
+            .inputs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.id()))
+            .collect();
         let rows: Vec<[String; 4]> = named
             .iter()
             .enumerate()
