@@ -289,6 +289,6 @@ fn draw_big_graph_with_builtin_layout_says_what_to_do() {
         .timeout(std::time::Duration::from_secs(30))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("install Graphviz"))
+        .stderr(predicate::str::contains("apt-get install graphviz"))
         .stderr(predicate::str::contains(".dot"));
 }

@@ -207,7 +207,21 @@ fn overrides_and_bare_outputs() {
     assert_eq!(p.inputs(), vec![("a", -4.0), ("c", 2.0)]);
     let err = p.input_values(&[("b", 1.0)]).unwrap_err();
     assert!(matches!(err, EvalError::NotAnInput { ref name, .. } if name == "b"));
-    assert!(err.to_string().contains("computed at 1:11"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "`b` is not an input: it is another name for the input `a` (at 1:11); set `a` instead"
+    );
+    // Also through a chain of aliases.
+    let err = Program::parse("a = 1; b = a; c = b; y = c * 2")
+        .unwrap()
+        .input_values(&[("c", 1.0)])
+        .unwrap_err();
+    assert!(
+        matches!(err, EvalError::NotAnInput { ref alias_of, .. } if alias_of.as_deref() == Some("a"))
+    );
+    // A computed name lists the inputs.
+    let err = p.input_values(&[("d", 1.0)]).unwrap_err();
+    assert!(err.to_string().contains("computed at 1:26"), "{err}");
     assert!(err.to_string().contains("a, c"), "{err}");
 }
 
@@ -215,7 +229,87 @@ fn overrides_and_bare_outputs() {
 fn non_finite_results_are_not_errors() {
     assert!(value("x = -1; y = log(x)").is_nan());
     assert_eq!(value("x = 0; y = 1 / x"), f64::INFINITY);
-    assert_eq!(value("x = 1e999"), f64::INFINITY);
+    assert_eq!(value("x = 1e300; y = x * x"), f64::INFINITY);
+}
+
+#[test]
+fn numbers_an_f64_cannot_hold_are_errors() {
+    use ParseErrorKind as K;
+    assert_eq!(
+        error("x = 1\ny = x * 1e999"),
+        (K::NumberOutOfRange("1e999".into()), 2, 9)
+    );
+    assert_eq!(
+        error("y = 2.5e-400"),
+        (K::NumberOutOfRange("2.5e-400".into()), 1, 5)
+    );
+    let e = Program::parse("y = 1e999").unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("1:5: number `1e999` is out of range"),
+        "{e}"
+    );
+    // The edges of the range, and zero written with a big exponent, are fine.
+    assert_eq!(value("y = 1.7976931348623157e308"), f64::MAX);
+    assert_eq!(value("y = 5e-324"), 5e-324);
+    assert_eq!(value("y = 0e999"), 0.0);
+    // The same for --at values; inf is spelled out.
+    assert!(parse_override("x=1e999").is_err());
+    assert!(parse_override("x=-1e-999").is_err());
+    assert_eq!(parse_override("x=-inf").unwrap().1, f64::NEG_INFINITY);
+}
+
+#[test]
+fn hints_for_functions_and_values_mixed_up() {
+    use ParseErrorKind as K;
+    assert_eq!(
+        error("x = 2; y = tanh x"),
+        (K::FunctionWithoutParens("tanh".into()), 1, 12)
+    );
+    assert_eq!(
+        error("x = 2; y = x(2)"),
+        (K::NotAFunction("x".into()), 1, 12)
+    );
+    // An unknown name that is no function, and a function name used as a
+    // variable, are as before.
+    assert_eq!(
+        error("y = foo(2)"),
+        (K::UnknownFunction("foo".into()), 1, 5)
+    );
+    assert_eq!(value("exp = 2; y = exp * 3"), 6.0);
+}
+
+#[test]
+fn cr_only_line_endings_are_newlines() {
+    assert_eq!(value("x = 2\ry = x * 3\r"), 6.0);
+    assert_eq!(value("x = 2\r\ny = x * 3 # note\rz = y + 1"), 7.0);
+    let e = Program::parse("x = 2\ry = x +\rz = 1").unwrap_err();
+    assert_eq!((e.span.line, e.span.col), (2, 8));
+    assert_eq!(e.source_line, "y = x +");
+}
+
+#[test]
+fn snippets_are_escaped_and_cut() {
+    let e = Program::parse("y = 1 \u{1b}[2J").unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::UnexpectedChar('\u{1b}'));
+    assert_eq!(e.to_string(), r"1:7: unexpected character `\u{1b}`");
+    assert!(!e.snippet().contains('\u{1b}'));
+    // A 100,000-character line: the snippet keeps a window around the spot.
+    let src = format!("x = 1; y = {}x @ 2", "x + ".repeat(25_000));
+    let e = Program::parse(&src).unwrap_err();
+    assert_eq!(e.span.col, 100_014);
+    let snippet = e.snippet();
+    assert!(
+        snippet.chars().count() < 3 * backprop::expr::SNIPPET_WIDTH,
+        "{snippet}"
+    );
+    let lines: Vec<&str> = snippet.lines().collect();
+    assert!(lines[1].starts_with("1 | …"), "{snippet}");
+    let at = lines[1].chars().position(|c| c == '@').unwrap();
+    assert_eq!(lines[2].chars().position(|c| c == '^'), Some(at));
+    // Long names in messages are cut too.
+    let e = Program::parse(&format!("y = {}", "n".repeat(10_000))).unwrap_err();
+    assert!(e.to_string().len() < 200, "{e}");
 }
 
 /// The error's kind, line and column.

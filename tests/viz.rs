@@ -257,3 +257,108 @@ fn write_atomic_replaces_the_file() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     assert!(viz::write_atomic(&dir.path().join("missing/x.dot"), b"x").is_err());
 }
+
+/// `y{i} = y{i-1}*x + y{i-1} + y{i-2} + y{i-3}`: few nodes, but the number
+/// of paths through them doubles about every step.
+fn tangled(g: &Graph, n: usize) -> backprop::Value<'_> {
+    let x = g.value(1.0).with_label("x");
+    let mut ys = vec![x];
+    for i in 1..n {
+        let mut y = ys[i - 1] * x;
+        for &earlier in &ys[i.saturating_sub(3)..i] {
+            y += earlier;
+        }
+        ys.push(y);
+    }
+    ys[n - 1]
+}
+
+#[test]
+fn builtin_layout_refuses_tangled_graphs_quickly() {
+    let g = Graph::new();
+    let y = tangled(&g, 25);
+    let start = std::time::Instant::now();
+    let err = render_svg_builtin(&g, y.id(), &DotOptions::default()).unwrap_err();
+    assert!(start.elapsed().as_secs_f64() < 1.0);
+    match err {
+        VizError::TooTangled { nodes, work, max } => {
+            assert!(nodes < BUILTIN_MAX_NODES, "{nodes}");
+            assert!(work > max && max == viz::BUILTIN_MAX_WORK);
+        }
+        other => panic!("{other}"),
+    }
+    // A few steps of it are drawn.
+    let g = Graph::new();
+    let y = tangled(&g, 6);
+    let svg = render_svg_builtin(&g, y.id(), &DotOptions::default()).unwrap();
+    roxmltree::Document::parse(&svg).unwrap();
+}
+
+#[test]
+fn render_within_gives_up_at_the_limit() {
+    let g = Graph::new();
+    let y = tangled(&g, 14);
+    let start = std::time::Instant::now();
+    let err = viz::render_within(
+        &g,
+        y.id(),
+        &DotOptions::default(),
+        Format::Svg,
+        Renderer::Builtin,
+        std::time::Duration::from_millis(1),
+    )
+    .unwrap_err();
+    assert!(start.elapsed().as_secs_f64() < 1.0);
+    assert!(
+        matches!(err, VizError::Timeout { engine, .. } if engine.contains("built-in")),
+        "{err}"
+    );
+    // With time enough, the same call draws.
+    let g = Graph::new();
+    let o = neuron(&g);
+    let svg = viz::render_within(
+        &g,
+        o.id(),
+        &DotOptions::default(),
+        Format::Svg,
+        Renderer::Builtin,
+        std::time::Duration::from_secs(60),
+    )
+    .unwrap();
+    assert!(String::from_utf8(svg).unwrap().contains("grad -1.5000"));
+}
+
+#[test]
+fn graphviz_is_not_given_huge_graphs() {
+    let g = Graph::new();
+    let mut x = g.value(1.0);
+    for _ in 0..viz::GRAPHVIZ_MAX_NODES / 3 + 1 {
+        x += 1.0;
+    }
+    let err = viz::render(
+        &g,
+        x.id(),
+        &DotOptions::default(),
+        Format::Svg,
+        Renderer::Graphviz,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, VizError::TooLargeForGraphviz { nodes, max } if nodes > max),
+        "{err}"
+    );
+    assert!(err.to_string().contains(".dot"));
+}
+
+#[test]
+fn graphviz_failures_without_a_message_end_cleanly() {
+    let err = VizError::Graphviz {
+        format: "svg",
+        status: "signal: 11 (SIGSEGV)".into(),
+        stderr: String::new(),
+    };
+    assert_eq!(
+        err.to_string(),
+        "graphviz `dot -Tsvg` failed (signal: 11 (SIGSEGV)); write .dot instead"
+    );
+}

@@ -41,18 +41,39 @@ pub enum ParseErrorKind {
     /// The program has no statement.
     #[error("empty program: nothing to compute (write for example `x = 3; y = x**2`)")]
     Empty,
-    /// A character that is not part of the language.
-    #[error("unexpected character `{0}`")]
+    /// A character that is not part of the language (control characters
+    /// are shown escaped, as `\u{0}`).
+    #[error("unexpected character `{}`", shown(&.0.to_string()))]
     UnexpectedChar(char),
     /// A number that does not parse (`1e`, `1.2.3`, `2x`).
-    #[error("malformed number `{0}`")]
+    #[error("malformed number `{}`", shown(.0))]
     BadNumber(String),
+    /// A number too big for an `f64` (`1e999`), or so small that it would
+    /// be 0 (`1e-999`).
+    #[error(
+        "number `{}` is out of range (f64 magnitudes go from about 5e-324 to 1.8e308)",
+        shown(.0)
+    )]
+    NumberOutOfRange(String),
     /// A name used before it is assigned.
-    #[error("unknown name `{0}` (names must be assigned before they are used)")]
+    #[error("unknown name `{}` (names must be assigned before they are used)", shown(.0))]
     UnknownName(String),
+    /// A function's name used without its parentheses (`tanh x`).
+    #[error("`{0}` is a function: call it with parentheses, as in `{0}(x)`")]
+    FunctionWithoutParens(String),
     /// A call of a function the language does not have.
-    #[error("unknown function `{0}`; known functions: tanh, exp, log (or ln), relu, sigmoid, sqrt")]
+    #[error(
+        "unknown function `{}`; known functions: tanh, exp, log (or ln), relu, sigmoid, sqrt",
+        shown(.0)
+    )]
     UnknownFunction(String),
+    /// A value called like a function (`x(2)`).
+    #[error(
+        "`{}` is a value, not a function (for a product write `*`, as in `{}*(...)`)",
+        shown(.0),
+        shown(.0)
+    )]
+    NotAFunction(String),
     /// A function called with the wrong number of arguments.
     #[error("`{name}` takes 1 argument, got {got}")]
     ArgCount {
@@ -62,7 +83,10 @@ pub enum ParseErrorKind {
         got: usize,
     },
     /// A `(` without its `)`.
-    #[error("unbalanced parenthesis: this `(` is never closed (found {found} at {at})")]
+    #[error(
+        "unbalanced parenthesis: this `(` is never closed (found {} at {at})",
+        shown(.found)
+    )]
     Unclosed {
         /// What came instead of the `)`.
         found: String,
@@ -73,10 +97,13 @@ pub enum ParseErrorKind {
     #[error("unbalanced parenthesis: `)` without a matching `(`")]
     Unmatched,
     /// A token where an expression should start.
-    #[error("expected an expression, found {0}")]
+    #[error("expected an expression, found {}", shown(.0))]
     ExpectedExpression(String),
     /// A token after a complete statement.
-    #[error("unexpected {0} after a complete statement (expected an operator, `;` or a new line)")]
+    #[error(
+        "unexpected {} after a complete statement (expected an operator, `;` or a new line)",
+        shown(.0)
+    )]
     Stray(String),
     /// A bare expression that is not the last statement.
     #[error(
@@ -85,7 +112,8 @@ pub enum ParseErrorKind {
     BareNotLast,
     /// An input assigned a second time.
     #[error(
-        "`{name}` is already assigned at {first}; an input (a name set to a number) must be a new name"
+        "`{}` is already assigned at {first}; an input (a name set to a number) must be a new name",
+        shown(.name)
     )]
     InputReassigned {
         /// The name.
@@ -99,11 +127,15 @@ pub enum ParseErrorKind {
     )]
     TooDeep(usize),
     /// A malformed `NAME=VALUE` override (the CLI's `--at`).
-    #[error("malformed override `{text}`: {why} (expected NAME=VALUE, for example `x1=2.5`)")]
+    #[error(
+        "malformed override `{}`: {why} (expected NAME=VALUE, for example `x1=2.5`)",
+        shown(.text)
+    )]
     BadOverride {
         /// The whole override text.
         text: String,
-        /// What is wrong with it.
+        /// What is wrong with it (with any quoted text already escaped and
+        /// cut short).
         why: String,
     },
 }
@@ -130,7 +162,7 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) fn new(kind: ParseErrorKind, span: Span, src: &str) -> Self {
-        let source_line = src.lines().nth(span.line - 1).unwrap_or("").to_string();
+        let source_line = lines(src).nth(span.line - 1).unwrap_or("").to_string();
         Self {
             kind,
             span,
@@ -140,26 +172,108 @@ impl ParseError {
 
     /// The source line with a caret (`^^^`) under the offending spot, as
     /// compilers show it (three lines, no trailing newline).
+    ///
+    /// A long line is cut to about [`SNIPPET_WIDTH`] characters around the
+    /// spot, with `…` where text is left out; control characters are shown
+    /// escaped (`\u{1b}`), so that the source cannot drive the terminal.
+    ///
+    /// ```
+    /// let err = backprop::expr::Program::parse("y = 1 \u{1b}[31m").unwrap_err();
+    /// assert_eq!(err.snippet(), "  |\n1 | y = 1 \\u{1b}[31m\n  |       ^^^^^^");
+    /// ```
     pub fn snippet(&self) -> String {
         let num = self.span.line.to_string();
         let pad = " ".repeat(num.len());
-        // Keep tabs as tabs so that the caret lines up in a terminal.
-        let mut caret: String = self
-            .source_line
-            .chars()
-            .take(self.span.col - 1)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        let have = self.source_line.chars().count();
-        if have < self.span.col - 1 {
-            caret.extend(std::iter::repeat_n(' ', self.span.col - 1 - have));
+        let chars: Vec<char> = self.source_line.chars().collect();
+        let at = self.span.col - 1;
+        let span_end = at.saturating_add(self.span.len);
+        // A window of the line around the spot.
+        let start = at.saturating_sub(SNIPPET_WIDTH / 2).min(chars.len());
+        let end = (start + SNIPPET_WIDTH).min(chars.len());
+        let mut text = String::new();
+        let mut caret = String::new();
+        if start > 0 {
+            text.push('…');
+            caret.push(' ');
         }
-        caret.extend(std::iter::repeat_n('^', self.span.len));
-        format!(
-            "{pad} |\n{num} | {}\n{pad} | {caret}",
-            self.source_line.trim_end_matches('\r')
-        )
+        for (i, &c) in chars.iter().enumerate().take(end).skip(start) {
+            // Keep tabs as tabs so that the caret lines up in a terminal.
+            let shown = if c == '\t' {
+                "\t".to_string()
+            } else {
+                escape_char(c)
+            };
+            let width = shown.chars().count();
+            let under = if i < at {
+                if c == '\t' { '\t' } else { ' ' }
+            } else if i < span_end {
+                '^'
+            } else {
+                ' '
+            };
+            caret.extend(std::iter::repeat_n(
+                under,
+                if c == '\t' { 1 } else { width },
+            ));
+            text.push_str(&shown);
+        }
+        if end < chars.len() {
+            text.push('…');
+        }
+        // A spot past the end of the line (the end of the program).
+        if at >= end {
+            caret.extend(std::iter::repeat_n(' ', at - end.max(start)));
+            caret.push('^');
+        }
+        let caret = caret.trim_end();
+        format!("{pad} |\n{num} | {text}\n{pad} | {caret}")
     }
+}
+
+/// About how many characters of a long source line
+/// [`ParseError::snippet`] shows.
+pub const SNIPPET_WIDTH: usize = 80;
+
+/// The lines of `src`, ended by `\n`, `\r\n` or a lone `\r` (as the
+/// lexer counts them).
+pub(crate) fn lines(src: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(src);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        match s.find(['\n', '\r']) {
+            Some(i) => {
+                let skip = if s[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&s[i + skip..]);
+                Some(&s[..i])
+            }
+            None => {
+                rest = None;
+                Some(s)
+            }
+        }
+    })
+}
+
+/// A character as it is shown in a message: control characters and the
+/// invisible bidirectional controls escaped (`\u{0}`), others as they are.
+fn escape_char(c: char) -> String {
+    let invisible = matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+    if c.is_control() || invisible {
+        c.escape_unicode().to_string()
+    } else {
+        c.to_string()
+    }
+}
+
+/// Text from the source as it is shown in a message: escaped (see
+/// [`escape_char`]) and cut to its first 40 characters.
+pub(crate) fn shown(text: &str) -> String {
+    const MAX: usize = 40;
+    let mut s: String = text.chars().take(MAX).map(escape_char).collect();
+    if text.chars().nth(MAX).is_some() {
+        s.push('…');
+    }
+    s
 }
 
 /// An error evaluating a parsed program.
@@ -167,18 +281,26 @@ impl ParseError {
 #[non_exhaustive]
 pub enum EvalError {
     /// An override names something that is not an input of the program.
-    #[error("{}", not_an_input(.name, .computed_at, .inputs))]
+    #[error("{}", not_an_input(.name, .computed_at, .alias_of, .inputs))]
     NotAnInput {
         /// The name given.
         name: String,
-        /// Where the program computes that name, if it does.
+        /// Where the program computes that name, if it does (its last
+        /// assignment).
         computed_at: Option<Span>,
+        /// The input that name is another name for (`b = a`), if it is.
+        alias_of: Option<String>,
         /// The program's inputs.
         inputs: Vec<String>,
     },
 }
 
-fn not_an_input(name: &str, at: &Option<Span>, inputs: &[String]) -> String {
+fn not_an_input(
+    name: &str,
+    at: &Option<Span>,
+    alias_of: &Option<String>,
+    inputs: &[String],
+) -> String {
     let list = if inputs.is_empty() {
         "the program has no input (an input is a name set to a number)".to_string()
     } else {
@@ -187,8 +309,12 @@ fn not_an_input(name: &str, at: &Option<Span>, inputs: &[String]) -> String {
             inputs.join(", ")
         )
     };
-    match at {
-        Some(at) => format!("`{name}` is not an input: it is computed at {at}; {list}"),
-        None => format!("the program has no input named `{name}`; {list}"),
+    match (at, alias_of) {
+        (Some(at), Some(input)) => format!(
+            "`{name}` is not an input: it is another name for the input `{input}` (at {at}); \
+             set `{input}` instead"
+        ),
+        (Some(at), None) => format!("`{name}` is not an input: it is computed at {at}; {list}"),
+        (None, _) => format!("the program has no input named `{name}`; {list}"),
     }
 }

@@ -70,7 +70,14 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
         let c = chars[i];
         let span = Span::new(line, col, 1);
         let single = match c {
-            '\n' => {
+            // A CRLF ends the line once, at its `\n`.
+            '\r' if chars.get(i + 1) == Some(&'\n') => {
+                i += 1;
+                col += 1;
+                continue;
+            }
+            // `\n`, or a lone `\r` (old Mac line endings).
+            '\n' | '\r' => {
                 if depth == 0 {
                     out.push(Token {
                         tok: Tok::End("the end of the line"),
@@ -82,13 +89,13 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
                 col = 1;
                 continue;
             }
-            ' ' | '\t' | '\r' => {
+            ' ' | '\t' => {
                 i += 1;
                 col += 1;
                 continue;
             }
             '#' => {
-                while i < chars.len() && chars[i] != '\n' {
+                while i < chars.len() && chars[i] != '\n' && chars[i] != '\r' {
                     i += 1;
                     col += 1;
                 }
@@ -129,6 +136,13 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
                 let text: String = chars[i..i + len].iter().collect();
                 let value = text.parse::<f64>().ok().filter(|_| valid_number(&text));
                 match value {
+                    Some(v) if super::out_of_range(&text, v) => {
+                        return Err(ParseError::new(
+                            ParseErrorKind::NumberOutOfRange(text),
+                            Span::new(line, col, len),
+                            src,
+                        ));
+                    }
                     Some(v) => (Tok::Num(v), len),
                     None => {
                         return Err(ParseError::new(

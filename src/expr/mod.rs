@@ -59,7 +59,7 @@ use std::collections::HashMap;
 use crate::gradcheck::{GradcheckReport, Tolerances, gradcheck};
 use crate::{Graph, Value};
 
-pub use error::{EvalError, FUNCTIONS, ParseError, ParseErrorKind, Span};
+pub use error::{EvalError, FUNCTIONS, ParseError, ParseErrorKind, SNIPPET_WIDTH, Span};
 pub use parser::MAX_DEPTH;
 
 use parser::{Body, Func, InputDef, Instr, Stmt};
@@ -183,15 +183,33 @@ impl Program {
             match self.inputs.iter().position(|i| i.name == name) {
                 Some(k) => values[k] = *v,
                 None => {
+                    let last = self.stmts.iter().rposition(|s| s.name == name);
                     return Err(EvalError::NotAnInput {
                         name: name.to_string(),
-                        computed_at: self.stmts.iter().find(|s| s.name == name).map(|s| s.span),
+                        computed_at: last.map(|k| self.stmts[k].span),
+                        alias_of: last.and_then(|k| self.alias_of_input(k)),
                         inputs: self.inputs.iter().map(|i| i.name.clone()).collect(),
                     });
                 }
             }
         }
         Ok(values)
+    }
+
+    /// The input that statement `k` is another name for (`b = a`, also
+    /// through a chain of such statements), if it is.
+    fn alias_of_input(&self, mut k: usize) -> Option<String> {
+        let mut aliased = false;
+        loop {
+            match &self.stmts[k].body {
+                Body::Alias(slot) => {
+                    aliased = true;
+                    k = *slot;
+                }
+                Body::Input(i) if aliased => return Some(self.inputs[*i].name.clone()),
+                _ => return None,
+            }
+        }
     }
 
     /// Builds the program on `g`: one labelled leaf per input (created
@@ -348,7 +366,8 @@ fn pop<'g>(stack: &mut Vec<Value<'g>>) -> Value<'g> {
 }
 
 /// Parses a `NAME=VALUE` override (the CLI's `--at`). The value is a
-/// decimal number, optionally signed, or `inf`, `-inf`, `nan`.
+/// decimal number, optionally signed, or `inf`, `-inf`, `nan`; a number
+/// that an `f64` cannot hold (`1e999`, `1e-999`) is an error.
 ///
 /// # Errors
 /// A [`ParseErrorKind::BadOverride`] whose span points into `text`.
@@ -371,7 +390,7 @@ pub fn parse_override(text: &str) -> Result<(String, f64), ParseError> {
             text,
         )
     };
-    if text.contains('\n') {
+    if text.contains(['\n', '\r']) {
         return Err(bad("it spans several lines", 1, 1));
     }
     let Some(eq) = text.find('=') else {
@@ -389,7 +408,7 @@ pub fn parse_override(text: &str) -> Result<(String, f64), ParseError> {
         let why = if name.is_empty() {
             "the name is missing".to_string()
         } else {
-            format!("`{name}` is not a name")
+            format!("`{}` is not a name", error::shown(name))
         };
         return Err(bad(&why, name_col, name.chars().count()));
     }
@@ -409,12 +428,29 @@ pub fn parse_override(text: &str) -> Result<(String, f64), ParseError> {
         _ => None,
     };
     match parsed {
+        Some(v) if out_of_range(&lower, v) => Err(bad(
+            &format!(
+                "`{}` is out of range (f64 magnitudes go from about 5e-324 to 1.8e308; write inf for infinity)",
+                error::shown(value)
+            ),
+            value_col,
+            value.chars().count(),
+        )),
         Some(v) => Ok((name.to_string(), v)),
         None if value.is_empty() => Err(bad("the value is missing", value_col, 1)),
         None => Err(bad(
-            &format!("`{value}` is not a number"),
+            &format!("`{}` is not a number", error::shown(value)),
             value_col,
             value.chars().count(),
         )),
     }
+}
+
+/// Whether the decimal `text` parsed to `v` only by overflowing to
+/// infinity or underflowing to zero.
+pub(crate) fn out_of_range(text: &str, v: f64) -> bool {
+    let mantissa = text.split(['e', 'E']).next().unwrap_or("");
+    let nonzero = mantissa.chars().any(|c| matches!(c, '1'..='9'));
+    let spelled_inf = text.trim_start_matches(['+', '-']).starts_with(['i', 'I']);
+    (v.is_infinite() && !spelled_inf) || (v == 0.0 && nonzero)
 }

@@ -362,7 +362,12 @@ impl Parser<'_> {
                 if self.peek().tok == Tok::LParen {
                     let open = self.next();
                     let Some(func) = Func::from_name(&name) else {
-                        return Err(self.error(ParseErrorKind::UnknownFunction(name), t.span));
+                        let kind = if self.scope.contains_key(&name) {
+                            ParseErrorKind::NotAFunction(name)
+                        } else {
+                            ParseErrorKind::UnknownFunction(name)
+                        };
+                        return Err(self.error(kind, t.span));
                     };
                     let mut konst = None;
                     let mut got = 0;
@@ -386,6 +391,8 @@ impl Parser<'_> {
                         start,
                         konst: konst.map(|v| func.apply(v)),
                     })
+                } else if !self.scope.contains_key(&name) && Func::from_name(&name).is_some() {
+                    Err(self.error(ParseErrorKind::FunctionWithoutParens(name), t.span))
                 } else {
                     let slot = self.lookup(&name, t.span)?;
                     self.code.push(Instr::Load(slot));

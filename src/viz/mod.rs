@@ -10,7 +10,9 @@
 //! [`render`] turns the same picture into SVG or PNG: with Graphviz's `dot`
 //! when it is on the `PATH` (the better layout), and otherwise, for SVG,
 //! with the pure-Rust layout of the `layout-rs` crate, which needs nothing
-//! installed but gets slow on big graphs (see [`BUILTIN_MAX_NODES`]).
+//! installed but gets slow on big graphs (see [`BUILTIN_MAX_NODES`] and
+//! [`BUILTIN_MAX_WORK`]). [`render_within`] also puts a time limit on
+//! either layout.
 //!
 //! ```
 //! use backprop::Graph;
@@ -34,8 +36,8 @@ use std::str::FromStr;
 use crate::{Graph, NodeId, Op};
 
 pub use render::{
-    BUILTIN_MAX_NODES, Format, Renderer, VizError, graphviz, graphviz_available, render,
-    render_svg_builtin, write_atomic,
+    BUILTIN_MAX_NODES, BUILTIN_MAX_WORK, Format, GRAPHVIZ_MAX_NODES, Renderer, VizError, graphviz,
+    graphviz_available, render, render_svg_builtin, render_within, write_atomic,
 };
 
 /// Which way the graph flows.

@@ -3,7 +3,9 @@
 
 use std::io::{self, Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use layout::backends::svg::SVGWriter;
 use layout::core::base::Orientation;
@@ -25,6 +27,21 @@ use crate::{Graph, NodeId};
 /// a chain reusing one weight `x = tanh(x*w + 0.1)` 0.74 s at 177 and
 /// 2.6 s at 253. Past this size, use Graphviz or DOT output.
 pub const BUILTIN_MAX_NODES: usize = 250;
+
+/// The most path steps the built-in layout may have to walk. `layout-rs` checks that the graph is acyclic
+/// after adding each edge, with a depth-first search that does not
+/// remember finished nodes, so its time follows the number of *paths*,
+/// which grows exponentially when values are reused a few steps
+/// downstream: `y{i} = y{i-1}*x + y{i-1} + y{i-2} + y{i-3}` takes 2.5 s
+/// at 115 drawn nodes (6e9 steps), 15 s at 131 (4.5e10) and minutes at
+/// 187. Measured at about 2.5e9 steps a second; this limit is about 2 s.
+pub const BUILTIN_MAX_WORK: f64 = 5e9;
+
+/// The largest drawing (record nodes plus op nodes) handed to Graphviz.
+/// Its time grows about quadratically: a chain `x{i} = x{i-1} + 1` takes
+/// 1 s at 3,000 drawn nodes and 4.6 s at 6,000; at 300,000 `dot` crashes.
+/// Past this size, write DOT and render it yourself.
+pub const GRAPHVIZ_MAX_NODES: usize = 10_000;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,15 +101,14 @@ pub enum Renderer {
 pub enum VizError {
     /// Graphviz is needed but not installed.
     #[error(
-        "{0} output needs Graphviz's `dot`, which is not on the PATH: install Graphviz \
-         (`apt-get install graphviz` or `brew install graphviz`), or write .svg (drawn without \
-         Graphviz) or .dot instead"
+        "{0} output with Graphviz needs its `dot` program, which is not on the PATH; install \
+         Graphviz (`apt-get install graphviz` or `brew install graphviz`)"
     )]
     GraphvizMissing(&'static str),
-    /// The graph is too big for the built-in layout.
+    /// The graph has too many nodes for the built-in layout.
     #[error(
         "the graph has {nodes} nodes to draw, more than the built-in layout handles in \
-         reasonable time ({max}); install Graphviz (`apt-get install graphviz` or \
+         reasonable time ({max}); use Graphviz (`apt-get install graphviz` or \
          `brew install graphviz`) for SVG and PNG, or write .dot"
     )]
     TooLarge {
@@ -101,17 +117,58 @@ pub enum VizError {
         /// [`BUILTIN_MAX_NODES`].
         max: usize,
     },
+    /// The graph reuses values so much that the built-in layout would take
+    /// too long (see [`BUILTIN_MAX_WORK`]).
+    #[error(
+        "the graph has only {nodes} nodes to draw, but its values are reused so often that \
+         the built-in layout would walk about {work:.1e} paths, more than it does in \
+         reasonable time ({max:.0e}); use Graphviz (`apt-get install graphviz` or \
+         `brew install graphviz`) for SVG and PNG, or write .dot"
+    )]
+    TooTangled {
+        /// Record and op nodes in the drawing.
+        nodes: usize,
+        /// The estimated number of path steps.
+        work: f64,
+        /// [`BUILTIN_MAX_WORK`].
+        max: f64,
+    },
+    /// The graph is too big for Graphviz.
+    #[error(
+        "the graph has {nodes} nodes to draw, more than Graphviz draws in reasonable time \
+         ({max}); write .dot and render the parts you need"
+    )]
+    TooLargeForGraphviz {
+        /// Record and op nodes in the drawing.
+        nodes: usize,
+        /// [`GRAPHVIZ_MAX_NODES`].
+        max: usize,
+    },
+    /// The layout did not finish in the time allowed.
+    #[error(
+        "{engine} did not finish drawing the graph within {} s; write .dot instead",
+        .limit.as_secs_f64()
+    )]
+    Timeout {
+        /// "the built-in layout" or "graphviz `dot`".
+        engine: &'static str,
+        /// The time allowed.
+        limit: Duration,
+    },
     /// The built-in layout cannot draw this format.
     #[error("the built-in layout only draws SVG, not {0} (install Graphviz for it)")]
     Unsupported(&'static str),
     /// Graphviz failed.
-    #[error("graphviz `dot -T{format}` failed ({status}): {stderr}")]
+    #[error(
+        "graphviz `dot -T{format}` failed ({status}){}; write .dot instead",
+        if .stderr.is_empty() { String::new() } else { format!(": {}", .stderr) }
+    )]
     Graphviz {
         /// The requested format.
         format: &'static str,
         /// How `dot` exited.
         status: String,
-        /// What it printed on stderr.
+        /// What it printed on stderr (trimmed; may be empty).
         stderr: String,
     },
     /// Running Graphviz failed.
@@ -135,6 +192,15 @@ pub fn graphviz_available() -> bool {
 /// [`VizError::GraphvizMissing`] if `dot` is not installed,
 /// [`VizError::Graphviz`] if it fails.
 pub fn graphviz(dot: &str, format: Format) -> Result<Vec<u8>, VizError> {
+    graphviz_within(dot, format, None)
+}
+
+/// [`graphviz`], killing `dot` once `limit` has passed.
+fn graphviz_within(
+    dot: &str,
+    format: Format,
+    limit: Option<Duration>,
+) -> Result<Vec<u8>, VizError> {
     let mut child = match Command::new("dot")
         .arg(format!("-T{}", format.name()))
         .stdin(Stdio::piped())
@@ -148,8 +214,9 @@ pub fn graphviz(dot: &str, format: Format) -> Result<Vec<u8>, VizError> {
         }
         Err(e) => return Err(e.into()),
     };
-    // Feed stdin from another thread so that a big output cannot block
-    // `dot` while we are still writing.
+    // Feed stdin and drain stdout and stderr from other threads, so that
+    // neither a big output nor a big input can block `dot`, and this thread
+    // is free to watch the clock.
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let input = dot.to_string();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
@@ -159,15 +226,30 @@ pub fn graphviz(dot: &str, format: Format) -> Result<Vec<u8>, VizError> {
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    let mut out = Vec::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout is piped")
-        .read_to_end(&mut out)?;
-    let status = child.wait()?;
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        stdout.read_to_end(&mut out).map(|_| out)
+    });
+    let status = match limit {
+        None => Some(child.wait()?),
+        Some(limit) => wait_within(&mut child, limit)?,
+    };
+    let Some(status) = status else {
+        // Killing `dot` closes its pipes, so the threads finish.
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = (writer.join(), err_reader.join(), out_reader.join());
+        return Err(VizError::Timeout {
+            engine: "graphviz `dot`",
+            limit: limit.unwrap_or_default(),
+        });
+    };
     let write_result = writer.join().unwrap_or(Ok(()));
     let stderr = err_reader.join().unwrap_or_default();
+    let out = out_reader
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the reader thread panicked")));
     if !status.success() {
         return Err(VizError::Graphviz {
             format: format.name(),
@@ -176,14 +258,63 @@ pub fn graphviz(dot: &str, format: Format) -> Result<Vec<u8>, VizError> {
         });
     }
     write_result?;
-    Ok(out)
+    Ok(out?)
+}
+
+/// Waits for `child` to exit, for at most `limit`; `None` if it has not.
+fn wait_within(child: &mut Child, limit: Duration) -> io::Result<Option<std::process::ExitStatus>> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        let left = limit.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        std::thread::sleep(left.min(Duration::from_millis(5)));
+    }
+}
+
+/// How many steps the built-in layout's acyclicity checks walk: after each
+/// of the `E` edges is added, one depth-first search per edge that counts
+/// every path from the edge's head. So about `E * sum over edges (u, v) of
+/// paths(v)`, where `paths(v) = 1 + sum of paths(w)` over `v`'s successors.
+/// The drawing's nodes are numbered in creation order, op node before its
+/// record, which is a topological order of the drawn edges.
+fn builtin_layout_work(nodes: &[super::NodeView], edges: &[(NodeId, NodeId)]) -> f64 {
+    let mut record = std::collections::HashMap::new();
+    let mut op = std::collections::HashMap::new();
+    let mut drawn: Vec<(usize, usize)> = Vec::new();
+    let mut k = 0;
+    for n in nodes {
+        if n.op.is_some() {
+            op.insert(n.id, k);
+            drawn.push((k, k + 1));
+            k += 1;
+        }
+        record.insert(n.id, k);
+        k += 1;
+    }
+    drawn.extend(edges.iter().map(|(c, p)| (record[c], op[p])));
+    let mut succ = vec![Vec::new(); k];
+    for &(a, b) in &drawn {
+        succ[a].push(b);
+    }
+    let mut paths = vec![0.0f64; k];
+    for v in (0..k).rev() {
+        paths[v] = 1.0 + succ[v].iter().map(|&w| paths[w]).sum::<f64>();
+    }
+    let per_check: f64 = drawn.iter().map(|&(_, b)| paths[b]).sum();
+    per_check * drawn.len() as f64
 }
 
 /// Draws the subgraph that leads to `root` as SVG with the built-in,
 /// pure-Rust layout (no Graphviz needed).
 ///
 /// # Errors
-/// [`VizError::TooLarge`] past [`BUILTIN_MAX_NODES`] drawn nodes.
+/// [`VizError::TooLarge`] past [`BUILTIN_MAX_NODES`] drawn nodes,
+/// [`VizError::TooTangled`] past [`BUILTIN_MAX_WORK`].
 ///
 /// # Panics
 /// If `root` is not a node of `g`.
@@ -198,12 +329,31 @@ pub fn graphviz(dot: &str, format: Format) -> Result<Vec<u8>, VizError> {
 /// # Ok::<(), backprop::viz::VizError>(())
 /// ```
 pub fn render_svg_builtin(g: &Graph, root: NodeId, opts: &DotOptions) -> Result<String, VizError> {
+    builtin_within(g, root, opts, None)
+}
+
+/// [`render_svg_builtin`], giving up after `limit` (the layout then keeps
+/// running on its own thread until it is done, since it cannot be stopped).
+fn builtin_within(
+    g: &Graph,
+    root: NodeId,
+    opts: &DotOptions,
+    limit: Option<Duration>,
+) -> Result<String, VizError> {
     let (nodes, edges) = views(g, root);
     let count = nodes.len() + nodes.iter().filter(|n| n.op.is_some()).count();
     if count > BUILTIN_MAX_NODES {
         return Err(VizError::TooLarge {
             nodes: count,
             max: BUILTIN_MAX_NODES,
+        });
+    }
+    let work = builtin_layout_work(&nodes, &edges);
+    if work > BUILTIN_MAX_WORK {
+        return Err(VizError::TooTangled {
+            nodes: count,
+            work,
+            max: BUILTIN_MAX_WORK,
         });
     }
     let dir = match opts.rankdir {
@@ -243,9 +393,23 @@ pub fn render_svg_builtin(g: &Graph, root: NodeId, opts: &DotOptions) -> Result<
     for (child, parent) in &edges {
         vg.add_edge(Arrow::simple(""), record_of[child], op_of[parent]);
     }
-    let mut svg = SVGWriter::new();
-    vg.do_it(false, false, false, &mut svg);
-    Ok(svg.finalize())
+    let layout = move || {
+        let mut vg = vg;
+        let mut svg = SVGWriter::new();
+        vg.do_it(false, false, false, &mut svg);
+        svg.finalize()
+    };
+    let Some(limit) = limit else {
+        return Ok(layout());
+    };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(layout());
+    });
+    rx.recv_timeout(limit).map_err(|_| VizError::Timeout {
+        engine: "the built-in layout",
+        limit,
+    })
 }
 
 /// Draws the subgraph that leads to `root` in `format`.
@@ -256,8 +420,10 @@ pub fn render_svg_builtin(g: &Graph, root: NodeId, opts: &DotOptions) -> Result<
 ///
 /// # Errors
 /// [`VizError::GraphvizMissing`] for PNG (or [`Renderer::Graphviz`])
-/// without Graphviz, [`VizError::TooLarge`] for a big graph on the built-in
-/// layout, [`VizError::Graphviz`] if `dot` fails.
+/// without Graphviz; [`VizError::TooLarge`] or [`VizError::TooTangled`]
+/// for a graph the built-in layout would take too long on,
+/// [`VizError::TooLargeForGraphviz`] past [`GRAPHVIZ_MAX_NODES`];
+/// [`VizError::Graphviz`] if `dot` fails.
 ///
 /// # Panics
 /// If `root` is not a node of `g`.
@@ -277,6 +443,51 @@ pub fn render(
     format: Format,
     renderer: Renderer,
 ) -> Result<Vec<u8>, VizError> {
+    render_impl(g, root, opts, format, renderer, None)
+}
+
+/// [`render`] with a time limit for the layout: past `limit`, Graphviz is
+/// killed and [`VizError::Timeout`] returned.
+///
+/// The built-in layout cannot be stopped: it is run on a thread of its own,
+/// which is abandoned at the limit and keeps a core busy until it is done
+/// (a command-line program exits anyway). The size checks make that rare.
+///
+/// # Errors
+/// As [`render`], and [`VizError::Timeout`].
+///
+/// # Panics
+/// If `root` is not a node of `g`.
+///
+/// ```
+/// use std::time::Duration;
+/// use backprop::viz::{Format, Renderer, render_within};
+/// let g = backprop::Graph::new();
+/// let y = (g.value(1.0) + 2.0).with_label("y");
+/// let svg = render_within(&g, y.id(), &Default::default(), Format::Svg, Renderer::Builtin,
+///                         Duration::from_secs(10))?;
+/// assert!(String::from_utf8(svg).unwrap().contains("<svg"));
+/// # Ok::<(), backprop::viz::VizError>(())
+/// ```
+pub fn render_within(
+    g: &Graph,
+    root: NodeId,
+    opts: &DotOptions,
+    format: Format,
+    renderer: Renderer,
+    limit: Duration,
+) -> Result<Vec<u8>, VizError> {
+    render_impl(g, root, opts, format, renderer, Some(limit))
+}
+
+fn render_impl(
+    g: &Graph,
+    root: NodeId,
+    opts: &DotOptions,
+    format: Format,
+    renderer: Renderer,
+    limit: Option<Duration>,
+) -> Result<Vec<u8>, VizError> {
     let use_graphviz = match (format, renderer) {
         (Format::Dot, _) => return Ok(to_dot(g, root, opts).into_bytes()),
         (_, Renderer::Graphviz) => true,
@@ -286,9 +497,17 @@ pub fn render(
         (Format::Svg, Renderer::Auto) => graphviz_available(),
     };
     if use_graphviz {
-        graphviz(&to_dot(g, root, opts), format)
+        let (nodes, _) = views(g, root);
+        let count = nodes.len() + nodes.iter().filter(|n| n.op.is_some()).count();
+        if count > GRAPHVIZ_MAX_NODES {
+            return Err(VizError::TooLargeForGraphviz {
+                nodes: count,
+                max: GRAPHVIZ_MAX_NODES,
+            });
+        }
+        graphviz_within(&to_dot(g, root, opts), format, limit)
     } else {
-        Ok(render_svg_builtin(g, root, opts)?.into_bytes())
+        Ok(builtin_within(g, root, opts, limit)?.into_bytes())
     }
 }
 

@@ -4,13 +4,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use backprop::Graph;
-use backprop::viz::{self, DotOptions, Format, RankDir, Renderer};
+use backprop::viz::{self, DotOptions, Format, RankDir, Renderer, VizError};
 
-use crate::Usage;
 use crate::grad::{Loaded, ProgramArgs};
+use crate::{Usage, out};
 
 /// Output formats for `--format`.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -55,10 +56,23 @@ pub struct Args {
     /// Which layout engine draws SVG and PNG.
     #[arg(long, value_enum, default_value = "auto", value_name = "ENGINE")]
     pub layout: LayoutArg,
+    /// Give up on the SVG or PNG layout after this many seconds.
+    #[arg(long, default_value_t = 30.0, value_parser = parse_seconds, value_name = "SECS")]
+    pub timeout: f64,
 }
 
 fn parse_rankdir(s: &str) -> Result<RankDir, String> {
     s.parse()
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x <= 1e6 => Ok(x),
+        Ok(_) => Err(format!(
+            "must be more than 0 and at most 1000000 seconds, got {s}"
+        )),
+        Err(_) => Err(format!("`{s}` is not a number of seconds")),
+    }
 }
 
 /// Runs `backprop draw`.
@@ -81,6 +95,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         LayoutArg::Builtin => Renderer::Builtin,
         LayoutArg::Graphviz => Renderer::Graphviz,
     };
+    if let (Format::Png, LayoutArg::Builtin) = (format, args.layout) {
+        return Err(Usage(
+            "the built-in layout only draws SVG: for PNG use --layout auto or graphviz (needs \
+             Graphviz), or write .svg"
+                .into(),
+        )
+        .into());
+    }
     let g = Graph::new();
     let ev = program
         .eval(&g, &overrides)
@@ -92,16 +114,48 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         rankdir: args.rankdir,
         show_grad: !args.no_grad,
     };
-    let bytes = viz::render(&g, ev.output.id(), &opts, format, renderer)
-        .with_context(|| format!("cannot draw the graph as {}", format.name()))?;
+    let limit = Duration::from_secs_f64(args.timeout);
+    let bytes =
+        viz::render_within(&g, ev.output.id(), &opts, format, renderer, limit).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot draw the graph as {}: {e}{}",
+                format.name(),
+                hint(&e, args.layout, format)
+            )
+        })?;
     match &args.output {
         Some(path) => viz::write_atomic(path, &bytes)
             .with_context(|| format!("cannot write `{}`", path.display()))?,
         None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes).context("cannot write to stdout")?;
-            out.flush().context("cannot write to stdout")?;
+            let mut out = out::stdout();
+            out.write_all(&bytes)?;
+            out.flush()?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What to do about a drawing error, in terms of this command's options.
+fn hint(err: &VizError, layout: LayoutArg, format: Format) -> String {
+    let builtin_gave_up = match err {
+        VizError::TooLarge { .. } | VizError::TooTangled { .. } => true,
+        VizError::Timeout { engine, .. } => engine.contains("built-in"),
+        _ => false,
+    };
+    match err {
+        VizError::GraphvizMissing(_) if format == Format::Svg => {
+            "; or draw it with the built-in layout (--layout builtin), or write .dot".into()
+        }
+        VizError::GraphvizMissing(_) => {
+            "; or write .svg (drawn by the built-in layout) or .dot".into()
+        }
+        _ if builtin_gave_up
+            && matches!(layout, LayoutArg::Builtin)
+            && viz::graphviz_available() =>
+        {
+            "\nhint: Graphviz is installed: use --layout auto (or graphviz) to draw with it".into()
+        }
+        VizError::Timeout { .. } => "\nhint: or allow more time with --timeout SECS".into(),
+        _ => String::new(),
+    }
 }

@@ -1,7 +1,8 @@
 //! `backprop grad`: the value and gradients of an expression program.
 
-use std::io::Read;
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,7 +11,7 @@ use backprop::expr::{ParseError, Program, parse_override};
 use backprop::gradcheck::Tolerances;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::Usage;
+use crate::{Usage, out};
 
 /// Where the program comes from, and input overrides: shared by `grad` and
 /// `draw`.
@@ -45,19 +46,22 @@ impl ProgramArgs {
             (Some(p), _) if p == "-" => ("<stdin>".to_string(), read_stdin()?),
             (Some(p), _) => ("<program>".to_string(), p.clone()),
             (None, Some(f)) if f.as_os_str() == "-" => ("<stdin>".to_string(), read_stdin()?),
-            (None, Some(f)) => (
-                f.display().to_string(),
-                std::fs::read_to_string(f)
-                    .with_context(|| format!("cannot read the program file `{}`", f.display()))?,
-            ),
+            (None, Some(f)) => (f.display().to_string(), read_file(f)?),
             (None, None) => {
                 return Err(Usage("give a program, or -f FILE".into()).into());
             }
         };
         let program = Program::parse(&src).map_err(|e| usage(&origin, &e))?;
-        let mut overrides = Vec::with_capacity(self.at.len());
+        let mut overrides: Vec<(String, f64)> = Vec::with_capacity(self.at.len());
+        let mut given: HashMap<String, &str> = HashMap::new();
         for text in &self.at {
             let (name, value) = parse_override(text).map_err(|e| usage("--at", &e))?;
+            if let Some(first) = given.insert(name.clone(), text) {
+                return Err(Usage(format!(
+                    "--at: `{name}` is set twice (`{first}` and `{text}`); give each input once"
+                ))
+                .into());
+            }
             overrides.push((name, value));
         }
         // Validate the names now, so every later step can rely on them.
@@ -69,11 +73,44 @@ impl ProgramArgs {
 }
 
 fn read_stdin() -> anyhow::Result<String> {
-    let mut s = String::new();
+    let mut bytes = Vec::new();
     std::io::stdin()
-        .read_to_string(&mut s)
+        .read_to_end(&mut bytes)
         .context("cannot read the program from stdin")?;
-    Ok(s)
+    Ok(decode("<stdin>", bytes)?)
+}
+
+fn read_file(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the program file `{}`", path.display()))?;
+    Ok(decode(&path.display().to_string(), bytes)?)
+}
+
+/// The program text, or a [`Usage`] error saying where it stops being
+/// UTF-8 (byte offset, line and column, lines ended as the language ends
+/// them: `\n`, `\r\n` or `\r`).
+fn decode(origin: &str, bytes: Vec<u8>) -> Result<String, Usage> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let mut line = 1;
+        let mut line_start = 0;
+        let mut chars = good.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let crlf = c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n');
+            if (c == '\n' || c == '\r') && !crlf {
+                line += 1;
+                line_start = i + 1;
+            }
+        }
+        let col = good[line_start..].chars().count() + 1;
+        Usage(format!(
+            "{origin}:{line}:{col}: the program is not UTF-8 text: byte {at} (0x{:02x}) is not \
+             valid UTF-8",
+            bytes[at]
+        ))
+    })
 }
 
 /// A parse error as a compiler shows it: `origin:line:col: message` and the
@@ -101,15 +138,68 @@ pub struct Args {
     /// exit code 1 if any is off by more than atol + rtol * |numeric|.
     #[arg(long)]
     pub check: bool,
-    /// Finite-difference step for --check.
-    #[arg(long, default_value_t = Tolerances::default().eps, value_name = "H")]
+    /// Finite-difference step for --check (positive).
+    #[arg(
+        long,
+        default_value_t = Tolerances::default().eps,
+        value_name = "H",
+        value_parser = positive,
+        allow_hyphen_values = true,
+        requires = "check"
+    )]
     pub eps: f64,
-    /// Absolute tolerance for --check.
-    #[arg(long, default_value_t = Tolerances::default().atol, value_name = "TOL")]
+    /// Absolute tolerance for --check (zero or more).
+    #[arg(
+        long,
+        default_value_t = Tolerances::default().atol,
+        value_name = "TOL",
+        value_parser = non_negative,
+        allow_hyphen_values = true,
+        requires = "check"
+    )]
     pub atol: f64,
-    /// Relative tolerance for --check.
-    #[arg(long, default_value_t = Tolerances::default().rtol, value_name = "TOL")]
+    /// Relative tolerance for --check (zero or more).
+    #[arg(
+        long,
+        default_value_t = Tolerances::default().rtol,
+        value_name = "TOL",
+        value_parser = non_negative,
+        allow_hyphen_values = true,
+        requires = "check"
+    )]
     pub rtol: f64,
+}
+
+/// A finite number greater than zero.
+fn positive(s: &str) -> Result<f64, String> {
+    let x = finite(s)?;
+    if x > 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("must be greater than 0, got {s}"))
+    }
+}
+
+/// A finite number, zero or more.
+fn non_negative(s: &str) -> Result<f64, String> {
+    let x = finite(s)?;
+    if x >= 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("must be 0 or more, got {s}"))
+    }
+}
+
+fn finite(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(format!("must be a finite number, got {s}"))
+    }
 }
 
 /// A JSON value that keeps object keys in the order given (serde_json's
@@ -169,6 +259,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let input_names: Vec<&str> = ev.inputs.iter().map(|(n, _)| n.as_str()).collect();
     let named = ev.named();
+    let mut out = out::stdout();
     if args.json {
         let mut fields = vec![
             ("output", Json::Str(ev.output_name.clone())),
@@ -229,15 +320,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ]),
             ));
         }
-        println!("{}", serde_json::to_string(&obj(fields))?);
+        writeln!(out, "{}", serde_json::to_string(&obj(fields))?)?;
     } else {
+        // An input is its own name on its own leaf: `b = a` names the same
+        // leaf, but `--at b=...` would be refused.
+        let leaf_of: HashMap<&str, _> = ev
+            .inputs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.id()))
+            .collect();
         let rows: Vec<[String; 4]> = named
             .iter()
             .enumerate()
             .map(|(i, (n, v))| {
                 let role = if i == 0 {
                     "output"
-                } else if ev.inputs.iter().any(|(_, x)| x.id() == v.id()) {
+                } else if leaf_of.get(n) == Some(&v.id()) {
                     "input"
                 } else {
                     ""
@@ -250,14 +348,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ]
             })
             .collect();
-        print_table(&["name", "data", "grad", ""], &rows);
+        print_table(&mut out, &["name", "data", "grad", ""], &rows)?;
         if let Some(r) = &report {
-            println!();
+            writeln!(out)?;
             let t = r.tolerances;
-            println!(
+            writeln!(
+                out,
                 "gradient check: central differences with eps {:e}, passing when |analytic - numeric| <= {:e} + {:e} * |numeric|",
                 t.eps, t.atol, t.rtol
-            );
+            )?;
             let rows: Vec<[String; 6]> = r
                 .inputs
                 .iter()
@@ -273,14 +372,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 })
                 .collect();
             print_table(
+                &mut out,
                 &[
                     "input", "analytic", "numeric", "abs err", "rel err", "result",
                 ],
                 &rows,
-            );
-            println!("{}", if r.passed() { "passed" } else { "FAILED" });
+            )?;
+            writeln!(out, "{}", if r.passed() { "passed" } else { "FAILED" })?;
         }
     }
+    out.flush()?;
     if report.is_some_and(|r| !r.passed()) {
         return Ok(ExitCode::FAILURE);
     }
@@ -288,14 +389,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Prints left-aligned columns separated by two spaces.
-fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+fn print_table<const N: usize>(
+    out: &mut impl Write,
+    header: &[&str; N],
+    rows: &[[String; N]],
+) -> std::io::Result<()> {
     let mut width = header.map(|h| h.chars().count());
     for row in rows {
         for (w, cell) in width.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
+    let mut line = |cells: Vec<&str>| {
         let mut s = String::new();
         for (i, (c, w)) in cells.iter().zip(width).enumerate() {
             if i > 0 {
@@ -304,10 +409,11 @@ fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
             s.push_str(c);
             s.extend(std::iter::repeat_n(' ', w - c.chars().count()));
         }
-        println!("{}", s.trim_end());
+        writeln!(out, "{}", s.trim_end())
     };
-    line(header.to_vec());
+    line(header.to_vec())?;
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        line(row.iter().map(String::as_str).collect())?;
     }
+    Ok(())
 }

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod draw;
 mod eval;
 mod grad;
+mod out;
 mod predict;
 mod train;
 
@@ -52,6 +53,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of our output has gone (`backprop grad ... | head -1`):
+        // nothing is wrong and there is no one to tell.
+        Err(err) if out::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             if err.chain().any(|e| e.is::<Usage>()) {
