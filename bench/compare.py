@@ -26,7 +26,6 @@ import json
 import math
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -88,9 +87,25 @@ def micrograd_mlp(engine, nin, nouts, seed):
     return layers
 
 
+def add_tanh(Value):
+    """micrograd's engine has no tanh; add the lecture's one-node version."""
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+    Value.tanh = tanh
+
+
 def relu(v, Value):
     # micrograd-rust has no relu; this is the same function and gradient.
-    return v.relu() if hasattr(v, "relu") else (v if v.data > 0 else v * 0.0)
+    return v.relu() if hasattr(v, "relu") else (v if v.data > 0 else 0.0 * v)
 
 
 def micrograd_forward(layers, x, Value):
@@ -120,11 +135,11 @@ def micrograd_train(engine, pts, labels, nouts, steps, seed):
             data_loss = losses[0]
             for l in losses[1:]:
                 data_loss = data_loss + l
-            data_loss = data_loss * (1.0 / len(losses))
+            data_loss = (1.0 / len(losses)) * data_loss
             reg = params[0] * params[0]
             for p in params[1:]:
                 reg = reg + p * p
-            total = data_loss + reg * 1e-4
+            total = data_loss + 1e-4 * reg
             for p in params:
                 p.grad = 0.0
             total.backward()
@@ -152,7 +167,8 @@ def mixed_graph_python(Value, nodes):
         m = x * y
         s = m + x
         t = s.tanh()
-        p = relu(t, Value) ** 2
+        r = relu(t, Value)
+        p = r * r if not hasattr(r, "relu") else r ** 2
         ring[j] = t + p
     root = ring[0]
     for v in ring[1:]:
@@ -166,9 +182,9 @@ def micrograd_w2(engine, nodes):
     t0 = time.perf_counter()
     root, _ = mixed_graph_python(engine.Value, nodes)
     t1 = time.perf_counter()
+    after = rss_bytes()
     root.backward()
     t2 = time.perf_counter()
-    after = rss_bytes()
     del root
     gc.enable()
     gc.collect()
@@ -214,10 +230,6 @@ def torch_train(torch, pts, labels, nouts, steps, seed):
     with torch.no_grad():
         acc = ((forward(X) > 0) == (y > 0)).double().mean().item()
     return median(times), acc
-
-
-class TorchScalar:
-    """A scalar tensor with the micrograd operators, for W2."""
 
 
 def torch_w2(torch, nodes):
@@ -313,6 +325,8 @@ def main():
     except ImportError:
         print("micrograd-rust not installed: skipped", file=sys.stderr)
     for name, eng in engines:
+        if not hasattr(eng.Value, "tanh"):
+            add_tanh(eng.Value)
         print(f"running {name} ...", file=sys.stderr)
         r = {}
         r["w1_step"], r["w1_acc"] = micrograd_train(eng, pts1, lab1, [16, 16, 1], 100, args.seed)

@@ -152,7 +152,7 @@ pub fn save_training_plot(
         source,
     };
     // Both formats are drawn in memory and written with
-    // `write_atomically`: an interrupted or failed write leaves no partial
+    // `files::write_atomic`: an interrupted or failed write leaves no partial
     // image, and I/O errors come back as plain `io::Error`s.
     let bytes = match format {
         ImageFormat::Svg => {
@@ -180,7 +180,7 @@ pub fn save_training_plot(
             png.into_inner()
         }
     };
-    crate::nn::write_atomically(path, &bytes).map_err(io_err)
+    crate::files::write_atomic(path, &bytes).map_err(io_err)
 }
 
 const SIZE: (u32, u32) = (1200, 600);

@@ -38,8 +38,6 @@ pub use model::{
 };
 pub use train::{CHUNKS, StepStats, TrainConfig, Trainer};
 
-pub(crate) use model::write_atomically;
-
 /// Errors of the neural-network layer: bad architectures, bad model files,
 /// inputs of the wrong size, divergent training.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,6 @@
 //! Trained models as files: JSON via serde, written atomically, validated
 //! when read.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -338,7 +337,7 @@ impl SavedModel {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), NnError> {
         self.validate()?;
         let path = path.as_ref();
-        write_atomically(path, self.to_json().as_bytes()).map_err(|source| NnError::Io {
+        crate::files::write_atomic(path, self.to_json().as_bytes()).map_err(|source| NnError::Io {
             action: "cannot write",
             path: path.display().to_string(),
             source,
@@ -465,26 +464,6 @@ fn field_path(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-/// The temporary file next to `path` that [`write_atomically`] writes
-/// first.
-fn temporary(path: &Path) -> std::io::Result<std::path::PathBuf> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "the path has no file name",
-        )
-    })?;
-    Ok(dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
-}
-
 /// Checks, before any long work, that a file can be written at `path` the
 /// way [`SavedModel::save`] and the plots write it: `path` is not a
 /// directory, and a temporary file can be created (and is removed again)
@@ -506,23 +485,7 @@ pub fn check_writable(path: &Path) -> std::io::Result<()> {
             "it is a directory",
         ));
     }
-    let tmp = temporary(path)?;
+    let tmp = crate::files::temporary(path)?;
     std::fs::File::create(&tmp)?;
     std::fs::remove_file(&tmp)
-}
-
-/// Writes `bytes` to a temporary file next to `path`, syncs it, and renames
-/// it over `path`; the temporary file is removed on failure.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temporary(path)?;
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
