@@ -20,7 +20,9 @@ use crate::Usage;
 #[path = "train_data.rs"]
 pub(crate) mod data;
 
-use data::{DataArgs, at_least_one, json_num, momentum, non_negative, num, parse_steps, positive};
+use data::{
+    DataArgs, at_least_one, exact, json_num, momentum, non_negative, num, parse_steps, positive,
+};
 
 /// Hidden layer sizes (a newtype so that clap takes `16,16` as one value).
 #[derive(Clone, Debug)]
@@ -196,7 +198,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             data.len(),
             data.n_features(),
             classes,
-            num(lr),
+            exact(lr),
             args.steps
         );
     }
