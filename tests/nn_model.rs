@@ -3,8 +3,8 @@
 use backprop::Graph;
 use backprop::data;
 use backprop::nn::{
-    Activation, Layer, Loss, Mlp, MlpConfig, Module, Normalization, SavedModel, TrainConfig,
-    Trainer,
+    Activation, Layer, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
+    TrainConfig, Trainer,
 };
 use backprop::optim::{Sgd, SgdConfig};
 
@@ -388,4 +388,35 @@ fn huge_networks_are_an_error_not_a_crash() {
         "{err}"
     );
     assert_eq!(g.len(), 0, "nothing was made");
+}
+
+/// `SavedModel`'s fields are public: a model edited in code into an
+/// inconsistent shape is an error from every method, never a panic.
+#[test]
+fn inconsistent_models_are_errors_not_panics() {
+    let g = Graph::new();
+    let m = Mlp::new(&g, 2, &[3, 1], &MlpConfig::default()).unwrap();
+    let mut saved = SavedModel::from_mlp(&g, &m, Loss::Hinge, 2, None);
+    saved.normalization = Some(Normalization {
+        mean: vec![0.0],
+        std: vec![1.0],
+    });
+    assert!(matches!(
+        saved.scores(&[1.0, 2.0]),
+        Err(NnError::InvalidModel(_))
+    ));
+    assert!(matches!(
+        saved.predict(&[1.0, 2.0]),
+        Err(NnError::InvalidModel(_))
+    ));
+    assert!(matches!(
+        saved.evaluate(&backprop::data::moons(10, 0.1, 1)),
+        Err(NnError::InvalidModel(_))
+    ));
+    saved.normalization = None;
+    saved.layers.clear();
+    assert!(matches!(
+        saved.predict(&[1.0, 2.0]),
+        Err(NnError::InvalidModel(_))
+    ));
 }

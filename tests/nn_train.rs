@@ -188,3 +188,27 @@ fn a_huge_step_count_does_not_allocate_up_front() {
     let payload = result.unwrap_err();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"stop after one step"));
 }
+
+/// `step` checks the data against the model and the loss first: a binary
+/// loss on three classes is an error, not a silent relabelling.
+#[test]
+fn step_rejects_data_that_does_not_fit() {
+    let g = Graph::new();
+    let model = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
+    let mut t = Trainer::new(
+        g,
+        model,
+        Box::new(Sgd::new(SgdConfig::default())),
+        TrainConfig::default(),
+    );
+    let spiral = backprop::data::spiral(30, 3, 0.1, 1);
+    assert!(matches!(
+        t.step(&spiral),
+        Err(backprop::nn::NnError::LossClasses { .. })
+    ));
+    let three_features = backprop::data::Dataset::new(vec![0.0; 6], vec![0, 1], 3).unwrap();
+    assert!(matches!(
+        t.step(&three_features),
+        Err(backprop::nn::NnError::FeatureCount { .. })
+    ));
+}

@@ -13,10 +13,14 @@
 /// ```
 /// assert_eq!(backprop::engine::dot_kernel(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
 /// ```
+///
+/// # Panics
+/// If the slices differ in length.
 #[inline]
 pub fn dot_kernel(a: &[f64], b: &[f64]) -> f64 {
     const L: usize = 8;
-    let n = a.len().min(b.len());
+    assert_eq!(a.len(), b.len(), "dot_kernel: slices of different lengths");
+    let n = a.len();
     let (ac, ar) = a[..n].split_at(n / L * L);
     let (bc, br) = b[..n].split_at(ac.len());
     let mut s = [0.0; L];

@@ -35,7 +35,7 @@ use std::fmt;
 
 use kernels::axpy;
 pub use kernels::dot_kernel;
-pub use value::Value;
+pub use value::{Value, relu, sigmoid};
 
 /// The identity of a node in a [`Graph`]: its index in the arena.
 ///
@@ -62,6 +62,13 @@ impl fmt::Display for NodeId {
 /// be inspected and drawn. Each variant's forward rule and local derivative
 /// are documented on the [`Value`] method that creates it; `backward` is a
 /// single `match` over this enum.
+///
+/// `Sub`, `Div`, `Neg`, `Sqrt` and `Sigmoid` could be composed from the
+/// others, as micrograd does. They have their own one-line rules on purpose:
+/// one node instead of two or three (half the memory and time for `a - b`),
+/// drawings that show what the user wrote, and PyTorch's exact formulas
+/// (composing `a / b` as `a * b**-1` rounds differently). `Sum` and `Dot`
+/// are fused n-ary nodes for the same reasons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Op {
@@ -397,6 +404,14 @@ fn powf(x: f64, p: f64) -> f64 {
     }
 }
 
+/// A side-table position or length as the `u32` a node record holds.
+///
+/// # Panics
+/// Past `u32::MAX`, instead of silently wrapping.
+fn side_index(n: usize) -> u32 {
+    u32::try_from(n).expect("a graph's side tables hold at most 2^32 - 1 entries")
+}
+
 /// A position in a graph's arena, returned by [`Graph::mark`]: everything
 /// created after it can be dropped with [`Graph::truncate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -533,9 +548,9 @@ impl Graph {
         }
         let mut t = self.tape.borrow_mut();
         let total = ids.iter().map(|&c| t.data[c as usize]).sum();
-        let start = t.args.len() as u32;
+        let start = side_index(t.args.len());
         t.args.extend_from_slice(&ids);
-        let id = t.push(Op::Sum, total, start, ids.len() as u32);
+        let id = t.push(Op::Sum, total, start, side_index(ids.len()));
         t.pending = ids;
         drop(t);
         Value::new(self, id)
@@ -612,9 +627,9 @@ impl Graph {
             "linear_runs: runs of {n} nodes at {w} and {x} with bias {b} do not fit in a graph of {len} nodes"
         );
         let total = dot_kernel(&t.data[ws..ws + n], &t.data[xs..xs + n]) + t.data[bi];
-        let start = t.args.len() as u32;
+        let start = side_index(t.args.len());
         t.args.extend([w.0, x.0, b.0]);
-        let id = t.push_flagged(Op::Dot, RANGES | BIAS, total, start, n as u32);
+        let id = t.push_flagged(Op::Dot, RANGES | BIAS, total, start, side_index(n));
         drop(t);
         Value::new(self, id)
     }
@@ -638,7 +653,7 @@ impl Graph {
         let consecutive = |vs: &[Value<'g>]| vs.windows(2).all(|p| p[1].id().0 == p[0].id().0 + 1);
         let ranges = !w.is_empty() && consecutive(w) && consecutive(x);
         let mut t = self.tape.borrow_mut();
-        let start = t.args.len() as u32;
+        let start = side_index(t.args.len());
         let total = if ranges {
             let (ws, xs) = (w[0].id().index(), x[0].id().index());
             t.args.extend([ws as u32, xs as u32]);
@@ -661,7 +676,7 @@ impl Graph {
             }
             None => total,
         };
-        let id = t.push_flagged(Op::Dot, flags, total, start, w.len() as u32);
+        let id = t.push_flagged(Op::Dot, flags, total, start, side_index(w.len()));
         drop(t);
         Value::new(self, id)
     }
@@ -782,6 +797,9 @@ impl Graph {
         let r = t.check(root);
         let mut reached = vec![false; r + 1];
         reached[r] = true;
+        // `seen[c] == i + 1` once child `c` has an edge to parent `i`: drops
+        // repeated operands (`a * a`) in linear time, even for wide nodes.
+        let mut seen = vec![0usize; r + 1];
         let mut nodes = Vec::new();
         let mut edges = Vec::new();
         for i in (0..=r).rev() {
@@ -790,13 +808,10 @@ impl Graph {
             }
             nodes.push(NodeId(i as u32));
             let mut children = t.operands(i);
-            for c in &children {
-                reached[c.index()] = true;
-            }
-            let mut seen = Vec::with_capacity(children.len());
             children.retain(|c| {
-                let new = !seen.contains(c);
-                seen.push(*c);
+                reached[c.index()] = true;
+                let new = seen[c.index()] != i + 1;
+                seen[c.index()] = i + 1;
                 new
             });
             for c in children.into_iter().rev() {

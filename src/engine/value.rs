@@ -184,7 +184,7 @@ impl<'g> Value<'g> {
             (super::INLINE, (p as f32).to_bits())
         } else {
             t.consts.push(p);
-            (0, t.consts.len() as u32 - 1)
+            (0, super::side_index(t.consts.len() - 1))
         };
         let id = t.push_flagged(Op::PowF, flags, powf(x, p), self.id.0, b);
         Value::new(self.graph, id)
@@ -264,8 +264,7 @@ impl<'g> Value<'g> {
     /// assert_eq!((y.data(), x.grad()), (0.0, 0.0));
     /// ```
     pub fn relu(self) -> Self {
-        // Not `x.max(0.0)`, which turns NaN into 0: NaN stays visible.
-        self.unary(Op::Relu, |x| if x <= 0.0 { 0.0 } else { x })
+        self.unary(Op::Relu, relu)
     }
 
     /// The logistic sigmoid. Forward `1 / (1 + e^-x)`; derivative
@@ -339,14 +338,32 @@ impl<'g> Value<'g> {
     }
 }
 
-/// The logistic function, computed so that `exp` never overflows.
-pub(crate) fn sigmoid(x: f64) -> f64 {
+/// The engine's forward rule for [`Value::sigmoid`] on a plain number: the
+/// logistic function, computed so that `exp` never overflows. Code that
+/// evaluates without a graph uses it to get the same bits.
+///
+/// ```
+/// assert_eq!(backprop::engine::sigmoid(0.0), 0.5);
+/// assert_eq!(backprop::engine::sigmoid(-1000.0), 0.0);
+/// ```
+pub fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
     } else {
         let e = x.exp();
         e / (1.0 + e)
     }
+}
+
+/// The engine's forward rule for [`Value::relu`] on a plain number:
+/// `max(x, 0)`, except that NaN stays NaN (`f64::max` would give 0).
+///
+/// ```
+/// assert_eq!(backprop::engine::relu(-2.0), 0.0);
+/// assert!(backprop::engine::relu(f64::NAN).is_nan());
+/// ```
+pub fn relu(x: f64) -> f64 {
+    if x <= 0.0 { 0.0 } else { x }
 }
 
 impl fmt::Display for Value<'_> {

@@ -47,20 +47,8 @@ impl Func {
             Func::Tanh => x.tanh(),
             Func::Exp => x.exp(),
             Func::Ln => x.ln(),
-            Func::Relu => {
-                if x > 0.0 || x.is_nan() {
-                    x
-                } else {
-                    0.0
-                }
-            }
-            Func::Sigmoid => {
-                if x >= 0.0 {
-                    1.0 / (1.0 + (-x).exp())
-                } else {
-                    x.exp() / (1.0 + x.exp())
-                }
-            }
+            Func::Relu => crate::engine::relu(x),
+            Func::Sigmoid => crate::engine::sigmoid(x),
             Func::Sqrt => x.sqrt(),
         }
     }
@@ -196,7 +184,7 @@ pub(crate) fn parse(src: &str) -> Result<Parsed, ParseError> {
             let slot = p.lookup(&name, span)?;
             p.code.push(Instr::Load(slot));
         }
-        let sub = p.expr(0)?;
+        p.expr(0)?;
         if let Some(op) = compound {
             p.code.push(op);
         }
@@ -234,7 +222,6 @@ pub(crate) fn parse(src: &str) -> Result<Parsed, ParseError> {
             }
             _ => Body::Computed(std::mem::take(&mut p.code)),
         };
-        let _ = sub;
         p.scope.insert(name.clone(), stmts.len());
         stmts.push(Stmt { name, span, body });
     }

@@ -110,7 +110,7 @@ fn bce_iter<'g>(g: &'g Graph, z: &[Value<'g>], y: impl Iterator<Item = f64>) -> 
 /// ```
 ///
 /// # Panics
-/// If `logits.len() != classes * labels.len()` or a label is not below
+/// If `classes` is 0, `logits.len() != classes * labels.len()`, or a label is not below
 /// `classes`.
 pub fn cross_entropy<'g>(
     g: &'g Graph,
@@ -268,6 +268,9 @@ impl Loss {
 
     /// The predicted class for one sample's outputs: `score > 0` for binary
     /// losses, the largest logit (the first on ties) otherwise.
+    ///
+    /// # Panics
+    /// If `outputs` is empty.
     pub fn predict(self, outputs: &[f64]) -> usize {
         if self.is_binary() {
             usize::from(outputs[0] > 0.0)

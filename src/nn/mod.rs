@@ -230,22 +230,9 @@ impl Activation {
     /// the engine (so graph and plain evaluation agree to the last bit).
     pub fn apply_f64(self, x: f64) -> f64 {
         match self {
-            Activation::Relu => {
-                if x > 0.0 || x.is_nan() {
-                    x
-                } else {
-                    0.0
-                }
-            }
+            Activation::Relu => crate::engine::relu(x),
             Activation::Tanh => x.tanh(),
-            Activation::Sigmoid => {
-                if x >= 0.0 {
-                    1.0 / (1.0 + (-x).exp())
-                } else {
-                    let e = x.exp();
-                    e / (1.0 + e)
-                }
-            }
+            Activation::Sigmoid => crate::engine::sigmoid(x),
             Activation::Linear => x,
         }
     }
@@ -322,38 +309,31 @@ impl std::str::FromStr for Init {
     }
 }
 
-/// Reuses a vector's allocation for values of another borrow of a graph.
-///
-/// `Value<'a>` and `Value<'b>` have the same layout, and an in-place
-/// `collect` of an emptied vector keeps its buffer, so this never
-/// allocates: it is how buffers of values survive [`Graph::truncate`]
-/// (which needs every `Value` gone) without `unsafe`.
-pub(crate) fn recycle<'b>(mut v: Vec<Value<'_>>) -> Vec<Value<'b>> {
-    v.clear();
-    v.into_iter()
-        .map(|_| -> Value<'b> { unreachable!("the vector is empty") })
-        .collect()
-}
-
 /// An empty vector of values, kept for its allocation: how buffers of
-/// `Value`s outlive a graph borrow ([`recycle`]) and move between threads.
+/// `Value`s outlive a graph borrow and move between threads. It holds the
+/// allocation as `[usize; 2]` (a `Value`'s size and alignment), which is
+/// `Send`; an emptied vector's allocation converts in place both ways (an
+/// in-place `collect`), so nothing is allocated and there is no `unsafe`.
 #[derive(Default)]
-pub(crate) struct ValueBuf(Vec<Value<'static>>);
-
-// SAFETY: a `ValueBuf` is always empty (its field is private and `put`
-// clears what it keeps), so it holds no `&Graph` that another thread could
-// use; only the allocation moves.
-unsafe impl Send for ValueBuf {}
+pub(crate) struct ValueBuf(Vec<[usize; 2]>);
 
 impl ValueBuf {
     /// The kept allocation, as an empty vector for values of any graph.
     pub(crate) fn take<'g>(&mut self) -> Vec<Value<'g>> {
-        recycle(std::mem::take(&mut self.0))
+        let mut v = std::mem::take(&mut self.0);
+        v.clear();
+        v.into_iter()
+            .map(|_| -> Value<'g> { unreachable!("the vector is empty") })
+            .collect()
     }
 
     /// Keeps `v`'s allocation (its contents are dropped).
-    pub(crate) fn put(&mut self, v: Vec<Value<'_>>) {
-        self.0 = recycle(v);
+    pub(crate) fn put(&mut self, mut v: Vec<Value<'_>>) {
+        v.clear();
+        self.0 = v
+            .into_iter()
+            .map(|_| -> [usize; 2] { unreachable!("the vector is empty") })
+            .collect();
     }
 }
 
@@ -362,11 +342,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recycle_keeps_the_allocation() {
+    fn value_buf_keeps_the_allocation() {
         let g = Graph::new();
         let v: Vec<Value<'_>> = (0..100).map(|i| g.value(i as f64)).collect();
         let (ptr, cap) = (v.as_ptr() as usize, v.capacity());
-        let w: Vec<Value<'static>> = recycle(v);
+        let mut buf = ValueBuf::default();
+        buf.put(v);
+        let w: Vec<Value<'_>> = buf.take();
         assert_eq!((w.as_ptr() as usize, w.capacity()), (ptr, cap));
+        assert!(w.is_empty());
     }
 }

@@ -348,9 +348,12 @@ impl SavedModel {
     /// has a [`Normalization`]), computed in plain `f64`.
     ///
     /// # Errors
-    /// [`NnError::FeatureCount`] if `x` does not have [`SavedModel::inputs`]
-    /// values.
+    /// [`NnError::InvalidModel`] for a model that does not pass
+    /// [`SavedModel::validate`], or [`NnError::FeatureCount`] if `x` does
+    /// not have [`SavedModel::inputs`] values.
     pub fn scores(&self, x: &[f64]) -> Result<Vec<f64>, NnError> {
+        // The fields are public: check them before trusting their shapes.
+        self.validate()?;
         if x.len() != self.inputs {
             return Err(NnError::FeatureCount {
                 expected: self.inputs,
@@ -378,7 +381,7 @@ impl SavedModel {
     /// The class and outputs for one input.
     ///
     /// # Errors
-    /// [`NnError::FeatureCount`] as in [`SavedModel::scores`].
+    /// As [`SavedModel::scores`].
     pub fn predict(&self, x: &[f64]) -> Result<Prediction, NnError> {
         let scores = self.scores(x)?;
         Ok(Prediction {
@@ -396,6 +399,7 @@ impl SavedModel {
     /// not know, or [`NnError::InvalidModel`] for a model that does not
     /// pass [`SavedModel::validate`].
     pub fn evaluate(&self, data: &Dataset) -> Result<Evaluation, NnError> {
+        self.validate()?;
         if data.n_features() != self.inputs {
             return Err(NnError::FeatureCount {
                 expected: self.inputs,

@@ -306,14 +306,11 @@ impl Trainer {
     /// update, then the graph is truncated back to the parameters.
     ///
     /// # Errors
-    /// [`NnError::Diverged`] if the loss is NaN or infinite (the parameters
-    /// are then left as they were before this step), or a [`Trainer::check`]
-    /// error.
-    ///
-    /// # Panics
-    /// If `data` does not fit the model (call [`Trainer::check`] first for
-    /// an error instead).
+    /// A [`Trainer::check`] error if `data` does not fit the model and the
+    /// loss, or [`NnError::Diverged`] if the loss is NaN or infinite (the
+    /// parameters are then left as they were before this step).
     pub fn step(&mut self, data: &Dataset) -> Result<StepStats, NnError> {
+        self.check(data)?;
         let n = data.len();
         let batch = self.config.batch_size.unwrap_or(n).clamp(1, n);
         if batch == n {
