@@ -216,6 +216,35 @@ impl Loss {
         self != Loss::CrossEntropy
     }
 
+    /// The loss `backprop train` uses for `classes` classes unless told
+    /// otherwise: micrograd's hinge loss for two, softmax cross-entropy for
+    /// more.
+    ///
+    /// ```
+    /// use backprop::nn::Loss;
+    /// assert_eq!(Loss::for_classes(2), Loss::Hinge);
+    /// assert_eq!(Loss::for_classes(3), Loss::CrossEntropy);
+    /// ```
+    pub fn for_classes(classes: usize) -> Self {
+        if classes > 2 {
+            Loss::CrossEntropy
+        } else {
+            Loss::Hinge
+        }
+    }
+
+    /// The optimizer `backprop train` uses with this loss unless told
+    /// otherwise: Adam for cross-entropy, SGD (micrograd's demo) for the
+    /// others.
+    pub fn default_optimizer(self) -> crate::optim::OptimizerKind {
+        use crate::optim::OptimizerKind;
+        if self == Loss::CrossEntropy {
+            OptimizerKind::Adam
+        } else {
+            OptimizerKind::Sgd
+        }
+    }
+
     /// The number of network outputs the loss needs for `classes` classes.
     pub fn outputs(self, classes: usize) -> usize {
         if self.is_binary() { 1 } else { classes }

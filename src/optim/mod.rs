@@ -442,6 +442,30 @@ impl OptimizerKind {
         }
     }
 
+    /// The learning rate `backprop train` uses with this optimizer unless
+    /// told otherwise: 1 for SGD (micrograd's demo), 0.01 for Adam and
+    /// AdamW.
+    ///
+    /// ```
+    /// assert_eq!(backprop::optim::OptimizerKind::Sgd.default_lr(), 1.0);
+    /// ```
+    pub fn default_lr(self) -> f64 {
+        match self {
+            OptimizerKind::Sgd => 1.0,
+            OptimizerKind::Adam | OptimizerKind::AdamW => 0.01,
+        }
+    }
+
+    /// The schedule `backprop train` uses with this optimizer unless told
+    /// otherwise: micrograd's `1 - 0.9 k/steps` for SGD, constant for Adam
+    /// and AdamW (which adapt their own step sizes).
+    pub fn default_schedule(self) -> LrSchedule {
+        match self {
+            OptimizerKind::Sgd => LrSchedule::MICROGRAD,
+            OptimizerKind::Adam | OptimizerKind::AdamW => LrSchedule::Constant,
+        }
+    }
+
     /// The name (`sgd`, `adam`, `adamw`).
     pub fn name(self) -> &'static str {
         match self {

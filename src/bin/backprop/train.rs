@@ -134,26 +134,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     raw.check_classes()
         .with_context(|| format!("cannot train on {}", args.data.dataset.name()))?;
     let classes = raw.n_classes();
-    let loss = args.loss.unwrap_or(if classes > 2 {
-        Loss::CrossEntropy
-    } else {
-        Loss::Hinge
-    });
+    let loss = args.loss.unwrap_or(Loss::for_classes(classes));
     loss.check_classes(classes)
         .map_err(|e| Usage(e.to_string()))?;
-    let kind = args.optimizer.unwrap_or(if loss == Loss::CrossEntropy {
-        OptimizerKind::Adam
-    } else {
-        OptimizerKind::Sgd
-    });
-    let lr = args.lr.unwrap_or(match kind {
-        OptimizerKind::Sgd => 1.0,
-        OptimizerKind::Adam | OptimizerKind::AdamW => 0.01,
-    });
-    let schedule = args.schedule.unwrap_or(match kind {
-        OptimizerKind::Sgd => LrSchedule::MICROGRAD,
-        OptimizerKind::Adam | OptimizerKind::AdamW => LrSchedule::Constant,
-    });
+    let kind = args.optimizer.unwrap_or(loss.default_optimizer());
+    let lr = args.lr.unwrap_or(kind.default_lr());
+    let schedule = args.schedule.unwrap_or(kind.default_schedule());
     let normalization = args.standardize.then(|| Normalization::fit(&raw));
     let data = match &normalization {
         Some(n) => n.apply(&raw),
