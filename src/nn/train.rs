@@ -13,11 +13,17 @@ use crate::data::Dataset;
 use crate::optim::{LrSchedule, Optimizer};
 use crate::{Graph, Mark};
 
-/// A step cuts its batch into this many chunks at most (fewer for small
-/// batches), whatever the number of threads. Each chunk's gradient is
+/// A step cuts its batch into chunks of about [`CHUNK_ROWS`] rows, at most
+/// this many, whatever the number of threads. Each chunk's gradient is
 /// computed on its own, and the chunks' gradients are added in chunk order,
-/// so the result is the same to the last bit for any thread count.
+/// so the result is the same to the last bit for any thread count (up to
+/// this many threads share a step).
 pub const CHUNKS: usize = 8;
+
+/// The fewest rows worth a chunk of their own: each chunk has a fixed cost
+/// (its own backward pass over the parameters, and their gradients copied
+/// out), which 25 rows of a small network amortise.
+pub const CHUNK_ROWS: usize = 25;
 
 /// How a [`Trainer`] trains. The default is micrograd's demo: 100 steps,
 /// full batch, hinge loss, L2 `alpha = 1e-4`, learning rate
@@ -320,7 +326,7 @@ impl Trainer {
             self.next_batch(n, batch);
         }
         let lr = self.config.lr * self.config.schedule.factor(self.step, self.config.steps);
-        let chunks = batch.min(CHUNKS);
+        let chunks = batch.div_ceil(CHUNK_ROWS).clamp(1, CHUNKS);
         let active = self.workers.len().min(chunks);
         let params = self.model.parameters();
 
