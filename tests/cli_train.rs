@@ -239,21 +239,19 @@ fn bad_csv_cell_names_line_and_column() {
     );
 }
 
+/// Trains the default network for 5 steps and saves it as `model.json`.
+fn save_small_model(dir: &Path) {
+    backprop(dir)
+        .args(["train", "--quiet", "--no-plot", "--steps", "5"])
+        .args(["--save", "model.json"])
+        .assert()
+        .success();
+}
+
 #[test]
 fn feature_count_mismatch_between_model_and_input() {
     let dir = tempfile::tempdir().unwrap();
-    backprop(dir.path())
-        .args([
-            "train",
-            "--quiet",
-            "--no-plot",
-            "--steps",
-            "5",
-            "--save",
-            "model.json",
-        ])
-        .assert()
-        .success();
+    save_small_model(dir.path());
     fails(
         dir.path(),
         &["predict", "--model", "model.json", "--point", "1,2,3"],
@@ -279,18 +277,7 @@ fn feature_count_mismatch_between_model_and_input() {
 #[test]
 fn truncated_or_edited_model_files_name_the_problem() {
     let dir = tempfile::tempdir().unwrap();
-    backprop(dir.path())
-        .args([
-            "train",
-            "--quiet",
-            "--no-plot",
-            "--steps",
-            "5",
-            "--save",
-            "model.json",
-        ])
-        .assert()
-        .success();
+    save_small_model(dir.path());
     let json = std::fs::read_to_string(dir.path().join("model.json")).unwrap();
     std::fs::write(dir.path().join("cut.json"), &json[..json.len() / 2]).unwrap();
     fails(

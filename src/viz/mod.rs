@@ -202,27 +202,21 @@ pub fn to_dot(g: &Graph, root: NodeId, opts: &DotOptions) -> String {
 /// assert_eq!(backprop::viz::escape_record(r#"a|b{c}<d>"e\"#), r#"a\|b\{c\}\<d\>\"e\\"#);
 /// ```
 pub fn escape_record(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' | '{' | '}' | '<' | '>' | '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            _ => out.push(c),
-        }
-    }
-    out
+    escape(text, &['|', '{', '}', '<', '>', '"', '\\'])
 }
 
 /// Escapes text for a plain DOT string (`"` and backslash).
 fn escape_string(text: &str) -> String {
+    escape(text, &['"', '\\'])
+}
+
+/// Backslash-escapes the `special` characters; newlines become `\n`, and
+/// carriage returns are dropped.
+fn escape(text: &str, special: &[char]) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '"' | '\\' => {
+            c if special.contains(&c) => {
                 out.push('\\');
                 out.push(c);
             }

@@ -11,6 +11,7 @@ use backprop::expr::{ParseError, Program, parse_override};
 use backprop::gradcheck::Tolerances;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::args::{non_negative, positive};
 use crate::{Usage, out};
 
 /// Where the program comes from, and input overrides: shared by `grad` and
@@ -168,38 +169,6 @@ pub struct Args {
         requires = "check"
     )]
     pub rtol: f64,
-}
-
-/// A finite number greater than zero.
-fn positive(s: &str) -> Result<f64, String> {
-    let x = finite(s)?;
-    if x > 0.0 {
-        Ok(x)
-    } else {
-        Err(format!("must be greater than 0, got {s}"))
-    }
-}
-
-/// A finite number, zero or more.
-fn non_negative(s: &str) -> Result<f64, String> {
-    let x = finite(s)?;
-    if x >= 0.0 {
-        Ok(x)
-    } else {
-        Err(format!("must be 0 or more, got {s}"))
-    }
-}
-
-fn finite(s: &str) -> Result<f64, String> {
-    let x: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number"))?;
-    if x.is_finite() {
-        Ok(x)
-    } else {
-        Err(format!("must be a finite number, got {s}"))
-    }
 }
 
 /// A JSON value that keeps object keys in the order given (serde_json's

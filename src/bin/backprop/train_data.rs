@@ -7,6 +7,7 @@ use backprop::data::{CsvOptions, DataError, Dataset, DatasetSpec, Header, LabelC
 use backprop::nn::Mlp;
 
 use crate::Usage;
+pub use crate::args::{non_negative, positive};
 
 /// The most samples a generator makes (`--samples`).
 pub const MAX_SAMPLES: usize = 1_000_000;
@@ -194,22 +195,6 @@ fn parse_seed(s: &str) -> Result<u64, String> {
             .trim()
             .parse::<u64>()
             .map_err(|_| format!("expected a whole number from 0 to {}, got `{s}`", u64::MAX)),
-    }
-}
-
-/// A finite number greater than 0.
-pub fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("expected a positive number, got `{s}`")),
-    }
-}
-
-/// A finite number of at least 0.
-pub fn non_negative(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("expected a number of at least 0, got `{s}`")),
     }
 }
 
