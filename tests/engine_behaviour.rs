@@ -84,7 +84,7 @@ fn mixing_graphs_panics() {
 }
 
 #[test]
-#[should_panic(expected = "does not exist in this graph")]
+#[should_panic(expected = "is stale")]
 fn stale_node_id_panics() {
     let mut g = Graph::new();
     let mark = g.mark();

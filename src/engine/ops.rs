@@ -1,7 +1,7 @@
-//! Arithmetic operators on [`Value`]: `Value op Value`, `Value op f64` and
-//! `f64 op Value` for `+ - * /`, unary `-`, the compound assignments, and
-//! `Sum`. An `f64` operand becomes a leaf node holding the constant, as in
-//! micrograd.
+//! Arithmetic operators on [`Value`]: `Value op Value`, `Value op n` and
+//! `n op Value` for `+ - * /` with `n` an `f64` or an `i32` (`2 * x`,
+//! `x - 1`), unary `-`, the compound assignments, and `Sum`. A number
+//! operand becomes a leaf node holding the constant, as in micrograd.
 //!
 //! Local derivatives: `a + b`: (1, 1); `a - b`: (1, -1); `a * b`: (b, a);
 //! `a / b`: (1/b, -a/b²); `-a`: -1. Division by zero gives ±inf or NaN,
@@ -10,60 +10,70 @@
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use super::{Op, Value};
+use super::Value;
+use super::tape::Node;
 
 macro_rules! binary_op {
-    ($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:expr, $f:expr) => {
+    ($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:expr) => {
         impl<'g> $trait for Value<'g> {
             type Output = Value<'g>;
             fn $method(self, rhs: Value<'g>) -> Value<'g> {
-                self.binary(rhs, $op, $f)
+                self.binary(rhs, $op)
             }
         }
 
-        impl<'g> $trait<f64> for Value<'g> {
-            type Output = Value<'g>;
-            fn $method(self, rhs: f64) -> Value<'g> {
-                self.binary(self.graph().value(rhs), $op, $f)
-            }
-        }
-
-        impl<'g> $trait<Value<'g>> for f64 {
-            type Output = Value<'g>;
-            fn $method(self, rhs: Value<'g>) -> Value<'g> {
-                rhs.graph().value(self).binary(rhs, $op, $f)
-            }
-        }
+        number_op!($trait, $method, $assign_trait, $assign_method, $op, f64);
+        number_op!($trait, $method, $assign_trait, $assign_method, $op, i32);
 
         impl<'g> $assign_trait for Value<'g> {
             fn $assign_method(&mut self, rhs: Value<'g>) {
-                *self = self.binary(rhs, $op, $f);
-            }
-        }
-
-        impl<'g> $assign_trait<f64> for Value<'g> {
-            fn $assign_method(&mut self, rhs: f64) {
-                *self = self.binary(self.graph().value(rhs), $op, $f);
+                *self = self.binary(rhs, $op);
             }
         }
     };
 }
 
-binary_op!(Add, add, AddAssign, add_assign, Op::Add, |a, b| a + b);
-binary_op!(Sub, sub, SubAssign, sub_assign, Op::Sub, |a, b| a - b);
-binary_op!(Mul, mul, MulAssign, mul_assign, Op::Mul, |a, b| a * b);
-binary_op!(Div, div, DivAssign, div_assign, Op::Div, |a, b| a / b);
+/// The operators between a value and a number of type `$n` (converted to
+/// `f64` exactly).
+macro_rules! number_op {
+    ($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:expr, $n:ty) => {
+        impl<'g> $trait<$n> for Value<'g> {
+            type Output = Value<'g>;
+            fn $method(self, rhs: $n) -> Value<'g> {
+                self.binary(self.graph().value(f64::from(rhs)), $op)
+            }
+        }
+
+        impl<'g> $trait<Value<'g>> for $n {
+            type Output = Value<'g>;
+            fn $method(self, rhs: Value<'g>) -> Value<'g> {
+                rhs.graph().value(f64::from(self)).binary(rhs, $op)
+            }
+        }
+
+        impl<'g> $assign_trait<$n> for Value<'g> {
+            fn $assign_method(&mut self, rhs: $n) {
+                *self = self.binary(self.graph().value(f64::from(rhs)), $op);
+            }
+        }
+    };
+}
+
+binary_op!(Add, add, AddAssign, add_assign, Node::Add);
+binary_op!(Sub, sub, SubAssign, sub_assign, Node::Sub);
+binary_op!(Mul, mul, MulAssign, mul_assign, Node::Mul);
+binary_op!(Div, div, DivAssign, div_assign, Node::Div);
 
 impl<'g> Neg for Value<'g> {
     type Output = Value<'g>;
     /// `-a`, one node with derivative -1.
     fn neg(self) -> Value<'g> {
-        self.unary(Op::Neg, |a| -a)
+        self.graph().push(Node::Neg(self.index))
     }
 }
 
 impl<'g> Sum<Value<'g>> for Value<'g> {
-    /// One n-ary [`Op::Sum`] node over all the values.
+    /// One n-ary [`Op::Sum`](super::Op::Sum) node over all the values.
     ///
     /// # Panics
     /// On an empty iterator (there is no graph to put the 0 in: use
@@ -74,7 +84,7 @@ impl<'g> Sum<Value<'g>> for Value<'g> {
 }
 
 impl<'a, 'g> Sum<&'a Value<'g>> for Value<'g> {
-    /// One n-ary [`Op::Sum`] node over all the values.
+    /// One n-ary [`Op::Sum`](super::Op::Sum) node over all the values.
     ///
     /// # Panics
     /// On an empty iterator.

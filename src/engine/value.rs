@@ -1,16 +1,21 @@
 //! The `Value` handle and its math methods. Operators (`+ - * /`, unary
-//! `-`, compound assignment, `Sum`) are in `ops.rs`.
+//! `-`, compound assignment, `Sum`) are in `ops.rs`; each op's forward
+//! rule and derivative are in `rules.rs`.
 
 use std::fmt;
 
-use super::{Graph, NodeId, Op, Tape, powf};
+use super::rules::{Sweep, chain};
+use super::tape::{Node, Tape};
+use super::{Graph, NodeId, Op};
 
 /// A scalar in a [`Graph`]: a `Copy` handle holding the graph and the
-/// node's [`NodeId`].
+/// node's index.
 ///
-/// Values combine with `+ - * /` (with each other and with `f64` on either
-/// side), unary `-`, `+= -= *= /=`, [`Sum`](std::iter::Sum), and the methods
-/// below; each result is a new node that remembers its [`Op`] and children.
+/// Values combine with `+ - * /` (with each other, and with `f64` or `i32`
+/// on either side: `2 * x`, `x / 2.5`), unary `-`, `+= -= *= /=`,
+/// [`Sum`](std::iter::Sum), and the methods below; each result is a new
+/// node that remembers its [`Op`] and children. A number operand becomes a
+/// leaf node holding the constant, as in micrograd.
 ///
 /// # Panics
 /// Combining two values from different graphs is a programmer error: every
@@ -19,12 +24,12 @@ use super::{Graph, NodeId, Op, Tape, powf};
 #[derive(Clone, Copy)]
 pub struct Value<'g> {
     graph: &'g Graph,
-    id: NodeId,
+    pub(super) index: u32,
 }
 
 impl<'g> Value<'g> {
-    pub(super) fn new(graph: &'g Graph, id: NodeId) -> Self {
-        Self { graph, id }
+    pub(super) fn new(graph: &'g Graph, index: u32) -> Self {
+        Self { graph, index }
     }
 
     /// The graph this value lives in.
@@ -32,26 +37,39 @@ impl<'g> Value<'g> {
         self.graph
     }
 
-    /// The node's identity, to keep across [`Graph::truncate`] calls.
+    /// The node's identity (index, graph and generation), to keep across
+    /// [`Graph::truncate`] calls.
     pub fn id(self) -> NodeId {
-        self.id
+        self.graph.tape.borrow().id(self.index)
+    }
+
+    fn i(self) -> usize {
+        self.index as usize
+    }
+
+    fn node(self) -> Node {
+        self.graph.tape.borrow().nodes[self.i()]
     }
 
     /// The number this node holds (micrograd's `.data`).
     pub fn data(self) -> f64 {
-        self.graph.tape.borrow().data[self.id.index()]
+        self.graph.tape.borrow().data[self.i()]
     }
 
     /// Overwrites the number this node holds. Nodes computed from it are
     /// not recomputed: change inputs before building on them.
     pub fn set_data(self, data: f64) {
-        self.graph.tape.borrow_mut().data[self.id.index()] = data;
+        self.graph.tape.borrow_mut().data[self.i()] = data;
     }
 
     /// d(output)/d(this node), accumulated by [`Value::backward`]
     /// (micrograd's `.grad`); 0 until something sets it.
+    ///
+    /// It starts at `0.0` and accumulates with `+=`, like PyTorch's `.grad`
+    /// after `zero_grad(set_to_none=False)`, so a gradient of `-0.0` reads
+    /// `0.0` here; [`Graph::gradients`] gives it with its sign.
     pub fn grad(self) -> f64 {
-        self.graph.tape.borrow().grad(self.id.index())
+        self.graph.tape.borrow().grad(self.i())
     }
 
     /// Overwrites the gradient, as the notebook does by hand
@@ -65,13 +83,12 @@ impl<'g> Value<'g> {
     /// ```
     pub fn set_grad(self, grad: f64) {
         let mut t = self.graph.tape.borrow_mut();
-        let i = self.id.index();
-        t.grads_full()[i] = grad;
+        t.grads_full()[self.i()] = grad;
     }
 
     /// The op that produced this node ([`Op::Leaf`] for an input).
     pub fn op(self) -> Op {
-        self.graph.tape.borrow().nodes[self.id.index()].op
+        self.node().op()
     }
 
     /// The operands of the op that produced this node, in order (for
@@ -79,9 +96,49 @@ impl<'g> Value<'g> {
     /// empty for a leaf.
     pub fn children(self) -> Vec<Value<'g>> {
         let t = self.graph.tape.borrow();
-        t.operands(self.id.index())
+        let mut out = Vec::new();
+        t.nodes[self.i()].for_each_operand(&t.args, |c| out.push(Value::new(self.graph, c)));
+        out
+    }
+
+    /// Each operand with its local derivative `d(self)/d(operand)` at the
+    /// current data, in the order of [`Value::children`]: the numbers the
+    /// chain rule multiplies by (from the same rule as
+    /// [`Value::backward`]). An operand used twice appears twice.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let (a, b) = (g.value(2.0), g.value(-3.0));
+    /// let y = a * b;
+    /// let d: Vec<f64> = y.local_grads().iter().map(|&(_, d)| d).collect();
+    /// assert_eq!(d, [-3.0, 2.0]);
+    /// ```
+    pub fn local_grads(self) -> Vec<(Value<'g>, f64)> {
+        struct Record<'a> {
+            data: &'a [f64],
+            out: Vec<(u32, f64)>,
+        }
+        impl Sweep<f64> for Record<'_> {
+            fn x(&self, i: u32) -> f64 {
+                self.data[i as usize]
+            }
+            fn wants(&self, _: u32) -> bool {
+                true
+            }
+            fn add(&mut self, i: u32, d: f64) {
+                self.out.push((i, d));
+            }
+        }
+        let t = self.graph.tape.borrow();
+        let mut r = Record {
+            data: &t.data,
+            out: Vec::new(),
+        };
+        let y = t.data[self.i()];
+        chain(t.nodes[self.i()], &t.args, &t.consts, y, 1.0, &mut r);
+        r.out
             .into_iter()
-            .map(|c| Value::new(self.graph, c))
+            .map(|(i, d)| (Value::new(self.graph, i), d))
             .collect()
     }
 
@@ -93,13 +150,12 @@ impl<'g> Value<'g> {
     /// ```
     pub fn exponent(self) -> Option<f64> {
         let t = self.graph.tape.borrow();
-        let node = t.nodes[self.id.index()];
-        (node.op == Op::PowF).then(|| super::exponent(node.flags, node.b, &t.consts))
+        t.nodes[self.i()].exponent(&t.consts)
     }
 
     /// The node's label, if it has one.
     pub fn label(self) -> Option<String> {
-        self.graph.tape.borrow().labels.get(&self.id.0).cloned()
+        self.graph.tape.borrow().labels.get(&self.index).cloned()
     }
 
     /// Sets the node's label (shown when the graph is drawn).
@@ -108,7 +164,7 @@ impl<'g> Value<'g> {
             .tape
             .borrow_mut()
             .labels
-            .insert(self.id.0, label.into());
+            .insert(self.index, label.into());
     }
 
     /// Sets the node's label and returns the value, for use in expressions.
@@ -144,22 +200,12 @@ impl<'g> Value<'g> {
     /// assert_eq!(a.grad(), 7.0);
     /// ```
     pub fn backward(self) {
-        self.graph.tape.borrow_mut().backward(self.id.index());
+        self.graph.tape.borrow_mut().backward(self.i(), true);
     }
 
-    pub(super) fn unary(self, op: Op, f: impl FnOnce(f64) -> f64) -> Self {
-        let mut t = self.graph.tape.borrow_mut();
-        let x = t.data[self.id.index()];
-        let id = t.push(op, f(x), self.id.0, 0);
-        Value::new(self.graph, id)
-    }
-
-    pub(super) fn binary(self, other: Value<'g>, op: Op, f: impl FnOnce(f64, f64) -> f64) -> Self {
+    pub(super) fn binary(self, other: Value<'g>, node: fn(u32, u32) -> Node) -> Self {
         self.graph.check_same(other);
-        let mut t = self.graph.tape.borrow_mut();
-        let (x, y) = (t.data[self.id.index()], t.data[other.id.index()]);
-        let id = t.push(op, f(x, y), self.id.0, other.id.0);
-        Value::new(self.graph, id)
+        self.graph.push(node(self.index, other.index))
     }
 
     /// `self ** p` for a constant exponent.
@@ -176,24 +222,24 @@ impl<'g> Value<'g> {
     /// assert_eq!((y.data(), x.grad()), (9.0, 6.0));
     /// ```
     pub fn powf(self, p: f64) -> Self {
-        let mut t = self.graph.tape.borrow_mut();
-        let x = t.data[self.id.index()];
         // Most exponents (2, 3, 0.5, -1, ...) are exact in an f32 and fit in
         // the node itself; the others go to the side table.
-        let (flags, b) = if f64::from(p as f32).to_bits() == p.to_bits() {
-            (super::INLINE, (p as f32).to_bits())
+        let node = if f64::from(p as f32).to_bits() == p.to_bits() {
+            Node::PowF(self.index, p as f32)
         } else {
+            let mut t = self.graph.tape.borrow_mut();
             t.consts.push(p);
-            (0, super::side_index(t.consts.len() - 1))
+            Node::PowF64(self.index, super::tape::side_index(t.consts.len() - 1))
         };
-        let id = t.push_flagged(Op::PowF, flags, powf(x, p), self.id.0, b);
-        Value::new(self.graph, id)
+        self.graph.push(node)
     }
 
-    /// `self ** exponent` for a `Value` exponent.
+    /// `self ** exponent`, PyTorch's `pow`: with a number (`f64` or
+    /// `i32`) it is [`Value::powf`]; with a `Value` exponent it is an
+    /// [`Op::Pow`] node.
     ///
-    /// Forward `a^b`; derivatives `d/da = b * a^(b-1)` and
-    /// `d/db = a^b * ln a` (taken as 0 when `a == 0` and `b >= 0`, as in
+    /// Forward `a^b`; derivatives `d/da = b * a^(b-1)` (0 when `b == 0`)
+    /// and `d/db = a^b * ln a` (taken as 0 when `a == 0` and `b >= 0`, as in
     /// PyTorch; NaN for a negative base, like `f64`).
     ///
     /// ```
@@ -203,9 +249,11 @@ impl<'g> Value<'g> {
     /// y.backward();
     /// assert_eq!((y.data(), a.grad()), (8.0, 12.0));
     /// assert!((b.grad() - 8.0 * 2f64.ln()).abs() < 1e-12);
+    /// assert_eq!(a.pow(2).data(), 4.0);
+    /// assert_eq!(a.pow(0.5).exponent(), Some(0.5));
     /// ```
-    pub fn pow(self, exponent: Value<'g>) -> Self {
-        self.binary(exponent, Op::Pow, f64::powf)
+    pub fn pow(self, exponent: impl Exponent<'g>) -> Self {
+        exponent.raise(self)
     }
 
     /// `e ** self`. Forward `e^x`; derivative `e^x`. Overflows to `inf` past
@@ -219,7 +267,7 @@ impl<'g> Value<'g> {
     /// assert_eq!((y.data(), x.grad()), (1.0, 1.0));
     /// ```
     pub fn exp(self) -> Self {
-        self.unary(Op::Exp, f64::exp)
+        self.graph.push(Node::Exp(self.index))
     }
 
     /// The natural logarithm. Forward `ln x`; derivative `1 / x`. Like
@@ -234,7 +282,18 @@ impl<'g> Value<'g> {
     /// assert!(g.value(-1.0).ln().data().is_nan());
     /// ```
     pub fn ln(self) -> Self {
-        self.unary(Op::Ln, f64::ln)
+        self.graph.push(Node::Ln(self.index))
+    }
+
+    /// The natural logarithm under PyTorch's name (`torch.log`): the same
+    /// node as [`Value::ln`].
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// assert_eq!(g.value(1.0).log().data(), 0.0);
+    /// ```
+    pub fn log(self) -> Self {
+        self.ln()
     }
 
     /// The hyperbolic tangent. Forward `tanh x`; derivative `1 - tanh² x`.
@@ -250,7 +309,7 @@ impl<'g> Value<'g> {
     /// assert_eq!(g.value(1000.0).tanh().data(), 1.0);
     /// ```
     pub fn tanh(self) -> Self {
-        self.unary(Op::Tanh, f64::tanh)
+        self.graph.push(Node::Tanh(self.index))
     }
 
     /// The rectified linear unit. Forward `max(x, 0)`; derivative 1 for
@@ -264,7 +323,7 @@ impl<'g> Value<'g> {
     /// assert_eq!((y.data(), x.grad()), (0.0, 0.0));
     /// ```
     pub fn relu(self) -> Self {
-        self.unary(Op::Relu, relu)
+        self.graph.push(Node::Relu(self.index))
     }
 
     /// The logistic sigmoid. Forward `1 / (1 + e^-x)`; derivative
@@ -279,7 +338,7 @@ impl<'g> Value<'g> {
     /// assert_eq!(g.value(-1000.0).sigmoid().data(), 0.0);
     /// ```
     pub fn sigmoid(self) -> Self {
-        self.unary(Op::Sigmoid, sigmoid)
+        self.graph.push(Node::Sigmoid(self.index))
     }
 
     /// The square root. Forward `√x`; derivative `1 / (2√x)` (`inf` at 0).
@@ -293,7 +352,7 @@ impl<'g> Value<'g> {
     /// assert_eq!((y.data(), x.grad()), (3.0, 1.0 / 6.0));
     /// ```
     pub fn sqrt(self) -> Self {
-        self.unary(Op::Sqrt, f64::sqrt)
+        self.graph.push(Node::Sqrt(self.index))
     }
 
     /// The n-ary sum `Σ v_i` of `values` as one node; equivalent to
@@ -371,7 +430,7 @@ impl fmt::Display for Value<'_> {
     /// applies to both numbers.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t: std::cell::Ref<'_, Tape> = self.graph.tape.borrow();
-        let (d, g) = (t.data[self.id.index()], t.grad(self.id.index()));
+        let (d, g) = (t.data[self.i()], t.grad(self.i()));
         match f.precision() {
             Some(p) => write!(f, "Value(data={d:.p$}, grad={g:.p$})"),
             None => write!(f, "Value(data={d}, grad={g})"),
@@ -382,10 +441,35 @@ impl fmt::Display for Value<'_> {
 impl fmt::Debug for Value<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Value")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .field("op", &self.op())
             .field("data", &self.data())
             .field("grad", &self.grad())
             .finish()
+    }
+}
+
+/// An exponent for [`Value::pow`]: a number (`f64`, `i32`) gives a
+/// constant-exponent [`Op::PowF`] node, a `Value` an [`Op::Pow`] node.
+pub trait Exponent<'g> {
+    /// `base ** self`.
+    fn raise(self, base: Value<'g>) -> Value<'g>;
+}
+
+impl<'g> Exponent<'g> for f64 {
+    fn raise(self, base: Value<'g>) -> Value<'g> {
+        base.powf(self)
+    }
+}
+
+impl<'g> Exponent<'g> for i32 {
+    fn raise(self, base: Value<'g>) -> Value<'g> {
+        base.powf(f64::from(self))
+    }
+}
+
+impl<'g> Exponent<'g> for Value<'g> {
+    fn raise(self, base: Value<'g>) -> Value<'g> {
+        base.binary(self, Node::Pow)
     }
 }

@@ -1,0 +1,209 @@
+//! The reverse sweeps: one loop from the output back to the inputs, over
+//! numbers ([`Tape::backward`]) or over graph values ([`grad_values`]),
+//! each applying [`chain`] to every node that the output reaches.
+//!
+//! Creation order is a topological order, so no recursion and no visited
+//! set are needed. "Reached" is one bit per node, set when a node receives
+//! a contribution: a node whose total gradient happens to be `0.0` or
+//! `-0.0` is still reached and still passes `0 * inf = NaN` on, as in
+//! PyTorch. Adjoints start at `-0.0`, the identity of `+`, so the first
+//! contribution is taken exactly, sign of zero included.
+
+use super::Value;
+use super::kernels::axpy;
+use super::rules::{Scalar, Sweep, chain};
+use super::tape::Tape;
+
+/// One bit per node.
+fn bit(bits: &[u64], i: usize) -> bool {
+    bits[i / 64] >> (i % 64) & 1 != 0
+}
+
+fn set_bit(bits: &mut [u64], i: usize) {
+    bits[i / 64] |= 1 << (i % 64);
+}
+
+fn set_bits(bits: &mut [u64], from: usize, n: usize) {
+    // Runs are long in layers; whole words at a time would be faster still,
+    // but the bit loop is already far below the cost of the `axpy`.
+    for i in from..from + n {
+        set_bit(bits, i);
+    }
+}
+
+/// The `f64` sweep's state: data in, adjoints and reached bits out.
+struct Numbers<'a> {
+    data: &'a [f64],
+    adj: &'a mut [f64],
+    reached: &'a mut [u64],
+}
+
+impl Sweep<f64> for Numbers<'_> {
+    #[inline]
+    fn x(&self, i: u32) -> f64 {
+        self.data[i as usize]
+    }
+    #[inline]
+    fn wants(&self, _: u32) -> bool {
+        true
+    }
+    #[inline]
+    fn add(&mut self, i: u32, d: f64) {
+        self.adj[i as usize] += d;
+        set_bit(self.reached, i as usize);
+    }
+    #[inline]
+    fn add_run(&mut self, dst: u32, g: f64, src: u32, n: u32) {
+        let (dst, src, n) = (dst as usize, src as usize, n as usize);
+        axpy(&mut self.adj[dst..dst + n], g, &self.data[src..src + n]);
+        set_bits(self.reached, dst, n);
+    }
+}
+
+impl Tape {
+    /// Reverse sweep from `root` over numbers. Leaves d(root)/d(node) in
+    /// `adj` for every node up to `root` with its bit set in `reached`;
+    /// with `accumulate`, also adds it to `grad` (what
+    /// [`Value::backward`] does).
+    pub(super) fn backward(&mut self, root: usize, accumulate: bool) {
+        let Tape {
+            data,
+            grad,
+            nodes,
+            consts,
+            args,
+            adj,
+            reached,
+            ..
+        } = self;
+        let n = root + 1;
+        if accumulate && grad.len() < n {
+            grad.resize(n, 0.0);
+        }
+        adj.clear();
+        adj.resize(n, -0.0);
+        reached.clear();
+        reached.resize(n.div_ceil(64), 0);
+        adj[root] = 1.0;
+        set_bit(reached, root);
+        let mut sweep = Numbers { data, adj, reached };
+        for i in (0..n).rev() {
+            if !bit(sweep.reached, i) {
+                continue;
+            }
+            let g = sweep.adj[i];
+            if accumulate {
+                grad[i] += g;
+            }
+            chain(nodes[i], args, consts, sweep.data[i], g, &mut sweep);
+        }
+    }
+
+    /// d(root)/d(node) after [`Tape::backward`]: 0 for a node the root
+    /// does not reach.
+    pub(super) fn adjoint(&self, i: usize) -> f64 {
+        if i < self.adj.len() && bit(&self.reached, i) {
+            self.adj[i]
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The graph-building sweep's state: adjoints are values, and only nodes
+/// on a path to a requested input take part.
+struct Values<'g> {
+    graph: &'g super::Graph,
+    wanted: Vec<u64>,
+    adj: Vec<Option<Value<'g>>>,
+}
+
+impl<'g> Sweep<Value<'g>> for Values<'g> {
+    fn x(&self, i: u32) -> Value<'g> {
+        Value::new(self.graph, i)
+    }
+    fn wants(&self, i: u32) -> bool {
+        bit(&self.wanted, i as usize)
+    }
+    fn add(&mut self, i: u32, d: Value<'g>) {
+        let slot = &mut self.adj[i as usize];
+        *slot = Some(match *slot {
+            None => d,
+            Some(a) => a + d,
+        });
+    }
+}
+
+/// d(root)/d(input) for each input, as new nodes of the graph (PyTorch's
+/// `torch.autograd.grad(root, inputs, create_graph=True)`); a constant 0
+/// for an input that `root` does not depend on.
+pub(super) fn grad_values<'g>(
+    graph: &'g super::Graph,
+    root: u32,
+    inputs: &[u32],
+) -> Vec<Value<'g>> {
+    // Copies of the side tables: the sweep appends nodes (and side-table
+    // entries) while it reads them.
+    let (nodes, args, consts) = {
+        let t = graph.tape.borrow();
+        let n = root as usize + 1;
+        (t.nodes[..n].to_vec(), t.args.clone(), t.consts.clone())
+    };
+    let n = root as usize + 1;
+    // Forward pass: a node is wanted when it is an input or depends on one.
+    let mut wanted = vec![0u64; n.div_ceil(64)];
+    let lo = inputs.iter().copied().min().unwrap_or(root);
+    for &i in inputs.iter().filter(|&&i| i <= root) {
+        set_bit(&mut wanted, i as usize);
+    }
+    for (i, node) in nodes.iter().enumerate().skip(lo as usize) {
+        let mut any = false;
+        node.for_each_operand(&args, |c| any |= bit(&wanted, c as usize));
+        if any {
+            set_bit(&mut wanted, i);
+        }
+    }
+    let mut sweep = Values {
+        graph,
+        wanted,
+        adj: vec![None; n],
+    };
+    if sweep.wants(root) {
+        sweep.adj[root as usize] = Some(graph.value(1.0));
+        for i in (lo as usize..n).rev() {
+            if let Some(g) = sweep.adj[i] {
+                let y = Value::new(graph, i as u32);
+                chain(nodes[i], &args, &consts, y, g, &mut sweep);
+            }
+        }
+    }
+    inputs
+        .iter()
+        .map(|&i| {
+            sweep
+                .adj
+                .get(i as usize)
+                .copied()
+                .flatten()
+                .unwrap_or_else(|| graph.value(0.0))
+        })
+        .collect()
+}
+
+impl<'g> Scalar for Value<'g> {
+    fn num(self) -> f64 {
+        self.data()
+    }
+    fn constant(self, c: f64) -> Self {
+        self.graph().value(c)
+    }
+    fn powf(self, p: f64) -> Self {
+        Value::powf(self, p)
+    }
+    fn pow(self, e: Self) -> Self {
+        Value::pow(self, e)
+    }
+    fn ln(self) -> Self {
+        Value::ln(self)
+    }
+}
