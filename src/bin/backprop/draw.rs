@@ -53,6 +53,15 @@ pub struct Args {
     /// Draw data only: no backward pass, no grad field.
     #[arg(long)]
     pub no_grad: bool,
+    /// Draw the graph of the gradient computation instead: the nodes that
+    /// compute d(output)/d(input) (from the gradient taken as graph
+    /// values), for the input named by --wrt. Unless --no-grad, the grad
+    /// fields hold the derivatives of that gradient: second derivatives.
+    #[arg(long)]
+    pub grad_graph: bool,
+    /// The input whose gradient --grad-graph draws (default: the first).
+    #[arg(long, value_name = "NAME", requires = "grad_graph")]
+    pub wrt: Option<String>,
     /// Which layout engine draws SVG and PNG.
     #[arg(long, value_enum, default_value = "auto", value_name = "ENGINE")]
     pub layout: LayoutArg,
@@ -107,22 +116,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ev = program
         .eval(&g, &overrides)
         .map_err(|e| Usage(format!("--at: {e}")))?;
-    if !args.no_grad {
-        ev.output.backward();
-    }
+    let root = if args.grad_graph {
+        let (name, x) = match &args.wrt {
+            Some(name) => ev.inputs.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                Usage(format!(
+                    "--wrt: `{name}` is not an input of the program (inputs: {})",
+                    ev.inputs
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+            None => ev.inputs.first().ok_or_else(|| {
+                Usage("--grad-graph: the program has no input to differentiate by".into())
+            })?,
+        };
+        let d = g.grad(ev.output, &[*x])[0].with_label(format!("d{}/d{name}", ev.output_name));
+        if !args.no_grad {
+            d.backward();
+        }
+        d
+    } else {
+        if !args.no_grad {
+            ev.output.backward();
+        }
+        ev.output
+    };
     let opts = DotOptions {
         rankdir: args.rankdir,
         show_grad: !args.no_grad,
     };
     let limit = Duration::from_secs_f64(args.timeout);
-    let bytes =
-        viz::render_within(&g, ev.output.id(), &opts, format, renderer, limit).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot draw the graph as {}: {e}{}",
-                format.name(),
-                hint(&e, args.layout, format)
-            )
-        })?;
+    let bytes = viz::render_within(&g, root.id(), &opts, format, renderer, limit).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot draw the graph as {}: {e}{}",
+            format.name(),
+            hint(&e, args.layout, format)
+        )
+    })?;
     match &args.output {
         Some(path) => viz::write_atomic(path, &bytes)
             .with_context(|| format!("cannot write `{}`", path.display()))?,

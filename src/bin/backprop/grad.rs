@@ -159,6 +159,12 @@ pub struct Args {
         requires = "check"
     )]
     pub atol: f64,
+    /// Also print the Hessian of the output with respect to the inputs
+    /// (second derivatives, from the gradient differentiated again); with
+    /// --json, adds "hessian": {"x": {"x": ..., "y": ...}, ...}. At most
+    /// 64 inputs.
+    #[arg(long)]
+    pub hessian: bool,
     /// Relative tolerance for --check (zero or more).
     #[arg(
         long,
@@ -170,6 +176,10 @@ pub struct Args {
     )]
     pub rtol: f64,
 }
+
+/// The most inputs `--hessian` takes: its table has a row and a column
+/// per input, and each row costs one more sweep over the graph.
+pub const MAX_HESSIAN_INPUTS: usize = 64;
 
 /// A JSON value that keeps object keys in the order given (serde_json's
 /// own map sorts them). Finite numbers are written as numbers with full
@@ -215,7 +225,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ev = program
         .eval(&g, &overrides)
         .map_err(|e| Usage(format!("--at: {e}")))?;
+    if args.hessian && ev.inputs.len() > MAX_HESSIAN_INPUTS {
+        return Err(Usage(format!(
+            "--hessian takes at most {MAX_HESSIAN_INPUTS} inputs, the program has {}",
+            ev.inputs.len()
+        ))
+        .into());
+    }
     ev.output.backward();
+    let input_names: Vec<&str> = ev.inputs.iter().map(|(n, _)| n.as_str()).collect();
+    let input_values: Vec<_> = ev.inputs.iter().map(|&(_, v)| v).collect();
+    let named = ev.named();
+    // Fresh gradients keep the sign of a zero gradient, as PyTorch does
+    // (`.grad` accumulates onto 0.0, which loses it).
+    let named_grads = g.gradients(
+        ev.output,
+        &named.iter().map(|&(_, v)| v).collect::<Vec<_>>(),
+    );
+    let input_grads = g.gradients(ev.output, &input_values);
+    let hessian = args.hessian.then(|| g.hessian(ev.output, &input_values));
     let report = if args.check {
         let tol = Tolerances {
             eps: args.eps,
@@ -226,8 +254,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let input_names: Vec<&str> = ev.inputs.iter().map(|(n, _)| n.as_str()).collect();
-    let named = ev.named();
     let mut out = out::stdout();
     if args.json {
         let mut fields = vec![
@@ -235,10 +261,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ("value", Json::Num(ev.output.data())),
             (
                 "grads",
-                obj(ev
-                    .inputs
+                obj(input_names
                     .iter()
-                    .map(|(n, v)| (n.as_str(), Json::Num(v.grad())))),
+                    .zip(&input_grads)
+                    .map(|(&n, &d)| (n, Json::Num(d)))),
             ),
             (
                 "inputs",
@@ -252,17 +278,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Json::Arr(
                     named
                         .iter()
-                        .map(|(n, v)| {
+                        .zip(&named_grads)
+                        .map(|((n, v), &d)| {
                             obj([
                                 ("name", Json::Str(n.to_string())),
                                 ("data", Json::Num(v.data())),
-                                ("grad", Json::Num(v.grad())),
+                                ("grad", Json::Num(d)),
                             ])
                         })
                         .collect(),
                 ),
             ),
         ];
+        if let Some(h) = &hessian {
+            fields.push((
+                "hessian",
+                obj(input_names.iter().zip(h).map(|(&row, hs)| {
+                    (
+                        row,
+                        obj(input_names
+                            .iter()
+                            .zip(hs)
+                            .map(|(&col, &d)| (col, Json::Num(d)))),
+                    )
+                })),
+            ));
+        }
         if let Some(r) = &report {
             let inputs = r
                 .inputs
@@ -312,12 +353,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 [
                     n.to_string(),
                     v.data().to_string(),
-                    v.grad().to_string(),
+                    named_grads[i].to_string(),
                     role.to_string(),
                 ]
             })
             .collect();
         print_table(&mut out, &["name", "data", "grad", ""], &rows)?;
+        if let Some(h) = &hessian {
+            writeln!(out)?;
+            writeln!(out, "hessian: d²{}/d(row) d(column)", ev.output_name)?;
+            let mut table = vec![String::new()];
+            table.extend(input_names.iter().map(|n| n.to_string()));
+            let mut lines = vec![table];
+            for (row, hs) in input_names.iter().zip(h) {
+                let mut line = vec![row.to_string()];
+                line.extend(hs.iter().map(f64::to_string));
+                lines.push(line);
+            }
+            print_rows(&mut out, &lines)?;
+        }
         if let Some(r) = &report {
             writeln!(out)?;
             let t = r.tolerances;
@@ -357,32 +411,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints left-aligned columns separated by two spaces.
-fn print_table<const N: usize>(
-    out: &mut impl Write,
-    header: &[&str; N],
-    rows: &[[String; N]],
-) -> std::io::Result<()> {
-    let mut width = header.map(|h| h.chars().count());
+/// Prints rows of any width as left-aligned columns separated by two
+/// spaces (the first row is the header).
+fn print_rows(out: &mut impl Write, rows: &[Vec<String>]) -> std::io::Result<()> {
+    let n = rows.first().map_or(0, Vec::len);
+    let mut width = vec![0; n];
     for row in rows {
         for (w, cell) in width.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let mut line = |cells: Vec<&str>| {
+    for row in rows {
         let mut s = String::new();
-        for (i, (c, w)) in cells.iter().zip(width).enumerate() {
+        for (i, (c, w)) in row.iter().zip(&width).enumerate() {
             if i > 0 {
                 s.push_str("  ");
             }
             s.push_str(c);
             s.extend(std::iter::repeat_n(' ', w - c.chars().count()));
         }
-        writeln!(out, "{}", s.trim_end())
-    };
-    line(header.to_vec())?;
-    for row in rows {
-        line(row.iter().map(String::as_str).collect())?;
+        writeln!(out, "{}", s.trim_end())?;
     }
     Ok(())
+}
+
+/// Prints left-aligned columns separated by two spaces.
+fn print_table<const N: usize>(
+    out: &mut impl Write,
+    header: &[&str; N],
+    rows: &[[String; N]],
+) -> std::io::Result<()> {
+    let mut all = vec![header.iter().map(|h| h.to_string()).collect()];
+    all.extend(rows.iter().map(|r| r.to_vec()));
+    print_rows(out, &all)
 }
