@@ -206,4 +206,7 @@ impl<'g> Scalar for Value<'g> {
     fn ln(self) -> Self {
         Value::ln(self)
     }
+    fn masked(self) -> Self {
+        self.graph().push(super::tape::Node::Masked(self.index))
+    }
 }

@@ -119,6 +119,13 @@ pub enum Op {
     Sigmoid,
     /// The square root of `a`.
     Sqrt,
+    /// 0, standing for a derivative that PyTorch masks with `where(mask,
+    /// 0, a)` (relu's derivative where `relu(x) <= 0`, `pow`'s at a zero base
+    /// or exponent). It only appears in gradient graphs built by
+    /// [`Graph::grad`]: its value is 0 and it passes a gradient of 0 on to
+    /// `a`, so that `0 * inf = NaN` still forms in higher derivatives, as in
+    /// PyTorch's double backward.
+    Masked,
     /// `a0 + a1 + ... + an`, one node for any number of operands.
     Sum,
     /// `w0 * x0 + w1 * x1 + ... + wn * xn (+ b)`, one node for any number
@@ -148,6 +155,7 @@ impl Op {
             Op::Relu => "relu",
             Op::Sigmoid => "sigmoid",
             Op::Sqrt => "sqrt",
+            Op::Masked => "mask",
             Op::Sum => "Σ",
             Op::Dot => "dot",
         }

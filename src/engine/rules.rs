@@ -12,8 +12,11 @@
 //! kernels round the same way, and non-differentiable points follow its
 //! conventions: `relu'(0) = 0`; `d(x^p)/dx = 0` when `p == 0`;
 //! `d(a^b)/da = 0` when `b == 0`; `d(a^b)/db = 0` when `a == 0` and
-//! `b >= 0`. Everything else follows IEEE arithmetic: `0 * inf` is NaN, and
-//! a gradient of `-0.0` stays `-0.0`.
+//! `b >= 0`. Where PyTorch masks with `where`, the masked derivative is an
+//! [`Op::Masked`](super::Op::Masked) node in a gradient graph, so second
+//! derivatives there are PyTorch's too (often NaN: the masked branch still
+//! passes `0 * inf` on). Everything else follows IEEE arithmetic: `0 * inf`
+//! is NaN, and a gradient of `-0.0` stays `-0.0`.
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -39,6 +42,9 @@ pub(super) trait Scalar:
     fn powf(self, p: f64) -> Self;
     fn pow(self, e: Self) -> Self;
     fn ln(self) -> Self;
+    /// PyTorch's `where(mask, 0, self)`: 0, which still passes a zero
+    /// gradient on to `self` (for a value: an [`Op::Masked`](super::Op::Masked) node).
+    fn masked(self) -> Self;
 }
 
 impl Scalar for f64 {
@@ -56,6 +62,9 @@ impl Scalar for f64 {
     }
     fn ln(self) -> f64 {
         f64::ln(self)
+    }
+    fn masked(self) -> f64 {
+        0.0
     }
 }
 
@@ -117,6 +126,7 @@ pub(super) fn forward(node: Node, data: &[f64], args: &[u32], consts: &[f64]) ->
         Node::Relu(a) => relu(x(a)),
         Node::Sigmoid(a) => sigmoid(x(a)),
         Node::Sqrt(a) => x(a).sqrt(),
+        Node::Masked(_) => 0.0,
         Node::PowF(a, _) | Node::PowF64(a, _) => powf(x(a), node.exponent(consts).unwrap()),
         Node::Sum { at, n } => args[at as usize..(at + n) as usize]
             .iter()
@@ -191,22 +201,20 @@ pub(super) fn chain<S: Scalar>(
         // d(a^b) = (b a^(b-1), a^b ln a), masked as PyTorch
         Node::Pow(a, b) => {
             let (xa, xb) = (s.x(a), s.x(b));
-            give!(
-                s,
-                a,
-                if xb.num() == 0.0 {
-                    zero()
-                } else {
-                    g * (xb * xa.pow(xb - one()))
-                }
-            );
+            give!(s, a, {
+                let d = g * (xb * xa.pow(xb - one()));
+                if xb.num() == 0.0 { d.masked() } else { d }
+            });
             give!(
                 s,
                 b,
-                g * if xa.num() == 0.0 && xb.num() >= 0.0 {
-                    zero()
-                } else {
-                    y * xa.ln()
+                g * {
+                    let d = y * xa.ln();
+                    if xa.num() == 0.0 && xb.num() >= 0.0 {
+                        d.masked()
+                    } else {
+                        d
+                    }
                 }
             );
         }
@@ -219,7 +227,9 @@ pub(super) fn chain<S: Scalar>(
         // d(tanh a) = 1 - tanh² a
         Node::Tanh(a) => give!(s, a, g * (one() - y * y)),
         // d(relu a) = 1 if relu(a) > 0 else 0: a step, whose own derivative is 0
-        Node::Relu(a) => give!(s, a, if y.num() > 0.0 { g } else { zero() }),
+        Node::Relu(a) => give!(s, a, if y.num() > 0.0 { g } else { g.masked() }),
+        // A masked derivative is 0, and so is its own derivative.
+        Node::Masked(a) => give!(s, a, zero()),
         // d(σ(a)) = (1 - σ) σ
         Node::Sigmoid(a) => give!(s, a, g * (one() - y) * y),
         // d(√a) = 1 / (2√a)

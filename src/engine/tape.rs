@@ -32,6 +32,9 @@ pub(super) enum Node {
     Relu(u32),
     Sigmoid(u32),
     Sqrt(u32),
+    /// 0, standing for a derivative that PyTorch masks with `where`: see
+    /// [`Op::Masked`].
+    Masked(u32),
     /// `a ** p` with a constant exponent that is exact in an `f32` (2, 0.5,
     /// -1, ...: nearly all of them), stored in the node itself.
     PowF(u32, f32),
@@ -74,6 +77,7 @@ impl Node {
             Node::Relu(_) => Op::Relu,
             Node::Sigmoid(_) => Op::Sigmoid,
             Node::Sqrt(_) => Op::Sqrt,
+            Node::Masked(_) => Op::Masked,
             Node::PowF(..) | Node::PowF64(..) => Op::PowF,
             Node::Sum { .. } => Op::Sum,
             Node::Dot { .. } => Op::Dot,
@@ -100,6 +104,7 @@ impl Node {
             | Node::Relu(a)
             | Node::Sigmoid(a)
             | Node::Sqrt(a)
+            | Node::Masked(a)
             | Node::PowF(a, _)
             | Node::PowF64(a, _) => f(a),
             Node::Sum { at, n } => args[at as usize..(at + n) as usize]

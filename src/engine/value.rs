@@ -415,14 +415,16 @@ pub fn sigmoid(x: f64) -> f64 {
 }
 
 /// The engine's forward rule for [`Value::relu`] on a plain number:
-/// `max(x, 0)`, except that NaN stays NaN (`f64::max` would give 0).
+/// `max(x, 0)` as PyTorch computes it: NaN stays NaN (`f64::max` would
+/// give 0) and `-0.0` stays `-0.0`.
 ///
 /// ```
 /// assert_eq!(backprop::engine::relu(-2.0), 0.0);
 /// assert!(backprop::engine::relu(f64::NAN).is_nan());
+/// assert!(backprop::engine::relu(-0.0).is_sign_negative());
 /// ```
 pub fn relu(x: f64) -> f64 {
-    if x <= 0.0 { 0.0 } else { x }
+    if x < 0.0 { 0.0 } else { x }
 }
 
 impl fmt::Display for Value<'_> {
