@@ -415,7 +415,9 @@ impl Mlp {
     /// [`Forward::forward`] per sample.
     ///
     /// # Panics
-    /// If `x` does not have [`Mlp::nin`] values.
+    /// If `x` does not have [`Mlp::nin`] values, or the parameters are not
+    /// live nodes of the graph (the model was built on another graph, or
+    /// they were dropped by a truncation): never a silent read of other nodes.
     pub fn forward<'g>(&self, g: &'g Graph, x: &[Value<'g>]) -> Vec<Value<'g>> {
         self.bind(g).forward(x).to_vec()
     }
@@ -447,7 +449,9 @@ impl Mlp {
     /// parameters' current data (bit for bit what the graph computes).
     ///
     /// # Panics
-    /// If `x` does not have [`Mlp::nin`] values.
+    /// If `x` does not have [`Mlp::nin`] values, or the parameters are not
+    /// live nodes of the graph (the model was built on another graph, or
+    /// they were dropped by a truncation): never a silent read of other nodes.
     pub fn predict(&self, g: &Graph, x: &[f64]) -> Vec<f64> {
         assert_eq!(
             x.len(),
@@ -539,7 +543,9 @@ impl<'g> Forward<'g, '_> {
     /// The network's outputs for inputs `x`; valid until the next call.
     ///
     /// # Panics
-    /// If `x` does not have [`Mlp::nin`] values.
+    /// If `x` does not have [`Mlp::nin`] values, or the parameters are not
+    /// live nodes of the graph (the model was built on another graph, or
+    /// they were dropped by a truncation): never a silent read of other nodes.
     pub fn forward(&mut self, x: &[Value<'g>]) -> &[Value<'g>] {
         assert_eq!(
             x.len(),

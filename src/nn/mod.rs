@@ -170,7 +170,11 @@ pub trait Module {
     /// m.zero_grad(&mut g);
     /// assert_eq!(g.get(m.parameters()[0]).grad(), 0.0);
     /// ```
+    ///
+    /// # Panics
+    /// If a parameter is not a live node of `g`.
     fn zero_grad(&self, g: &mut Graph) {
+        g.check_ids(self.parameters());
         let (_, grad) = g.data_and_grad_mut();
         for p in self.parameters() {
             grad[p.index()] = 0.0;

@@ -222,13 +222,16 @@ impl Trainer {
     /// on the graph so far is kept; what a step builds is dropped after it.
     ///
     /// # Panics
-    /// If the thread pool for [`TrainConfig::threads`] cannot be started.
+    /// If the model's parameters are not live nodes of `graph` (the model
+    /// was built on another graph), or if the thread pool for
+    /// [`TrainConfig::threads`] cannot be started.
     pub fn new(
         graph: Graph,
         model: Mlp,
         optimizer: Box<dyn Optimizer>,
         config: TrainConfig,
     ) -> Self {
+        graph.check_ids(model.parameters());
         let threads = match config.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,

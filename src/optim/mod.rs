@@ -29,6 +29,10 @@ use crate::{Graph, NodeId};
 /// Updates parameters from their gradients.
 pub trait Optimizer {
     /// One update of `params` from their gradients, which it then sets to 0.
+    ///
+    /// # Panics
+    /// If an id is not a live node of `g` (from another graph, or dropped
+    /// by a truncation): see [`Graph::check_ids`].
     fn step(&mut self, g: &mut Graph, params: &[NodeId]);
 
     /// The current learning rate.
@@ -105,6 +109,7 @@ impl Optimizer for Sgd {
         } = self.config;
         // Velocity starts at 0, so the first step gives v = g, as PyTorch.
         self.velocity.resize(params.len(), 0.0);
+        g.check_ids(params);
         let (data, grad) = g.data_and_grad_mut();
         for (&p, v) in params.iter().zip(&mut self.velocity) {
             let i = p.index();
@@ -209,6 +214,7 @@ impl Moments {
         self.t = self.t.saturating_add(1);
         let c1 = 1.0 - b1.powi(self.t);
         let c2 = 1.0 - b2.powi(self.t);
+        g.check_ids(params);
         let (data, grad) = g.data_and_grad_mut();
         for ((&p, m), v) in params.iter().zip(&mut self.m).zip(&mut self.v) {
             let i = p.index();
