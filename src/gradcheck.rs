@@ -4,7 +4,9 @@
 //! `(f(x + h) - f(x)) / h`; [`central_difference`] is the more accurate
 //! `(f(x + h) - f(x - h)) / 2h` (error O(h²) instead of O(h)).
 //! [`gradcheck`] compares the engine's gradients with central differences,
-//! with the same tolerances as PyTorch's `torch.autograd.gradcheck`.
+//! with the same tolerances as PyTorch's `torch.autograd.gradcheck`;
+//! [`gradgradcheck`] does the same for second derivatives (PyTorch's
+//! `torch.autograd.gradgradcheck`).
 //!
 //! ```
 //! use backprop::gradcheck::{Tolerances, gradcheck};
@@ -216,6 +218,155 @@ where
     GradcheckReport {
         output,
         inputs: checks,
+        tolerances,
+    }
+}
+
+/// How one Hessian entry compared (see [`gradgradcheck`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HessianCheck {
+    /// The row: the input of the first derivative.
+    pub row: usize,
+    /// The column: the input the first derivative is differentiated by.
+    pub col: usize,
+    /// The engine's second derivative (the gradient, taken as graph values
+    /// by [`Graph::grad`], differentiated again).
+    pub analytic: f64,
+    /// The central difference of the engine's gradient.
+    pub numeric: f64,
+    /// `|analytic - numeric|`.
+    pub abs_error: f64,
+    /// `|analytic - numeric| / |numeric|` (the absolute error when
+    /// `numeric` is 0).
+    pub rel_error: f64,
+    /// Whether the error is within the tolerances (NaN never is).
+    pub passed: bool,
+}
+
+/// The result of [`gradgradcheck`]: every Hessian entry, row by row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradgradcheckReport {
+    /// The function's value at the inputs.
+    pub output: f64,
+    /// `n × n` entries for `n` inputs, row-major.
+    pub entries: Vec<HessianCheck>,
+    /// The tolerances the check used.
+    pub tolerances: Tolerances,
+}
+
+impl GradgradcheckReport {
+    /// Whether every entry passed.
+    pub fn passed(&self) -> bool {
+        self.entries.iter().all(|c| c.passed)
+    }
+
+    /// The largest absolute error (0 with no inputs; NaN if any is NaN).
+    pub fn max_abs_error(&self) -> f64 {
+        max_nan(self.entries.iter().map(|c| c.abs_error))
+    }
+}
+
+impl fmt::Display for GradgradcheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:>3} {:>3}  {:>22}  {:>22}  {:>10}  {:>10}  result",
+            "row", "col", "analytic", "numeric", "abs err", "rel err"
+        )?;
+        for c in &self.entries {
+            writeln!(
+                f,
+                "{:>3} {:>3}  {:>22.15e}  {:>22.15e}  {:>10.3e}  {:>10.3e}  {}",
+                c.row,
+                c.col,
+                c.analytic,
+                c.numeric,
+                c.abs_error,
+                c.rel_error,
+                if c.passed { "ok" } else { "FAIL" }
+            )?;
+        }
+        let t = self.tolerances;
+        write!(
+            f,
+            "{} (eps {:e}, atol {:e}, rtol {:e})",
+            if self.passed() { "passed" } else { "failed" },
+            t.eps,
+            t.atol,
+            t.rtol
+        )
+    }
+}
+
+/// Checks the engine's second derivatives of `f` at `inputs` against
+/// central differences of its gradient, like PyTorch's
+/// `torch.autograd.gradgradcheck`: entry `(i, j)` compares `d²f/dx_i dx_j`
+/// from [`Graph::hessian`] (the gradient built as graph values, then
+/// differentiated) with `(∂_i f(x + h e_j) - ∂_i f(x - h e_j)) / 2h`, the
+/// gradients taken by the engine's first-order backward. Pass/fail as in
+/// [`gradcheck`].
+///
+/// ```
+/// use backprop::gradcheck::{Tolerances, gradgradcheck};
+///
+/// let report = gradgradcheck(|_, x| (x[0] * x[1]).tanh() + x[0].powf(3.0) / x[1], &[0.3, -1.7], Tolerances::default());
+/// assert!(report.passed(), "{report}");
+/// assert_eq!(report.entries.len(), 4);
+/// ```
+pub fn gradgradcheck<F>(f: F, inputs: &[f64], tolerances: Tolerances) -> GradgradcheckReport
+where
+    F: for<'g> Fn(&'g Graph, &[Value<'g>]) -> Value<'g>,
+{
+    let mut g = Graph::new();
+    let (output, analytic) = {
+        let xs: Vec<Value<'_>> = inputs.iter().map(|&x| g.value(x)).collect();
+        let y = f(&g, &xs);
+        (y.data(), g.hessian(y, &xs))
+    };
+    let mut gradient = |xs: &[f64]| {
+        g.clear();
+        let vals: Vec<Value<'_>> = xs.iter().map(|&x| g.value(x)).collect();
+        g.gradients(f(&g, &vals), &vals)
+    };
+    let Tolerances { eps, atol, rtol } = tolerances;
+    let n = inputs.len();
+    let mut xs = inputs.to_vec();
+    // Column j of the numeric Hessian: the gradient's central difference
+    // along input j.
+    let mut numeric = vec![vec![0.0; n]; n];
+    for j in 0..n {
+        xs[j] = inputs[j] + eps;
+        let plus = gradient(&xs);
+        xs[j] = inputs[j] - eps;
+        let minus = gradient(&xs);
+        xs[j] = inputs[j];
+        for i in 0..n {
+            numeric[i][j] = (plus[i] - minus[i]) / (2.0 * eps);
+        }
+    }
+    let mut entries = Vec::with_capacity(n * n);
+    for (row, (a_row, n_row)) in analytic.iter().zip(&numeric).enumerate() {
+        for (col, (&analytic, &numeric)) in a_row.iter().zip(n_row).enumerate() {
+            let abs_error = (analytic - numeric).abs();
+            let rel_error = if numeric == 0.0 {
+                abs_error
+            } else {
+                abs_error / numeric.abs()
+            };
+            entries.push(HessianCheck {
+                row,
+                col,
+                analytic,
+                numeric,
+                abs_error,
+                rel_error,
+                passed: abs_error <= atol + rtol * numeric.abs(),
+            });
+        }
+    }
+    GradgradcheckReport {
+        output,
+        entries,
         tolerances,
     }
 }

@@ -1,7 +1,9 @@
 //! Property tests: the engine's gradients against central differences, for
-//! every op and for random compositions of them.
+//! every op and for random compositions of them; and its second derivatives
+//! (gradients taken as graph values, differentiated again) against central
+//! differences of the gradient.
 
-use backprop::gradcheck::{Tolerances, gradcheck};
+use backprop::gradcheck::{Tolerances, gradcheck, gradgradcheck};
 use backprop::{Graph, Op, Value};
 use proptest::prelude::*;
 
@@ -131,6 +133,19 @@ proptest! {
         let out = build(&g, &xs, &prog);
         prop_assume!(well_conditioned(&g, out));
         let report = gradcheck(|g, xs| build(g, xs, &prog), &inputs, Tolerances::default());
+        prop_assert!(report.passed(), "{:?}\n{}", prog, report);
+    }
+
+    #[test]
+    fn random_programs_hessians_match_differences_of_the_gradient(
+        inputs in prop::collection::vec(-2.0f64..2.0, 1..4),
+        prog in prop::collection::vec(instr(), 1..10),
+    ) {
+        let g = Graph::new();
+        let xs: Vec<_> = inputs.iter().map(|&x| g.value(x)).collect();
+        let out = build(&g, &xs, &prog);
+        prop_assume!(well_conditioned(&g, out));
+        let report = gradgradcheck(|g, xs| build(g, xs, &prog), &inputs, Tolerances::default());
         prop_assert!(report.passed(), "{:?}\n{}", prog, report);
     }
 
