@@ -18,6 +18,7 @@
 //! println!("{model}\n{}", y[0]);
 //! ```
 
+pub mod gpt;
 mod loss;
 mod mlp;
 mod model;
