@@ -46,11 +46,22 @@ fn trains_saves_samples_and_draws() {
     let d = dir.path();
     let out = backprop(d)
         .args([
-            "gpt", "--steps", "30", "--json", "--save", "m.safetensors", "--plot", "loss.svg",
+            "gpt",
+            "--steps",
+            "30",
+            "--json",
+            "--save",
+            "m.safetensors",
+            "--plot",
+            "loss.svg",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s = json(&out.stdout);
     let losses = s["losses"].as_array().unwrap();
     assert_eq!(losses.len(), 30);
@@ -58,17 +69,33 @@ fn trains_saves_samples_and_draws() {
     assert!(s["ms_per_step"].as_f64().unwrap() > 0.0);
     assert_eq!(s["samples"].as_array().unwrap().len(), 20);
     assert_eq!(s["parameters"], 4192);
-    assert!(std::fs::read_to_string(d.join("loss.svg")).unwrap().contains("<svg"));
+    assert!(
+        std::fs::read_to_string(d.join("loss.svg"))
+            .unwrap()
+            .contains("<svg")
+    );
 
     // Sampling from the saved model: the prefix starts every name.
     let out = backprop(d)
         .args([
-            "gpt", "sample", "--model", "m.safetensors", "--count", "7", "--prefix", "ka",
-            "--seed", "3",
+            "gpt",
+            "sample",
+            "--model",
+            "m.safetensors",
+            "--count",
+            "7",
+            "--prefix",
+            "ka",
+            "--seed",
+            "3",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 7);
@@ -78,32 +105,65 @@ fn trains_saves_samples_and_draws() {
     // saved model's loss on that document, so it is below ln 27.
     let out = backprop(d)
         .args([
-            "gpt", "--steps", "1", "--json", "--no-plot", "--init", "m.safetensors",
+            "gpt",
+            "--steps",
+            "1",
+            "--json",
+            "--no-plot",
+            "--init",
+            "m.safetensors",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // The graph of one position's loss, as DOT.
     let out = backprop(d)
         .args([
-            "gpt", "graph", "--model", "m.safetensors", "--text", "emma", "--pos", "1", "-o",
+            "gpt",
+            "graph",
+            "--model",
+            "m.safetensors",
+            "--text",
+            "emma",
+            "--pos",
+            "1",
+            "-o",
             "loss.dot",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dot = std::fs::read_to_string(d.join("loss.dot")).unwrap();
     assert!(dot.starts_with("digraph"));
     assert!(dot.contains("loss[1]") && dot.contains("wte[4,0]") && dot.contains("lm_head"));
     // One attention head's output, on stdout.
     let out = backprop(d)
         .args([
-            "gpt", "graph", "--model", "m.safetensors", "--pos", "0", "--head", "2",
+            "gpt",
+            "graph",
+            "--model",
+            "m.safetensors",
+            "--pos",
+            "0",
+            "--head",
+            "2",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dot = String::from_utf8(out.stdout).unwrap();
     assert!(dot.contains("layer0.head2[0] at 0") && !dot.contains("lm_head"));
 }
@@ -120,14 +180,35 @@ fn losses_follow_the_pytorch_fixture_from_the_command_line() {
         .args(["gpt", "--data", &format!("{FIXTURES}/small.txt"), "--init"])
         .arg(format!("{FIXTURES}/init_l2.json"))
         .args([
-            "--no-shuffle", "--steps", "50", "--layers", "2", "--embd", "8", "--heads", "2",
-            "--block-size", "8", "--json", "--no-plot",
+            "--no-shuffle",
+            "--steps",
+            "50",
+            "--layers",
+            "2",
+            "--embd",
+            "8",
+            "--heads",
+            "2",
+            "--block-size",
+            "8",
+            "--json",
+            "--no-plot",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = json(&out.stdout);
-    for (k, (g, w)) in got["losses"].as_array().unwrap().iter().zip(want).enumerate() {
+    for (k, (g, w)) in got["losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(want)
+        .enumerate()
+    {
         let (g, w) = (g.as_f64().unwrap(), w.as_f64().unwrap());
         assert!(((g - w) / w).abs() <= 1e-9, "step {k}: {g} vs {w}");
     }
@@ -204,12 +285,31 @@ fn saved_model(d: &Path) {
     std::fs::write(d.join("abc.txt"), "abc\ncab\nbca\n").unwrap();
     let out = backprop(d)
         .args([
-            "gpt", "--data", "abc.txt", "--steps", "3", "--embd", "4", "--heads", "2",
-            "--block-size", "4", "--no-plot", "-q", "--samples", "0", "--save", "m.safetensors",
+            "gpt",
+            "--data",
+            "abc.txt",
+            "--steps",
+            "3",
+            "--embd",
+            "4",
+            "--heads",
+            "2",
+            "--block-size",
+            "4",
+            "--no-plot",
+            "-q",
+            "--samples",
+            "0",
+            "--save",
+            "m.safetensors",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -218,7 +318,15 @@ fn bad_models_and_prompts() {
     let d = dir.path();
     saved_model(d);
     let tiny = [
-        "--embd", "4", "--heads", "2", "--block-size", "4", "--steps", "2", "--no-plot",
+        "--embd",
+        "4",
+        "--heads",
+        "2",
+        "--block-size",
+        "4",
+        "--steps",
+        "2",
+        "--no-plot",
     ];
     let with = |extra: &[&'static str]| -> Vec<&str> {
         let mut v = vec!["gpt"];
@@ -238,8 +346,18 @@ fn bad_models_and_prompts() {
     fails(
         d,
         &[
-            "gpt", "--data", "abc.txt", "--init", "m.safetensors", "--embd", "4", "--heads", "2",
-            "--block-size", "5", "--no-plot",
+            "gpt",
+            "--data",
+            "abc.txt",
+            "--init",
+            "m.safetensors",
+            "--embd",
+            "4",
+            "--heads",
+            "2",
+            "--block-size",
+            "5",
+            "--no-plot",
         ],
         2,
         "tensor wpe has shape [4, 4], expected [5, 4]",
@@ -247,8 +365,20 @@ fn bad_models_and_prompts() {
     fails(
         d,
         &[
-            "gpt", "--data", "abc.txt", "--init", "m.safetensors", "--embd", "4", "--heads", "2",
-            "--block-size", "4", "--layers", "2", "--no-plot",
+            "gpt",
+            "--data",
+            "abc.txt",
+            "--init",
+            "m.safetensors",
+            "--embd",
+            "4",
+            "--heads",
+            "2",
+            "--block-size",
+            "4",
+            "--layers",
+            "2",
+            "--no-plot",
         ],
         2,
         "tensor layer1.attn_wq is missing (expected shape [4, 4])",
@@ -278,7 +408,11 @@ fn bad_models_and_prompts() {
         .args(with(&["--data", "abc.txt", "--init", "ok.json"]))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(
         d.join("missing.json"),
         serde_json::to_string(&good("layer0.mlp_fc2")).unwrap(),
@@ -331,19 +465,40 @@ fn bad_models_and_prompts() {
     // Prompts and temperatures.
     fails(
         d,
-        &["gpt", "sample", "--model", "m.safetensors", "--prefix", "aXbY"],
+        &[
+            "gpt",
+            "sample",
+            "--model",
+            "m.safetensors",
+            "--prefix",
+            "aXbY",
+        ],
         2,
         "characters not in the vocabulary: 'X', 'Y'",
     );
     fails(
         d,
-        &["gpt", "sample", "--model", "m.safetensors", "--prefix", "abca"],
+        &[
+            "gpt",
+            "sample",
+            "--model",
+            "m.safetensors",
+            "--prefix",
+            "abca",
+        ],
         2,
         "the prefix has 4 characters, but the context holds 4 tokens",
     );
     fails(
         d,
-        &["gpt", "sample", "--model", "m.safetensors", "--temperature", "0"],
+        &[
+            "gpt",
+            "sample",
+            "--model",
+            "m.safetensors",
+            "--temperature",
+            "0",
+        ],
         2,
         "--temperature",
     );
@@ -355,7 +510,16 @@ fn bad_models_and_prompts() {
     );
     fails(
         d,
-        &["gpt", "graph", "--model", "m.safetensors", "--text", "abc", "--pos", "4"],
+        &[
+            "gpt",
+            "graph",
+            "--model",
+            "m.safetensors",
+            "--text",
+            "abc",
+            "--pos",
+            "4",
+        ],
         2,
         "--pos 4",
     );
@@ -367,7 +531,16 @@ fn bad_models_and_prompts() {
     );
     fails(
         d,
-        &["gpt", "graph", "--model", "m.safetensors", "--text", "abc", "--head", "2"],
+        &[
+            "gpt",
+            "graph",
+            "--model",
+            "m.safetensors",
+            "--text",
+            "abc",
+            "--head",
+            "2",
+        ],
         2,
         "heads 0 to 1",
     );

@@ -421,6 +421,10 @@ impl Gpt {
             }
             names.push((name, Matrix { offset, rows, cols }));
         }
+        assert!(
+            params.windows(2).all(|w| w[1].index() == w[0].index() + 1),
+            "a graph appends nodes in order"
+        );
         let m = |i: usize| names[i].1;
         let layers = (0..config.n_layer)
             .map(|l| std::array::from_fn(|j| m(3 + 6 * l + j)))
@@ -462,6 +466,13 @@ impl Gpt {
     /// All parameters, tensor by tensor in state-dict order, each row-major.
     pub fn parameters(&self) -> &[NodeId] {
         &self.params
+    }
+
+    /// Where the parameters are in the graph: they are consecutive nodes,
+    /// `parameters()[i].index() == parameter_range().start + i`.
+    pub fn parameter_range(&self) -> std::ops::Range<usize> {
+        let start = self.params[0].index();
+        start..start + self.params.len()
     }
 
     /// The constant leaves the forward pass uses (created right after the

@@ -5,7 +5,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{Gpt, GptError, KvCache, Tokenizer};
-use crate::optim::{Adam, AdamConfig, Optimizer};
 use crate::{Graph, Mark};
 
 /// How [`GptTrainer`] trains; the defaults are microgpt's.
@@ -33,8 +32,47 @@ impl Default for TrainOptions {
     }
 }
 
-/// Adam's hyper-parameters in microgpt: β1 0.85, β2 0.99, eps 1e-8.
+/// Adam's hyper-parameters in microgpt: β1 0.85, β2 0.99.
 pub const ADAM_BETAS: (f64, f64) = (0.85, 0.99);
+/// Adam's eps in microgpt.
+pub const ADAM_EPS: f64 = 1e-8;
+
+/// microgpt's Adam, written out as it is there, over the model's
+/// parameters (one run of consecutive nodes, so the loop reads contiguous
+/// memory and vectorizes).
+struct Adam {
+    m: Vec<f64>,
+    v: Vec<f64>,
+}
+
+impl Adam {
+    /// Step `k` (from 0) at learning rate `lr_t` on the parameters
+    /// `data[range]`, whose gradients it then zeroes:
+    /// `m = β1 m + (1 - β1) g`, `v = β2 v + (1 - β2) g²`,
+    /// `m̂ = m / (1 - β1^(k+1))`, `v̂ = v / (1 - β2^(k+1))`,
+    /// `p -= lr_t m̂ / (√v̂ + eps)`.
+    fn step(&mut self, g: &mut Graph, range: std::ops::Range<usize>, k: usize, lr_t: f64) {
+        let (b1, b2) = ADAM_BETAS;
+        let t = (k + 1) as f64;
+        let (c1, c2) = (1.0 - b1.powf(t), 1.0 - b2.powf(t));
+        let (data, grad) = g.data_and_grad_mut();
+        let (data, grad) = (&mut data[range.clone()], &mut grad[range]);
+        for (((p, gr), m), v) in data
+            .iter_mut()
+            .zip(grad.iter_mut())
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
+            let gi = *gr;
+            *m = b1 * *m + (1.0 - b1) * gi;
+            *v = b2 * *v + (1.0 - b2) * (gi * gi);
+            let m_hat = *m / c1;
+            let v_hat = *v / c2;
+            *p -= lr_t * m_hat / (v_hat.sqrt() + ADAM_EPS);
+            *gr = 0.0;
+        }
+    }
+}
 
 /// Trains a [`Gpt`] as microgpt does: step `k` takes document `k mod N`
 /// (after a seeded shuffle), computes its loss, back-propagates, and takes
@@ -97,12 +135,11 @@ impl GptTrainer {
         if options.shuffle {
             docs.shuffle(&mut rng(options.seed, 1));
         }
-        let adam = Adam::new(AdamConfig {
-            lr: options.lr,
-            betas: ADAM_BETAS,
-            eps: 1e-8,
-            weight_decay: 0.0,
-        });
+        let n = model.parameters().len();
+        let adam = Adam {
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+        };
         let mark = graph.mark();
         Self {
             graph,
@@ -125,9 +162,9 @@ impl GptTrainer {
             loss.data()
         };
         let steps = self.options.steps.max(1) as f64;
-        self.adam
-            .set_lr(self.options.lr * (1.0 - self.k as f64 / steps));
-        self.adam.step(&mut self.graph, self.model.parameters());
+        let lr_t = self.options.lr * (1.0 - self.k as f64 / steps);
+        let range = self.model.parameter_range();
+        self.adam.step(&mut self.graph, range, self.k, lr_t);
         let (_, grad) = self.graph.data_and_grad_mut();
         for c in self.model.constants() {
             grad[c.index()] = 0.0;
