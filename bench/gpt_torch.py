@@ -17,6 +17,7 @@ Used two ways:
   object of tensor name to list of rows) on a small file, in file order.
 
   /work/venv/bin/python bench/gpt_torch.py --json                # W4
+  /work/venv/bin/python bench/gpt_torch.py --json --per-token    # W4, microgpt's loop
   /work/venv/bin/python bench/gpt_torch.py --data F --init W.json --no-shuffle --steps 50 --json
 """
 
@@ -78,6 +79,38 @@ def doc_loss(sd, tokens, n_layer, n_head, block_size):
     return torch.nn.functional.cross_entropy(logits, tgt)
 
 
+def doc_loss_per_token(sd, tokens, n_layer, n_head, block_size):
+    """The same loss computed as microgpt does: one position at a time, with
+    a key/value cache, on vectors (no batching over positions)."""
+    n = min(block_size, len(tokens) - 1)
+    keys = [[] for _ in range(n_layer)]
+    values = [[] for _ in range(n_layer)]
+    losses = []
+    for pos in range(n):
+        x = rmsnorm(sd["wte"][tokens[pos]] + sd["wpe"][pos])
+        e = x.shape[0]
+        hd = e // n_head
+        for i in range(n_layer):
+            res = x
+            x = rmsnorm(x)
+            q = sd[f"layer{i}.attn_wq"] @ x
+            keys[i].append(sd[f"layer{i}.attn_wk"] @ x)
+            values[i].append(sd[f"layer{i}.attn_wv"] @ x)
+            k = torch.stack(keys[i])  # [t, e]
+            v = torch.stack(values[i])
+            heads = []
+            for h in range(n_head):
+                s = slice(h * hd, (h + 1) * hd)
+                w = ((k[:, s] @ q[s]) / hd**0.5).softmax(0)
+                heads.append(w @ v[:, s])
+            x = sd[f"layer{i}.attn_wo"] @ torch.cat(heads) + res
+            res = x
+            x = sd[f"layer{i}.mlp_fc2"] @ torch.relu(sd[f"layer{i}.mlp_fc1"] @ rmsnorm(x)) + res
+        logits = sd["lm_head"] @ x
+        losses.append(-logits.log_softmax(0)[tokens[pos + 1]])
+    return torch.stack(losses).mean()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(ROOT, "data", "names", "names.txt"))
@@ -91,6 +124,9 @@ def main():
     ap.add_argument("--block-size", type=int, default=16)
     ap.add_argument("--init", help="initial weights: JSON object of tensor name to list of rows")
     ap.add_argument("--write-init", help="write N(0, 0.08^2) weights (seeded by --seed) to this JSON file and exit")
+    ap.add_argument("--per-token", action="store_true",
+                    help="compute each position separately with a key/value cache, as microgpt does, "
+                         "instead of the whole document at once with a causal mask")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -130,7 +166,8 @@ def main():
     for step in range(args.steps):
         t0 = time.perf_counter()
         tokens = encoded[step % len(encoded)]
-        loss = doc_loss(sd, tokens, args.layers, args.heads, args.block_size)
+        f = doc_loss_per_token if args.per_token else doc_loss
+        loss = f(sd, tokens, args.layers, args.heads, args.block_size)
         loss.backward()
         lr_t = args.lr * (1 - step / args.steps)
         with torch.no_grad():
@@ -146,7 +183,8 @@ def main():
         losses.append(loss.item())
     last = losses[-100:]
     summary = {
-        "engine": f"pytorch {torch.__version__} float64, 1 thread",
+        "engine": f"PyTorch {torch.__version__.split('+')[0]} float64, 1 thread, "
+                  + ("per token with a KV cache" if args.per_token else "whole document, causal mask"),
         "steps": args.steps,
         "losses": losses,
         "mean_loss_last_100": sum(last) / len(last),
