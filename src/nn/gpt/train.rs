@@ -54,7 +54,10 @@ impl Adam {
     fn step(&mut self, g: &mut Graph, range: std::ops::Range<usize>, k: usize, lr_t: f64) {
         let (b1, b2) = ADAM_BETAS;
         let t = (k + 1) as f64;
-        let (c1, c2) = (1.0 - b1.powf(t), 1.0 - b2.powf(t));
+        // Dividing by the bias corrections as multiplying by their
+        // inverses: one division per parameter instead of three (the same
+        // formula, rounded differently in the last bit).
+        let (r1, r2) = (1.0 / (1.0 - b1.powf(t)), 1.0 / (1.0 - b2.powf(t)));
         let (data, grad) = g.data_and_grad_mut();
         let (data, grad) = (&mut data[range.clone()], &mut grad[range]);
         for (((p, gr), m), v) in data
@@ -66,8 +69,8 @@ impl Adam {
             let gi = *gr;
             *m = b1 * *m + (1.0 - b1) * gi;
             *v = b2 * *v + (1.0 - b2) * (gi * gi);
-            let m_hat = *m / c1;
-            let v_hat = *v / c2;
+            let m_hat = *m * r1;
+            let v_hat = *v * r2;
             *p -= lr_t * m_hat / (v_hat.sqrt() + ADAM_EPS);
             *gr = 0.0;
         }
