@@ -469,8 +469,8 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
                 .into());
             }
             let mut cache = KvCache::new(config.n_layer);
-            for p in 0..=args.pos {
-                model.forward(&g, tokens[p], p, &mut cache);
+            for (p, &t) in tokens[..=args.pos].iter().enumerate() {
+                model.forward(&g, t, p, &mut cache);
             }
             let out = cache.attention(args.layer, args.pos).expect("computed")[h * hd + args.dim]
                 .with_label(format!(

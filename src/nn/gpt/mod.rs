@@ -627,8 +627,8 @@ impl Gpt {
             self.config.block_size
         );
         let mut cache = KvCache::new(self.config.n_layer);
-        for p in 0..pos {
-            self.forward(g, tokens[p], p, &mut cache);
+        for (p, &t) in tokens[..pos].iter().enumerate() {
+            self.forward(g, t, p, &mut cache);
         }
         let logits = self.forward(g, tokens[pos], pos, &mut cache);
         self.nll(g, &logits, tokens[pos + 1])
@@ -693,7 +693,7 @@ impl Gpt {
             Formulation::Plain => {
                 let mut acc = a[0] * b[0];
                 for (&x, &y) in a.iter().zip(b).skip(1) {
-                    acc = acc + x * y;
+                    acc += x * y;
                 }
                 acc
             }
