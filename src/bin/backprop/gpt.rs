@@ -14,7 +14,7 @@ use backprop::nn::gpt::{
     MAX_LAYERS, NAMES, Tokenizer, TrainOptions, documents, sample,
 };
 use backprop::plot::{ImageFormat, save_loss_plot};
-use backprop::viz::{self, DotOptions, Format, Renderer};
+use backprop::viz::{self, DotOptions, Format, Renderer, VizError};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -57,7 +57,8 @@ struct SizeArgs {
     /// Attention heads.
     #[arg(long, default_value_t = 4, value_parser = size(MAX_EMBD))]
     heads: usize,
-    /// Context length: the most characters + 1 a name can have (1 to 1024).
+    /// Context length in tokens (1 to 1024): documents of up to this many
+    /// characters minus 1 are learned whole, with their end.
     #[arg(long, default_value_t = 16, value_parser = size(MAX_BLOCK_SIZE))]
     block_size: usize,
 }
@@ -489,7 +490,17 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
         Renderer::Auto,
         Duration::from_secs(60),
     )
-    .map_err(|e| Usage(format!("{e} (write DOT with -o FILE.dot instead)")))?;
+    .map_err(|e| -> anyhow::Error {
+        match e {
+            // Graphs too big for the layout at hand: the user can ask for
+            // DOT or a smaller graph.
+            VizError::GraphvizMissing(_)
+            | VizError::TooLarge { .. }
+            | VizError::TooTangled { .. }
+            | VizError::TooLargeForGraphviz { .. } => Usage(e.to_string()).into(),
+            e => anyhow::Error::new(e).context("cannot draw the graph"),
+        }
+    })?;
     match &args.output {
         None => {
             let mut out = out::stdout();
