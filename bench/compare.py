@@ -9,6 +9,15 @@ PyTorch on the same three workloads, measured in the same run.
       (*, +, tanh, relu, **2): forward and backward nodes per second, and
       bytes per node.
   W3  MLP 2-64-64-1 on 200 moons points, 10 steps: time per step.
+  W4  Karpathy's microgpt on makemore's names (`backprop gpt`'s default run:
+      1 layer, n_embd 16, 4 heads, block 16, 1000 steps, seed 42): time per
+      step against the same model in PyTorch float64 on one thread
+      (bench/gpt_torch.py: the whole document at once with a causal mask, and
+      position by position with a key/value cache as microgpt computes it)
+      and in pure Python on a scalar engine
+      (bench/gpt_python.py, a few steps only), the whole `backprop gpt`
+      command (training, 20 samples and the plot), and its peak memory at
+      1,000 and 20,000 steps (with /usr/bin/time -v, when installed).
 
 Every engine trains on the same points (written to a CSV file that
 backprop reads too). Engines that are not installed are skipped. Set-up:
@@ -271,6 +280,55 @@ def backprop_run(csv_w1, csv_w3, threads):
     return json.loads(out.strip().splitlines()[-1])
 
 
+# ---------------------------------------------------------------- W4
+
+def w4_table(ours, python_steps, runs):
+    """The W4 rows: backprop from the workloads bench, then the scripts."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    print("running W4 (microgpt) ...", file=sys.stderr)
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    exe = os.path.join(ROOT, "target", "release", "backprop")
+    tmp = tempfile.mkdtemp()
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([exe, "gpt", "-q"], cwd=tmp, check=True, capture_output=True)
+        walls.append(time.perf_counter() - t0)
+    rss = {}
+    if os.path.exists("/usr/bin/time"):
+        for steps in (1000, 20000):
+            r = subprocess.run(["/usr/bin/time", "-v", exe, "gpt", "-q", "--no-plot", "--steps", str(steps)],
+                               cwd=tmp, check=True, capture_output=True, text=True)
+            for line in r.stderr.splitlines():
+                if "Maximum resident set size" in line:
+                    rss[steps] = int(line.split(":")[1]) / 1024
+    rows = [("backprop (1 thread)", ours["w4_step"], ours["w4_loss"], 1000)]
+    for extra in ([], ["--per-token"]):
+        try:
+            out = subprocess.run([sys.executable, os.path.join(here, "gpt_torch.py"), "--json"] + extra,
+                                 check=True, capture_output=True, text=True).stdout
+            r = json.loads(out)
+            rows.append((r["engine"], r["ms_per_step"] / 1e3, r["mean_loss_last_100"], r["steps"]))
+        except subprocess.CalledProcessError as e:
+            print(f"PyTorch W4 skipped: {e.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+    out = subprocess.run([sys.executable, os.path.join(here, "gpt_python.py"), "--json",
+                          "--steps", str(python_steps)], check=True, capture_output=True, text=True).stdout
+    r = json.loads(out)
+    rows.append((r["engine"] + " scalar engine", r["ms_per_step"] / 1e3, float("nan"), r["steps"]))
+    base = ours["w4_step"]
+    print("\n| W4 engine | ms/step | vs backprop | mean loss, last 100 steps | steps timed |")
+    print("|---|---:|---:|---:|---:|")
+    for name, step, loss, steps in rows:
+        print(f"| {name} | {step * 1e3:.4f} | {step / base:.1f}x | "
+              f"{'-' if loss != loss else f'{loss:.4f}'} | {steps} |")
+    print(f"\nW4 backprop training: {ours['w4_total']:.3f} s for 1000 steps. "
+          f"Whole `backprop gpt` (train, 20 samples, PNG plot), median of {runs}: "
+          f"{statistics.median(walls):.3f} s (min {min(walls):.3f} s).")
+    if rss:
+        print("Peak RSS of `backprop gpt -q --no-plot`: " +
+              ", ".join(f"{rss[k]:.1f} MiB at {k} steps" for k in sorted(rss)) + ".")
+
+
 # ---------------------------------------------------------------- main
 
 def fmt_time(s):
@@ -286,6 +344,10 @@ def main():
                     help="pure-Python micrograd is slow on W3; time this many steps")
     ap.add_argument("--torch-w2-nodes", type=int, default=100_000,
                     help="PyTorch builds one tensor per scalar; use a smaller W2 graph")
+    ap.add_argument("--w4-python-steps", type=int, default=3,
+                    help="pure-Python microgpt takes about 0.5 s per step; time this many steps")
+    ap.add_argument("--w4-runs", type=int, default=5, help="runs of the whole `backprop gpt` command")
+    ap.add_argument("--only-w4", action="store_true", help="run W4 only")
     args = ap.parse_args()
 
     sys.setrecursionlimit(10_000_000)
@@ -302,6 +364,9 @@ def main():
     ncpu = os.cpu_count() or 1
     print("building and running backprop ...", file=sys.stderr)
     ours1 = backprop_run(csv1, csv3, 1)
+    if args.only_w4:
+        w4_table(ours1, args.w4_python_steps, args.w4_runs)
+        return
     ours_n = backprop_run(csv1, csv3, ncpu)
     rows["backprop (1 thread)"] = ours1
     rows[f"backprop ({ncpu} threads)"] = {k: ours_n[k] for k in ("w1_step", "w1_acc", "w3_step")}
@@ -371,6 +436,7 @@ def main():
     print(f"\nmicrograd's W3 is timed over {args.micrograd_w3_steps} steps; PyTorch's W2 graph has "
           f"{args.torch_w2_nodes} nodes (one tensor per scalar); ratios are the engine's time over backprop's "
           "(1 thread), all measured in this run.")
+    w4_table(ours1, args.w4_python_steps, args.w4_runs)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@
 //!   median time per step and final accuracy;
 //! - W2: a graph of about 1,000,000 mixed scalar nodes: forward and backward
 //!   nodes per second (medians, steady state) and bytes per node;
-//! - W3: MLP 2-64-64-1 on 200 points, 10 steps: median time per step.
+//! - W3: MLP 2-64-64-1 on 200 points, 10 steps: median time per step;
+//! - W4: microgpt on the names (`backprop gpt`'s default run: 1000 steps,
+//!   seed 42): median time per step, whole training time, and the mean loss
+//!   of the last 100 steps.
 //!
 //! `cargo bench --bench workloads -- [--w1 CSV] [--w3 CSV] [--threads N]`
 //! (without CSV files, the crate's own moons generator makes the points).
@@ -96,6 +99,32 @@ fn load(path: Option<&String>, n: usize, seed: u64) -> Dataset {
     }
 }
 
+/// W4: median seconds per step, seconds for all 1000 steps, mean loss of
+/// the last 100.
+fn w4() -> (f64, f64, f64) {
+    use backprop::nn::gpt::{
+        Gpt, GptConfig, GptTrainer, NAMES, Tokenizer, TrainOptions, documents,
+    };
+    let docs = documents(NAMES.as_bytes()).expect("the names");
+    let tok = Tokenizer::from_documents(&docs);
+    let g = Graph::new();
+    let model = Gpt::new(&g, GptConfig::default(), 42).expect("valid sizes");
+    let mut t = GptTrainer::new(g, model, &docs, &tok, TrainOptions::default());
+    let (mut times, mut losses) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    for _ in 0..1000 {
+        let t0 = Instant::now();
+        losses.push(t.step());
+        times.push(t0.elapsed().as_secs_f64());
+    }
+    let total = start.elapsed().as_secs_f64();
+    (
+        median(times),
+        total,
+        losses[900..].iter().sum::<f64>() / 100.0,
+    )
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let opt = |name: &str| {
@@ -109,7 +138,8 @@ fn main() {
     let (w1_step, w1_acc) = train(&d1, &[16, 16], 100, threads);
     let (w3_step, _) = train(&d3, &[64, 64], 10, threads);
     let (w2_fwd, w2_bwd, w2_bytes) = w2();
+    let (w4_step, w4_total, w4_loss) = w4();
     println!(
-        "{{\"threads\": {threads}, \"w1_step\": {w1_step:e}, \"w1_acc\": {w1_acc}, \"w2_fwd\": {w2_fwd:e}, \"w2_bwd\": {w2_bwd:e}, \"w2_bytes\": {w2_bytes}, \"w3_step\": {w3_step:e}}}"
+        "{{\"threads\": {threads}, \"w1_step\": {w1_step:e}, \"w1_acc\": {w1_acc}, \"w2_fwd\": {w2_fwd:e}, \"w2_bwd\": {w2_bwd:e}, \"w2_bytes\": {w2_bytes}, \"w3_step\": {w3_step:e}, \"w4_step\": {w4_step:e}, \"w4_total\": {w4_total:e}, \"w4_loss\": {w4_loss}}}"
     );
 }

@@ -183,6 +183,64 @@ pub fn save_training_plot(
     crate::files::write_atomic(path, &bytes).map_err(io_err)
 }
 
+/// Draws one loss curve (per step) under `title` to `path`, a `.png` or
+/// `.svg` file (900×450), atomically like [`save_training_plot`]. This is
+/// the plot of `backprop gpt`, whose data has no plane to draw.
+///
+/// ```no_run
+/// backprop::plot::save_loss_plot("loss.png", "microgpt on names", &[3.3, 2.9, 2.5]).unwrap();
+/// ```
+///
+/// # Errors
+/// As [`save_training_plot`].
+pub fn save_loss_plot(path: impl AsRef<Path>, title: &str, loss: &[f64]) -> Result<(), PlotError> {
+    const LOSS_SIZE: (u32, u32) = (900, 450);
+    let path = path.as_ref();
+    let shown = path.display().to_string();
+    let format = ImageFormat::from_path(path).ok_or_else(|| PlotError::Format(shown.clone()))?;
+    register_font();
+    let draw_err = |e: String| PlotError::Draw {
+        path: shown.clone(),
+        message: e,
+    };
+    let steps = loss.len().max(1);
+    let color = RGBColor(31, 119, 180);
+    let bytes = match format {
+        ImageFormat::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, LOSS_SIZE).into_drawing_area();
+                root.fill(&WHITE).map_err(|e| draw_err(e.to_string()))?;
+                draw_curve(&root, title, loss, steps, None, color)
+                    .map_err(|e| draw_err(e.to_string()))?;
+                root.present().map_err(|e| draw_err(e.to_string()))?;
+            }
+            svg.into_bytes()
+        }
+        ImageFormat::Png => {
+            let (w, h) = LOSS_SIZE;
+            let mut rgb = vec![0u8; w as usize * h as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut rgb, LOSS_SIZE).into_drawing_area();
+                root.fill(&WHITE).map_err(|e| draw_err(e.to_string()))?;
+                draw_curve(&root, title, loss, steps, None, color)
+                    .map_err(|e| draw_err(e.to_string()))?;
+                root.present().map_err(|e| draw_err(e.to_string()))?;
+            }
+            let image = image::RgbImage::from_raw(w, h, rgb).expect("the buffer fits the size");
+            let mut png = std::io::Cursor::new(Vec::new());
+            image
+                .write_to(&mut png, image::ImageFormat::Png)
+                .map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?;
+            png.into_inner()
+        }
+    };
+    crate::files::write_atomic(path, &bytes).map_err(|source| PlotError::Io {
+        path: shown.clone(),
+        source,
+    })
+}
+
 const SIZE: (u32, u32) = (1200, 600);
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;

@@ -1,5 +1,6 @@
 //! Neural networks on the engine: [`Neuron`], [`Layer`], [`Mlp`], losses,
-//! a [`Trainer`], and saving/loading models ([`SavedModel`]).
+//! a [`Trainer`], and saving/loading models ([`SavedModel`]); and
+//! [`gpt`], Karpathy's microgpt on the same engine.
 //!
 //! A model creates its parameters on a [`Graph`] as leaves and keeps only
 //! their [`NodeId`]s, so the graph can be truncated back to a mark after
@@ -18,6 +19,7 @@
 //! println!("{model}\n{}", y[0]);
 //! ```
 
+pub mod gpt;
 mod loss;
 mod mlp;
 mod model;

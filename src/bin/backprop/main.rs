@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod args;
 mod draw;
 mod eval;
+mod gpt;
 mod grad;
 mod out;
 mod predict;
@@ -35,6 +36,8 @@ enum Command {
     Predict(predict::Args),
     /// Evaluate a saved model on a dataset.
     Eval(eval::Args),
+    /// Train Karpathy's microgpt on names, sample names, draw its graph.
+    Gpt(gpt::Args),
 }
 
 /// A mistake in how the command was called (a bad argument or a program
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Gpt(args) => gpt::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,602 @@
+//! `backprop gpt`: Karpathy's microgpt on names. Train (the default),
+//! sample from a saved model, or draw the graph of one token's loss.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use backprop::Graph;
+use backprop::nn::check_writable;
+use backprop::nn::gpt::{
+    Gpt, GptConfig, GptError, GptTrainer, GptWeights, KvCache, MAX_BLOCK_SIZE, MAX_EMBD,
+    MAX_LAYERS, NAMES, Tokenizer, TrainOptions, documents, sample,
+};
+use backprop::plot::{ImageFormat, save_loss_plot};
+use backprop::viz::{self, DotOptions, Format, Renderer, VizError};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::{Usage, args::positive, out};
+
+/// Most steps `--steps` accepts.
+const MAX_STEPS: u64 = 100_000_000;
+/// Most names `--count`/`--samples` accept.
+const MAX_COUNT: u64 = 1_000_000;
+
+/// Arguments of `backprop gpt`.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Option<Action>,
+    #[command(flatten)]
+    train: TrainArgs,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Train a GPT (the default action).
+    Train(TrainArgs),
+    /// Generate names with a saved model.
+    Sample(SampleArgs),
+    /// Draw the graph of one position's loss, or one attention head's output.
+    Graph(GraphArgs),
+}
+
+/// The model sizes, shared by training.
+#[derive(clap::Args, Clone)]
+struct SizeArgs {
+    /// Transformer layers (1 to 64).
+    #[arg(long, default_value_t = 1, value_parser = size(MAX_LAYERS))]
+    layers: usize,
+    /// Embedding width (1 to 1024; a multiple of --heads).
+    #[arg(long, default_value_t = 16, value_parser = size(MAX_EMBD))]
+    embd: usize,
+    /// Attention heads.
+    #[arg(long, default_value_t = 4, value_parser = size(MAX_EMBD))]
+    heads: usize,
+    /// Context length in tokens (1 to 1024): documents of up to this many
+    /// characters minus 1 are learned whole, with their end.
+    #[arg(long, default_value_t = 16, value_parser = size(MAX_BLOCK_SIZE))]
+    block_size: usize,
+}
+
+/// A whole number from 1 to `max`.
+fn size(max: usize) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=max as u64)
+}
+
+/// Arguments of `backprop gpt train`.
+#[derive(clap::Args, Clone)]
+struct TrainArgs {
+    /// Training text, one document per line (UTF-8; blank lines skipped)
+    /// [default: the 32,033 names of makemore's names.txt].
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Training steps, one document each.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_STEPS))]
+    steps: u64,
+    /// Initial learning rate (decays linearly to 0).
+    #[arg(long, default_value_t = 0.01, value_parser = positive, allow_negative_numbers = true)]
+    lr: f64,
+    /// Seed of the shuffle, the initial weights and sampling.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Train on the documents in file order.
+    #[arg(long)]
+    no_shuffle: bool,
+    #[command(flatten)]
+    sizes: SizeArgs,
+    /// Start from these weights (.safetensors, or .json: tensor name to a
+    /// list of rows) instead of random ones.
+    #[arg(long, value_name = "FILE")]
+    init: Option<PathBuf>,
+    /// Save the trained model (.safetensors, vocabulary and sizes in the
+    /// metadata).
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Where to draw the loss curve (.png or .svg) [default: gpt.png].
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+    /// Draw no plot.
+    #[arg(long, conflicts_with = "plot")]
+    no_plot: bool,
+    /// Names to generate after training.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=MAX_COUNT))]
+    samples: u64,
+    /// Sampling temperature (above 0; lower is more conservative).
+    #[arg(long, default_value_t = 0.5, value_parser = positive, allow_negative_numbers = true)]
+    temperature: f64,
+    /// Print no progress and no summary (errors, samples and --json still print).
+    #[arg(long, short)]
+    quiet: bool,
+    /// Print a JSON summary (per-step losses, ms per step, samples) on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `backprop gpt sample`.
+#[derive(clap::Args)]
+struct SampleArgs {
+    /// The model (.safetensors written by `backprop gpt --save`).
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// How many names.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=MAX_COUNT))]
+    count: u64,
+    /// Sampling temperature (above 0).
+    #[arg(long, default_value_t = 0.5, value_parser = positive, allow_negative_numbers = true)]
+    temperature: f64,
+    /// Seed of the sampling.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Start every name with these characters.
+    #[arg(long, default_value = "")]
+    prefix: String,
+}
+
+/// Arguments of `backprop gpt graph`.
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// The model (.safetensors written by `backprop gpt --save`).
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// The document to run the model on.
+    #[arg(long, default_value = "emma")]
+    text: String,
+    /// The position whose loss (predicting the next character) is drawn;
+    /// 0 is the BOS token.
+    #[arg(long, default_value_t = 0)]
+    pos: usize,
+    /// Draw this attention head's output at --pos instead of the loss.
+    #[arg(long)]
+    head: Option<usize>,
+    /// With --head: the layer.
+    #[arg(long, default_value_t = 0, requires = "head")]
+    layer: usize,
+    /// With --head: which of the head's head_dim outputs.
+    #[arg(long, default_value_t = 0, requires = "head")]
+    dim: usize,
+    /// Output file (.dot, .svg, .png); without it, DOT goes to stdout.
+    /// SVG and PNG need Graphviz for graphs of more than a few hundred nodes.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// Runs `backprop gpt`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.action {
+        None => train(args.train),
+        Some(Action::Train(a)) => train(a),
+        Some(Action::Sample(a)) => sample_cmd(a),
+        Some(Action::Graph(a)) => graph(a),
+    }
+}
+
+/// A library error from bad input as a usage error (exit 2), keeping
+/// I/O-like failures (unreadable files) as exit 1.
+fn usage(e: GptError) -> anyhow::Error {
+    match e {
+        GptError::Format(m) if m.contains("cannot read") => anyhow::anyhow!(m),
+        e => Usage(e.to_string()).into(),
+    }
+}
+
+fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    let plot_path = if args.no_plot {
+        None
+    } else {
+        let p = args
+            .plot
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("gpt.png"));
+        if ImageFormat::from_path(&p).is_none() {
+            return Err(Usage(format!(
+                "--plot {}: use a .png or .svg file name",
+                p.display()
+            ))
+            .into());
+        }
+        Some(p)
+    };
+    if let Some(p) = &args.save
+        && !has_ext(p, "safetensors")
+    {
+        return Err(Usage(format!(
+            "--save {}: use a .safetensors file name",
+            p.display()
+        ))
+        .into());
+    }
+    // Before any work: an unwritable file found only after training would
+    // throw the training away.
+    for (p, what) in [(&plot_path, "the plot"), (&args.save, "the model")] {
+        if let Some(p) = p {
+            writable(p, what)?;
+        }
+    }
+    let (docs, source) = match &args.data {
+        None => (
+            documents(NAMES.as_bytes()).map_err(usage)?,
+            "names".to_string(),
+        ),
+        Some(p) => {
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("cannot read the data file {}", p.display()))?;
+            let docs =
+                documents(&bytes).map_err(|e| Usage(format!("--data {}: {e}", p.display())))?;
+            (docs, p.display().to_string())
+        }
+    };
+    let tokenizer = Tokenizer::from_documents(&docs);
+    let s = &args.sizes;
+    let config = GptConfig {
+        n_layer: s.layers,
+        n_embd: s.embd,
+        n_head: s.heads,
+        block_size: s.block_size,
+        vocab_size: tokenizer.vocab_size(),
+    };
+    config.validate().map_err(|e| {
+        Usage(match e {
+            GptError::Heads { n_embd, n_head } => {
+                format!("--embd {n_embd} is not divisible by --heads {n_head}")
+            }
+            e => e.to_string(),
+        })
+    })?;
+    let g = Graph::new();
+    let model = match &args.init {
+        None => Gpt::new(&g, config, args.seed).map_err(usage)?,
+        Some(p) => {
+            let w = GptWeights::load(p).map_err(usage)?;
+            if let Some(v) = &w.vocab
+                && v != &tokenizer
+            {
+                return Err(Usage(format!(
+                    "--init {}: {}",
+                    p.display(),
+                    GptError::Vocab {
+                        model: v.as_string(),
+                        data: tokenizer.as_string()
+                    }
+                ))
+                .into());
+            }
+            Gpt::from_tensors(&g, config, &w.tensors)
+                .map_err(|e| Usage(format!("--init {}: {e}", p.display())))?
+        }
+    };
+    let steps = args.steps as usize;
+    if !args.quiet {
+        eprintln!(
+            "training a GPT ({} layer{}, {} embd, {} heads, block {}, {} parameters) on {} documents of {source}, vocabulary {}: Adam lr {}, {steps} steps",
+            config.n_layer,
+            if config.n_layer == 1 { "" } else { "s" },
+            config.n_embd,
+            config.n_head,
+            config.block_size,
+            config.num_parameters(),
+            docs.len(),
+            config.vocab_size,
+            args.lr
+        );
+    }
+    let options = TrainOptions {
+        steps,
+        lr: args.lr,
+        seed: args.seed,
+        shuffle: !args.no_shuffle,
+    };
+    let mut trainer = GptTrainer::new(g, model, &docs, &tokenizer, options);
+    let progress = Progress::new(steps, args.quiet);
+    let mut losses = Vec::with_capacity(steps);
+    let mut times = Vec::with_capacity(steps);
+    let start = Instant::now();
+    let mut running = None;
+    for k in 0..steps {
+        let t = Instant::now();
+        let loss = trainer.step();
+        times.push(t.elapsed());
+        losses.push(loss);
+        // microgpt prints the loss of each step; a running mean reads better.
+        let r = running.map_or(loss, |r: f64| 0.95 * r + 0.05 * loss);
+        running = Some(r);
+        progress.update(k, r);
+    }
+    let elapsed = start.elapsed();
+    progress.finish();
+    let (mut g, model) = trainer.into_parts();
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    rng.set_stream(2);
+    let mut names = Vec::new();
+    for _ in 0..args.samples {
+        let tokens = sample(&mut g, &model, &mut rng, args.temperature, &[]).map_err(usage)?;
+        names.push(tokenizer.decode(&tokens));
+    }
+    if let Some(path) = &plot_path {
+        let title = format!("microgpt on {source}: loss per step");
+        save_loss_plot(path, &title, &losses)?;
+    }
+    if let Some(path) = &args.save {
+        let bytes = GptWeights::to_safetensors(&config, &tokenizer, &model.weights(&g))?;
+        backprop::viz::write_atomic(path, &bytes)
+            .with_context(|| format!("cannot save the model to {}", path.display()))?;
+    }
+    let ms_per_step = median_ms(&mut times);
+    let last = &losses[losses.len().saturating_sub(100)..];
+    let last_mean = last.iter().sum::<f64>() / last.len() as f64;
+    let mut out = out::stdout();
+    if args.json {
+        let summary = serde_json::json!({
+            "data": source,
+            "documents": docs.len(),
+            "vocab": tokenizer.as_string(),
+            "config": {
+                "n_layer": config.n_layer, "n_embd": config.n_embd, "n_head": config.n_head,
+                "block_size": config.block_size, "vocab_size": config.vocab_size,
+            },
+            "parameters": config.num_parameters(),
+            "steps": steps,
+            "lr": args.lr,
+            "losses": losses,
+            "mean_loss_last_100": last_mean,
+            "ms_per_step": ms_per_step,
+            "total_time_s": elapsed.as_secs_f64(),
+            "samples": names,
+            "plot": plot_path.as_ref().map(|p| p.display().to_string()),
+            "model": args.save.as_ref().map(|p| p.display().to_string()),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+    } else {
+        if !args.quiet {
+            writeln!(
+                out,
+                "{steps} steps in {:.3} s ({ms_per_step:.4} ms/step median): loss {:.4} (mean of the last {}: {last_mean:.4})",
+                elapsed.as_secs_f64(),
+                losses.last().copied().unwrap_or(f64::NAN),
+                last.len()
+            )?;
+            if !names.is_empty() {
+                writeln!(out, "samples (temperature {}):", args.temperature)?;
+            }
+        }
+        for n in &names {
+            writeln!(out, "{n}")?;
+        }
+        if !args.quiet {
+            if let Some(p) = &plot_path {
+                writeln!(out, "wrote the loss curve to {}", p.display())?;
+            }
+            if let Some(p) = &args.save {
+                writeln!(out, "saved the model to {}", p.display())?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A saved model, its graph and its vocabulary.
+fn load_model(path: &Path) -> anyhow::Result<(Graph, Gpt, Tokenizer)> {
+    let w = GptWeights::load(path).map_err(usage)?;
+    let bad = |m: String| Usage(format!("--model {}: {m}", path.display()));
+    let (Some(config), Some(vocab)) = (w.config, w.vocab.clone()) else {
+        return Err(bad(
+            "the metadata has no vocabulary or sizes (save models with `backprop gpt --save`)"
+                .into(),
+        )
+        .into());
+    };
+    if vocab.vocab_size() != config.vocab_size {
+        return Err(bad(format!(
+            "the vocabulary has {} tokens but vocab_size is {}",
+            vocab.vocab_size(),
+            config.vocab_size
+        ))
+        .into());
+    }
+    let g = Graph::new();
+    let model = Gpt::from_tensors(&g, config, &w.tensors).map_err(|e| bad(e.to_string()))?;
+    Ok((g, model, vocab))
+}
+
+fn sample_cmd(args: SampleArgs) -> anyhow::Result<ExitCode> {
+    let (mut g, model, tokenizer) = load_model(&args.model)?;
+    let prefix = tokenizer
+        .encode(&args.prefix)
+        .map_err(|e| Usage(format!("--prefix {:?}: {e}", args.prefix)))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    rng.set_stream(2);
+    let mut out = out::stdout();
+    for _ in 0..args.count {
+        let tokens = sample(&mut g, &model, &mut rng, args.temperature, &prefix)
+            .map_err(|e| Usage(format!("--prefix {:?}: {e}", args.prefix)))?;
+        writeln!(out, "{}", tokenizer.decode(&tokens))?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
+    let format = match &args.output {
+        None => Format::Dot,
+        Some(p) => Format::from_path(p).ok_or_else(|| {
+            Usage(format!(
+                "-o {}: use a .dot, .svg or .png file name",
+                p.display()
+            ))
+        })?,
+    };
+    if let Some(p) = &args.output {
+        writable(p, "the drawing")?;
+    }
+    let (g, model, tokenizer) = load_model(&args.model)?;
+    let config = model.config();
+    tokenizer
+        .encode(&args.text)
+        .map_err(|e| Usage(format!("--text {:?}: {e}", args.text)))?;
+    let tokens = tokenizer.document(&args.text, config.block_size);
+    if args.pos + 1 >= tokens.len() {
+        return Err(Usage(format!(
+            "--pos {}: {:?} has positions 0 to {} (BOS, then each character but the last predicts the next)",
+            args.pos,
+            args.text,
+            tokens.len() - 2
+        ))
+        .into());
+    }
+    model.label_parameters(&g);
+    let root = match args.head {
+        None => {
+            let loss = model
+                .position_loss(&g, &tokens, args.pos)
+                .with_label(format!("loss[{}]", args.pos));
+            loss.backward();
+            loss.id()
+        }
+        Some(h) => {
+            let hd = config.head_dim();
+            if h >= config.n_head || args.layer >= config.n_layer || args.dim >= hd {
+                return Err(Usage(format!(
+                    "--head {h} --layer {} --dim {}: the model has heads 0 to {}, layers 0 to {} and head_dim {hd}",
+                    args.layer,
+                    args.dim,
+                    config.n_head - 1,
+                    config.n_layer - 1
+                ))
+                .into());
+            }
+            let mut cache = KvCache::new(config.n_layer);
+            for (p, &t) in tokens[..=args.pos].iter().enumerate() {
+                model.forward(&g, t, p, &mut cache);
+            }
+            let out = cache.attention(args.layer, args.pos).expect("computed")[h * hd + args.dim]
+                .with_label(format!(
+                    "layer{}.head{h}[{}] at {}",
+                    args.layer, args.dim, args.pos
+                ));
+            out.backward();
+            out.id()
+        }
+    };
+    let bytes = viz::render_within(
+        &g,
+        root,
+        &DotOptions::default(),
+        format,
+        Renderer::Auto,
+        Duration::from_secs(60),
+    )
+    .map_err(|e| -> anyhow::Error {
+        match e {
+            // Graphs too big for the layout at hand: the user can ask for
+            // DOT or a smaller graph.
+            VizError::GraphvizMissing(_)
+            | VizError::TooLarge { .. }
+            | VizError::TooTangled { .. }
+            | VizError::TooLargeForGraphviz { .. } => Usage(e.to_string()).into(),
+            e => anyhow::Error::new(e).context("cannot draw the graph"),
+        }
+    })?;
+    match &args.output {
+        None => {
+            let mut out = out::stdout();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+        Some(p) => {
+            viz::write_atomic(p, &bytes)
+                .with_context(|| format!("cannot write the drawing to {}", p.display()))?;
+            eprintln!(
+                "wrote {} nodes to {}",
+                g.trace(root).nodes.len(),
+                p.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn has_ext(p: &Path, ext: &str) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+}
+
+/// Fails (exit 1) if `path` cannot be written, naming `what` it is for.
+fn writable(path: &Path, what: &str) -> anyhow::Result<()> {
+    check_writable(path).with_context(|| format!("cannot write {what} to {}", path.display()))
+}
+
+/// The median of the step times, in milliseconds.
+fn median_ms(times: &mut [Duration]) -> f64 {
+    if times.is_empty() {
+        return f64::NAN;
+    }
+    times.sort_unstable();
+    let n = times.len();
+    let mid = if n % 2 == 1 {
+        times[n / 2].as_secs_f64()
+    } else {
+        (times[n / 2 - 1].as_secs_f64() + times[n / 2].as_secs_f64()) / 2.0
+    };
+    mid * 1e3
+}
+
+/// A progress bar on a terminal, ten lines otherwise, nothing when quiet;
+/// all on stderr.
+enum Progress {
+    Bar(indicatif::ProgressBar),
+    Lines { every: usize, last: usize },
+    Quiet,
+}
+
+impl Progress {
+    fn new(steps: usize, quiet: bool) -> Self {
+        if quiet {
+            Progress::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(steps as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} step {pos}/{len}  {msg}  [{elapsed_precise}]",
+                )
+                .expect("a valid template"),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines {
+                every: (steps / 10).max(1),
+                last: steps.saturating_sub(1),
+            }
+        }
+    }
+
+    fn update(&self, step: usize, loss: f64) {
+        match self {
+            Progress::Bar(bar) => {
+                // Redrawing is rate-limited by indicatif; formatting the
+                // message every step is not, so do it every 10th.
+                if step % 10 == 0 || step + 1 == bar.length().unwrap_or(0) as usize {
+                    bar.set_position(step as u64 + 1);
+                    bar.set_message(format!("loss {loss:.4}"));
+                }
+            }
+            Progress::Lines { every, last } => {
+                if step % every == 0 || step == *last {
+                    eprintln!("step {step} loss {loss:.4}");
+                }
+            }
+            Progress::Quiet => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.abandon();
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! Training a [`Gpt`] one document per step with Adam, and sampling from it.
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{Gpt, GptError, KvCache, Tokenizer};
+use crate::{Graph, Mark};
+
+/// How [`GptTrainer`] trains; the defaults are microgpt's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainOptions {
+    /// Steps, one document each (default 1000); the learning rate decays
+    /// linearly to 0 over them.
+    pub steps: usize,
+    /// The initial learning rate (default 0.01).
+    pub lr: f64,
+    /// The seed of the document shuffle (default 42).
+    pub seed: u64,
+    /// Whether to shuffle the documents first (default true).
+    pub shuffle: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            steps: 1000,
+            lr: 0.01,
+            seed: 42,
+            shuffle: true,
+        }
+    }
+}
+
+/// Adam's hyper-parameters in microgpt: β1 0.85, β2 0.99.
+pub const ADAM_BETAS: (f64, f64) = (0.85, 0.99);
+/// Adam's eps in microgpt.
+pub const ADAM_EPS: f64 = 1e-8;
+
+/// microgpt's Adam, written out as it is there, over the model's
+/// parameters (one run of consecutive nodes, so the loop reads contiguous
+/// memory and vectorizes).
+struct Adam {
+    m: Vec<f64>,
+    v: Vec<f64>,
+}
+
+impl Adam {
+    /// Step `k` (from 0) at learning rate `lr_t` on the parameters
+    /// `data[range]`, whose gradients it then zeroes:
+    /// `m = β1 m + (1 - β1) g`, `v = β2 v + (1 - β2) g²`,
+    /// `m̂ = m / (1 - β1^(k+1))`, `v̂ = v / (1 - β2^(k+1))`,
+    /// `p -= lr_t m̂ / (√v̂ + eps)`.
+    fn step(&mut self, g: &mut Graph, range: std::ops::Range<usize>, k: usize, lr_t: f64) {
+        let (b1, b2) = ADAM_BETAS;
+        let t = (k + 1) as f64;
+        // Dividing by the bias corrections as multiplying by their
+        // inverses: one division per parameter instead of three (the same
+        // formula, rounded differently in the last bit).
+        let (r1, r2) = (1.0 / (1.0 - b1.powf(t)), 1.0 / (1.0 - b2.powf(t)));
+        let (data, grad) = g.data_and_grad_mut();
+        let (data, grad) = (&mut data[range.clone()], &mut grad[range]);
+        for (((p, gr), m), v) in data
+            .iter_mut()
+            .zip(grad.iter_mut())
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
+            let gi = *gr;
+            *m = b1 * *m + (1.0 - b1) * gi;
+            *v = b2 * *v + (1.0 - b2) * (gi * gi);
+            let m_hat = *m * r1;
+            let v_hat = *v * r2;
+            *p -= lr_t * m_hat / (v_hat.sqrt() + ADAM_EPS);
+            *gr = 0.0;
+        }
+    }
+}
+
+/// Trains a [`Gpt`] as microgpt does: step `k` takes document `k mod N`
+/// (after a seeded shuffle), computes its loss, back-propagates, and takes
+/// an Adam step (β1 0.85, β2 0.99, eps 1e-8, with bias correction) at
+/// `lr_k = lr * (1 - k / steps)`.
+///
+/// The graph is truncated back to the parameters after every step, so
+/// memory stays flat however many steps run.
+///
+/// ```
+/// use backprop::Graph;
+/// use backprop::nn::gpt::{Gpt, GptConfig, GptTrainer, Tokenizer, TrainOptions};
+///
+/// let docs: Vec<String> = ["emma", "olivia", "ava", "isabella"].map(String::from).into();
+/// let tok = Tokenizer::from_documents(&docs);
+/// let config = GptConfig { vocab_size: tok.vocab_size(), n_embd: 8, n_head: 2, ..Default::default() };
+/// let g = Graph::new();
+/// let model = Gpt::new(&g, config, 1).unwrap();
+/// let options = TrainOptions { steps: 40, ..Default::default() };
+/// let mut trainer = GptTrainer::new(g, model, &docs, &tok, options);
+/// let losses: Vec<f64> = (0..40).map(|_| trainer.step()).collect();
+/// assert!(losses[36..].iter().sum::<f64>() < losses[..4].iter().sum::<f64>());
+/// ```
+pub struct GptTrainer {
+    graph: Graph,
+    model: Gpt,
+    adam: Adam,
+    mark: Mark,
+    docs: Vec<Vec<usize>>,
+    options: TrainOptions,
+    k: usize,
+}
+
+impl GptTrainer {
+    /// A trainer of `model` (whose parameters live on `graph`) on `docs`,
+    /// tokenized with `tokenizer`.
+    ///
+    /// # Panics
+    /// If `docs` is empty, or a document has a character the tokenizer
+    /// lacks (build the tokenizer from the documents).
+    pub fn new(
+        graph: Graph,
+        model: Gpt,
+        docs: &[String],
+        tokenizer: &Tokenizer,
+        options: TrainOptions,
+    ) -> Self {
+        assert!(!docs.is_empty(), "GptTrainer needs at least one document");
+        let block = model.config().block_size;
+        let mut docs: Vec<Vec<usize>> = docs
+            .iter()
+            .map(|d| {
+                assert!(
+                    tokenizer.encode(d).is_ok(),
+                    "document {d:?} has characters outside the vocabulary"
+                );
+                tokenizer.document(d, block)
+            })
+            .collect();
+        if options.shuffle {
+            docs.shuffle(&mut rng(options.seed, 1));
+        }
+        let n = model.parameters().len();
+        let adam = Adam {
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+        };
+        let mark = graph.mark();
+        Self {
+            graph,
+            model,
+            adam,
+            mark,
+            docs,
+            options,
+            k: 0,
+        }
+    }
+
+    /// One training step on the next document; returns its loss (before
+    /// the update).
+    pub fn step(&mut self) -> f64 {
+        let doc = &self.docs[self.k % self.docs.len()];
+        let loss = {
+            let loss = self.model.loss(&self.graph, doc);
+            loss.backward();
+            loss.data()
+        };
+        let steps = self.options.steps.max(1) as f64;
+        let lr_t = self.options.lr * (1.0 - self.k as f64 / steps);
+        let range = self.model.parameter_range();
+        self.adam.step(&mut self.graph, range, self.k, lr_t);
+        let (_, grad) = self.graph.data_and_grad_mut();
+        for c in self.model.constants() {
+            grad[c.index()] = 0.0;
+        }
+        self.graph.truncate(self.mark);
+        self.k += 1;
+        loss
+    }
+
+    /// Steps taken so far.
+    pub fn steps_done(&self) -> usize {
+        self.k
+    }
+
+    /// The documents as tokens, in training order.
+    pub fn documents(&self) -> &[Vec<usize>] {
+        &self.docs
+    }
+
+    /// The graph holding the parameters.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The graph, mutably (to sample, which builds and then drops nodes).
+    pub fn graph_mut(&mut self) -> &mut Graph {
+        &mut self.graph
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Gpt {
+        &self.model
+    }
+
+    /// The graph and model, e.g. to keep sampling after training.
+    pub fn into_parts(self) -> (Graph, Gpt) {
+        (self.graph, self.model)
+    }
+}
+
+/// The seeded RNG of one purpose (`stream` 0: initial weights, 1: the
+/// document shuffle, 2: sampling).
+pub(crate) fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(stream);
+    r
+}
+
+/// Samples one sequence as microgpt does: from `BOS` (then the `prefix`
+/// tokens, fed as given), each next token is drawn from
+/// `softmax(logits / temperature)`, until `BOS` is drawn or the context
+/// (`block_size` positions) is full. Returns the tokens after `BOS`,
+/// prefix included, without the final `BOS`.
+///
+/// The nodes it builds on `g` are dropped before it returns.
+///
+/// ```
+/// use backprop::Graph;
+/// use backprop::nn::gpt::{Gpt, GptConfig, sample};
+/// use rand::SeedableRng;
+///
+/// let mut g = Graph::new();
+/// let model = Gpt::new(&g, GptConfig::default(), 7).unwrap();
+/// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+/// let s = sample(&mut g, &model, &mut rng, 0.5, &[0, 1]).unwrap();
+/// assert_eq!(&s[..2], &[0, 1]);
+/// assert!(s.len() <= 16 && s.iter().all(|&t| t < 26));
+/// ```
+///
+/// # Errors
+/// [`GptError::Temperature`] for a temperature that is not finite and
+/// above 0, [`GptError::PrefixTooLong`] for a prefix of `block_size` tokens
+/// or more, [`GptError::UnknownChars`] for a prefix token outside the
+/// vocabulary or equal to `BOS`.
+pub fn sample(
+    g: &mut Graph,
+    model: &Gpt,
+    rng: &mut impl Rng,
+    temperature: f64,
+    prefix: &[usize],
+) -> Result<Vec<usize>, GptError> {
+    let c = model.config();
+    let bos = c.vocab_size - 1;
+    if !(temperature.is_finite() && temperature > 0.0) {
+        return Err(GptError::Temperature(temperature));
+    }
+    if prefix.len() >= c.block_size {
+        return Err(GptError::PrefixTooLong {
+            len: prefix.len(),
+            block_size: c.block_size,
+        });
+    }
+    if let Some(t) = prefix.iter().find(|&&t| t >= bos) {
+        return Err(GptError::UnknownChars {
+            chars: format!("token {t}"),
+            vocab: format!("tokens 0 to {}", bos - 1),
+        });
+    }
+    let mark = g.mark();
+    let mut out = prefix.to_vec();
+    {
+        let g = &*g;
+        let mut cache = KvCache::new(c.n_layer);
+        let mut token = bos;
+        let mut probs = vec![0.0; c.vocab_size];
+        for pos in 0..c.block_size {
+            let logits = model.forward(g, token, pos, &mut cache);
+            if pos < prefix.len() {
+                token = prefix[pos];
+                continue;
+            }
+            // softmax(logits / T), max-subtracted, as microgpt computes it.
+            for (p, l) in probs.iter_mut().zip(&logits) {
+                *p = l.data() / temperature;
+            }
+            let max = probs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mut total = 0.0;
+            for p in &mut probs {
+                *p = (*p - max).exp();
+                total += *p;
+            }
+            let mut u = rng.r#gen::<f64>() * total;
+            token = probs.len() - 1;
+            for (i, &p) in probs.iter().enumerate() {
+                if u < p {
+                    token = i;
+                    break;
+                }
+                u -= p;
+            }
+            if token == bos {
+                break;
+            }
+            out.push(token);
+        }
+    }
+    g.truncate(mark);
+    Ok(out)
+}

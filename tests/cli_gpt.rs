@@ -1,0 +1,547 @@
+//! `backprop gpt`: training, saving, sampling and drawing from the command
+//! line, and every kind of bad input (a clear message, exit 2, no file
+//! written).
+
+use std::path::Path;
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpt");
+
+fn backprop(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("backprop").unwrap();
+    cmd.current_dir(dir).timeout(Duration::from_secs(120));
+    cmd
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs a failing command: exit code, message on stderr, no file written.
+fn fails(dir: &Path, args: &[&str], code: i32, message: &str) -> String {
+    let before = files(dir);
+    let out = backprop(dir).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(stderr.contains(message), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(files(dir), before, "{args:?} wrote files");
+    stderr
+}
+
+fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out).unwrap()
+}
+
+#[test]
+fn trains_saves_samples_and_draws() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = backprop(d)
+        .args([
+            "gpt",
+            "--steps",
+            "30",
+            "--json",
+            "--save",
+            "m.safetensors",
+            "--plot",
+            "loss.svg",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = json(&out.stdout);
+    let losses = s["losses"].as_array().unwrap();
+    assert_eq!(losses.len(), 30);
+    assert!((losses[0].as_f64().unwrap() - 27f64.ln()).abs() < 0.2);
+    assert!(s["ms_per_step"].as_f64().unwrap() > 0.0);
+    assert_eq!(s["samples"].as_array().unwrap().len(), 20);
+    assert_eq!(s["parameters"], 4192);
+    assert!(
+        std::fs::read_to_string(d.join("loss.svg"))
+            .unwrap()
+            .contains("<svg")
+    );
+
+    // Sampling from the saved model: the prefix starts every name.
+    let out = backprop(d)
+        .args([
+            "gpt",
+            "sample",
+            "--model",
+            "m.safetensors",
+            "--count",
+            "7",
+            "--prefix",
+            "ka",
+            "--seed",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7);
+    assert!(lines.iter().all(|l| l.starts_with("ka")), "{lines:?}");
+
+    // The saved model continues training as --init: the first loss is the
+    // saved model's loss on that document, so it is below ln 27.
+    let out = backprop(d)
+        .args([
+            "gpt",
+            "--steps",
+            "1",
+            "--json",
+            "--no-plot",
+            "--init",
+            "m.safetensors",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The graph of one position's loss, as DOT.
+    let out = backprop(d)
+        .args([
+            "gpt",
+            "graph",
+            "--model",
+            "m.safetensors",
+            "--text",
+            "emma",
+            "--pos",
+            "1",
+            "-o",
+            "loss.dot",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dot = std::fs::read_to_string(d.join("loss.dot")).unwrap();
+    assert!(dot.starts_with("digraph"));
+    assert!(dot.contains("loss[1]") && dot.contains("wte[4,0]") && dot.contains("lm_head"));
+    // One attention head's output, on stdout.
+    let out = backprop(d)
+        .args([
+            "gpt",
+            "graph",
+            "--model",
+            "m.safetensors",
+            "--pos",
+            "0",
+            "--head",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert!(dot.contains("layer0.head2[0] at 0") && !dot.contains("lm_head"));
+}
+
+#[test]
+fn losses_follow_the_pytorch_fixture_from_the_command_line() {
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{FIXTURES}/torch_losses.json")).unwrap(),
+    )
+    .unwrap();
+    let want = fixture["runs"][1]["losses"].as_array().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = backprop(dir.path())
+        .args(["gpt", "--data", &format!("{FIXTURES}/small.txt"), "--init"])
+        .arg(format!("{FIXTURES}/init_l2.json"))
+        .args([
+            "--no-shuffle",
+            "--steps",
+            "50",
+            "--layers",
+            "2",
+            "--embd",
+            "8",
+            "--heads",
+            "2",
+            "--block-size",
+            "8",
+            "--json",
+            "--no-plot",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = json(&out.stdout);
+    for (k, (g, w)) in got["losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(want)
+        .enumerate()
+    {
+        let (g, w) = (g.as_f64().unwrap(), w.as_f64().unwrap());
+        assert!(((g - w) / w).abs() <= 1e-9, "step {k}: {g} vs {w}");
+    }
+}
+
+#[test]
+fn bad_data_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("empty.txt"), "").unwrap();
+    std::fs::write(d.join("blank.txt"), "\n  \n\t\n").unwrap();
+    std::fs::write(d.join("latin1.txt"), b"emma\nava\nren\xe9e\n").unwrap();
+    for f in ["empty.txt", "blank.txt"] {
+        fails(
+            d,
+            &["gpt", "--data", f, "--steps", "2"],
+            2,
+            "has no documents: it is empty or has only blank lines",
+        );
+    }
+    fails(
+        d,
+        &["gpt", "--data", "latin1.txt", "--steps", "2"],
+        2,
+        "line 3 is not valid UTF-8",
+    );
+    fails(
+        d,
+        &["gpt", "--data", "missing.txt", "--steps", "2"],
+        1,
+        "cannot read the data file missing.txt",
+    );
+}
+
+#[test]
+fn bad_sizes_and_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fails(
+        d,
+        &["gpt", "--embd", "10", "--heads", "4"],
+        2,
+        "--embd 10 is not divisible by --heads 4",
+    );
+    for (flag, value) in [
+        ("--embd", "0"),
+        ("--layers", "0"),
+        ("--heads", "0"),
+        ("--block-size", "0"),
+        ("--steps", "0"),
+        ("--embd", "100000"),
+        ("--layers", "65"),
+        ("--block-size", "5000"),
+        ("--steps", "18446744073709551616"),
+    ] {
+        fails(d, &["gpt", flag, value], 2, flag);
+    }
+    fails(
+        d,
+        &["gpt", "--embd", "1024", "--heads", "1", "--layers", "64"],
+        2,
+        "parameters; at most 16777216 are accepted",
+    );
+    for t in ["0", "-0.5", "nan", "inf"] {
+        fails(d, &["gpt", "--temperature", t], 2, "--temperature");
+    }
+    fails(d, &["gpt", "--lr", "0"], 2, "--lr");
+    fails(d, &["gpt", "--plot", "loss.gif"], 2, "use a .png or .svg");
+    fails(d, &["gpt", "--save", "m.json"], 2, "use a .safetensors");
+}
+
+/// A small saved model and the data it was trained on.
+fn saved_model(d: &Path) {
+    std::fs::write(d.join("abc.txt"), "abc\ncab\nbca\n").unwrap();
+    let out = backprop(d)
+        .args([
+            "gpt",
+            "--data",
+            "abc.txt",
+            "--steps",
+            "3",
+            "--embd",
+            "4",
+            "--heads",
+            "2",
+            "--block-size",
+            "4",
+            "--no-plot",
+            "-q",
+            "--samples",
+            "0",
+            "--save",
+            "m.safetensors",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_models_and_prompts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    saved_model(d);
+    let tiny = [
+        "--embd",
+        "4",
+        "--heads",
+        "2",
+        "--block-size",
+        "4",
+        "--steps",
+        "2",
+        "--no-plot",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        let mut v = vec!["gpt"];
+        v.extend(extra);
+        v.extend(tiny);
+        v
+    };
+    // A vocabulary that is not the data's.
+    std::fs::write(d.join("abd.txt"), "abd\n").unwrap();
+    fails(
+        d,
+        &with(&["--data", "abd.txt", "--init", "m.safetensors"]),
+        2,
+        "the model's vocabulary \"abc\" does not match the data's \"abd\"",
+    );
+    // Sizes that are not the model's: the tensor and both shapes.
+    fails(
+        d,
+        &[
+            "gpt",
+            "--data",
+            "abc.txt",
+            "--init",
+            "m.safetensors",
+            "--embd",
+            "4",
+            "--heads",
+            "2",
+            "--block-size",
+            "5",
+            "--no-plot",
+        ],
+        2,
+        "tensor wpe has shape [4, 4], expected [5, 4]",
+    );
+    fails(
+        d,
+        &[
+            "gpt",
+            "--data",
+            "abc.txt",
+            "--init",
+            "m.safetensors",
+            "--embd",
+            "4",
+            "--heads",
+            "2",
+            "--block-size",
+            "4",
+            "--layers",
+            "2",
+            "--no-plot",
+        ],
+        2,
+        "tensor layer1.attn_wq is missing (expected shape [4, 4])",
+    );
+    // JSON weights: missing, extra and misshapen tensors.
+    let good = |skip: &str| -> serde_json::Map<String, serde_json::Value> {
+        let shapes = [
+            ("wte", 4, 4),
+            ("wpe", 4, 4),
+            ("lm_head", 4, 4),
+            ("layer0.attn_wq", 4, 4),
+            ("layer0.attn_wk", 4, 4),
+            ("layer0.attn_wv", 4, 4),
+            ("layer0.attn_wo", 4, 4),
+            ("layer0.mlp_fc1", 16, 4),
+            ("layer0.mlp_fc2", 4, 16),
+        ];
+        shapes
+            .iter()
+            .filter(|(n, _, _)| *n != skip)
+            .map(|&(n, r, c)| (n.to_string(), serde_json::json!(vec![vec![0.01; c]; r])))
+            .collect()
+    };
+    let ok = good("");
+    std::fs::write(d.join("ok.json"), serde_json::to_string(&ok).unwrap()).unwrap();
+    let out = backprop(d)
+        .args(with(&["--data", "abc.txt", "--init", "ok.json"]))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        d.join("missing.json"),
+        serde_json::to_string(&good("layer0.mlp_fc2")).unwrap(),
+    )
+    .unwrap();
+    fails(
+        d,
+        &with(&["--data", "abc.txt", "--init", "missing.json"]),
+        2,
+        "tensor layer0.mlp_fc2 is missing (expected shape [4, 16])",
+    );
+    let mut extra = good("");
+    extra.insert("layer0.attn_bias".into(), serde_json::json!([[0.0]]));
+    std::fs::write(d.join("extra.json"), serde_json::to_string(&extra).unwrap()).unwrap();
+    fails(
+        d,
+        &with(&["--data", "abc.txt", "--init", "extra.json"]),
+        2,
+        "unexpected tensor layer0.attn_bias with shape [1, 1]",
+    );
+    let mut shape = good("");
+    shape.insert("lm_head".into(), serde_json::json!(vec![vec![0.0; 4]; 3]));
+    std::fs::write(d.join("shape.json"), serde_json::to_string(&shape).unwrap()).unwrap();
+    fails(
+        d,
+        &with(&["--data", "abc.txt", "--init", "shape.json"]),
+        2,
+        "tensor lm_head has shape [3, 4], expected [4, 4]",
+    );
+    std::fs::write(d.join("ragged.json"), r#"{"wte": [[1, 2], [3]]}"#).unwrap();
+    fails(
+        d,
+        &with(&["--data", "abc.txt", "--init", "ragged.json"]),
+        2,
+        "tensor wte: row 1 has 1 values, row 0 has 2",
+    );
+    std::fs::write(d.join("junk.safetensors"), "not a model").unwrap();
+    fails(
+        d,
+        &["gpt", "sample", "--model", "junk.safetensors"],
+        2,
+        "not a safetensors file",
+    );
+    fails(
+        d,
+        &["gpt", "sample", "--model", "nothere.safetensors"],
+        1,
+        "cannot read nothere.safetensors",
+    );
+    // Prompts and temperatures.
+    fails(
+        d,
+        &[
+            "gpt",
+            "sample",
+            "--model",
+            "m.safetensors",
+            "--prefix",
+            "aXbY",
+        ],
+        2,
+        "characters not in the vocabulary: 'X', 'Y'",
+    );
+    fails(
+        d,
+        &[
+            "gpt",
+            "sample",
+            "--model",
+            "m.safetensors",
+            "--prefix",
+            "abca",
+        ],
+        2,
+        "the prefix has 4 characters, but the context holds 4 tokens",
+    );
+    fails(
+        d,
+        &[
+            "gpt",
+            "sample",
+            "--model",
+            "m.safetensors",
+            "--temperature",
+            "0",
+        ],
+        2,
+        "--temperature",
+    );
+    fails(
+        d,
+        &["gpt", "sample", "--model", "m.safetensors", "--count", "0"],
+        2,
+        "--count",
+    );
+    fails(
+        d,
+        &[
+            "gpt",
+            "graph",
+            "--model",
+            "m.safetensors",
+            "--text",
+            "abc",
+            "--pos",
+            "4",
+        ],
+        2,
+        "--pos 4",
+    );
+    fails(
+        d,
+        &["gpt", "graph", "--model", "m.safetensors", "--text", "az"],
+        2,
+        "characters not in the vocabulary: 'z'",
+    );
+    fails(
+        d,
+        &[
+            "gpt",
+            "graph",
+            "--model",
+            "m.safetensors",
+            "--text",
+            "abc",
+            "--head",
+            "2",
+        ],
+        2,
+        "heads 0 to 1",
+    );
+}
