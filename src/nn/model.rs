@@ -469,9 +469,8 @@ fn field_path(path: &serde_path_to_error::Path) -> String {
 }
 
 /// Checks, before any long work, that a file can be written at `path` the
-/// way [`SavedModel::save`] and the plots write it: `path` is not a
-/// directory, and a temporary file can be created (and is removed again)
-/// in its directory. `path` itself is not touched.
+/// way [`SavedModel::save`] and the plots write it
+/// ([`crate::files::check_writable`]). `path` itself is not touched.
 ///
 /// ```
 /// let dir = std::env::temp_dir();
@@ -483,13 +482,5 @@ fn field_path(path: &serde_path_to_error::Path) -> String {
 /// # Errors
 /// The reason the file could not be written.
 pub fn check_writable(path: &Path) -> std::io::Result<()> {
-    if path.is_dir() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
-            "it is a directory",
-        ));
-    }
-    let tmp = crate::files::temporary(path)?;
-    std::fs::File::create(&tmp)?;
-    std::fs::remove_file(&tmp)
+    crate::files::check_writable(path)
 }

@@ -43,8 +43,24 @@ enum Command {
 #[error("{0}")]
 pub struct Usage(pub String);
 
+/// On Ctrl-C (SIGINT) and SIGTERM: remove the temporary files of writes in
+/// progress, then exit as the signal would have (128 + its number).
+fn clean_up_on_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return; // the default handlers stay: nothing is cleaned, nothing breaks
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            backprop::files::remove_temporaries();
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    clean_up_on_signals();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Grad(args) => grad::run(args),
         Command::Draw(args) => draw::run(args),
