@@ -36,7 +36,9 @@ pub use model::{
     Evaluation, FORMAT, FORMAT_VERSION, Normalization, Prediction, SavedLayer, SavedModel,
     SavedNeuron, check_writable,
 };
-pub use train::{CHUNK_ROWS, CHUNKS, StepStats, TrainConfig, Trainer};
+pub use train::{
+    CHUNK_ROWS, CHUNKS, DIVERGENCE_FACTOR, HISTORY_POINTS, History, StepStats, TrainConfig, Trainer,
+};
 
 /// Errors of the neural-network layer: bad architectures, bad model files,
 /// inputs of the wrong size, divergent training.
@@ -126,14 +128,23 @@ pub enum NnError {
         /// The model's number of classes.
         classes: usize,
     },
-    /// The loss became NaN or infinite.
-    #[error("training diverged at step {step}: the loss is {loss} (try a smaller learning rate)")]
+    /// The loss became NaN or infinite, or grew past
+    /// [`DIVERGENCE_FACTOR`](train::DIVERGENCE_FACTOR) times its first
+    /// value.
+    #[error(
+        "training diverged at step {step}: the loss is {loss:.6e}, up from {first:.6e} at the first step (try a smaller learning rate, or standardized features)"
+    )]
     Diverged {
-        /// The step (from 0) whose loss was not finite.
+        /// The step (from 0) whose loss was too large.
         step: usize,
         /// The loss.
         loss: f64,
+        /// The first step's loss.
+        first: f64,
     },
+    /// A training configuration that cannot work.
+    #[error("invalid training configuration: {0}")]
+    InvalidConfig(String),
 }
 
 impl From<serde_json::Error> for NnError {

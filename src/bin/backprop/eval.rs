@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use backprop::nn::SavedModel;
 
-use crate::train::data::{DataArgs, json_num, num};
+use crate::train::data::{DataArgs, count, json_num, num};
 
 /// Arguments of `backprop eval`.
 #[derive(clap::Args)]
@@ -36,7 +36,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.data.dataset.name()
         )
     })?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if args.json {
         let summary = serde_json::json!({
             "dataset": args.data.dataset.name(),
@@ -48,12 +48,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         writeln!(
             out,
-            "{}: {} samples, loss {}, accuracy {:.1}%",
+            "{}: {}, loss {}, accuracy {:.1}%",
             args.data.dataset.name(),
-            data.len(),
+            count(data.len(), "sample"),
             num(e.loss),
             e.accuracy * 100.0
         )?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -124,7 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for x in &rows {
         preds.push((x, model.predict(x)?));
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if args.json {
         let items: Vec<_> = preds
             .iter()
@@ -151,5 +151,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             writeln!(out, "{point}\tclass {}\t{what} {scores}", p.class)?;
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

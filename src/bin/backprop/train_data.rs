@@ -234,6 +234,15 @@ pub fn parse_hidden(s: &str) -> Result<Vec<usize>, String> {
         .collect()
 }
 
+/// `1 step`, `2 steps`: a count and its noun, plural when it is not 1.
+pub fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ if noun.ends_with('s') => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 /// A number for people: six decimals for ordinary magnitudes, exponent
 /// notation past a million or below a millionth (a diverging loss or
 /// `--lr 1e300` would otherwise print hundreds of digits).
