@@ -116,7 +116,7 @@ fn a_nan_first_row_is_an_error_not_a_header() {
     predict(dir.path())
         .args(["--csv", "p.csv"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "line 1, column 1: `nan` is not a finite number",
         ));

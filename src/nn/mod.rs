@@ -33,8 +33,8 @@ use crate::{Graph, NodeId, Value};
 pub use loss::{Loss, bce_with_logits, cross_entropy, hinge, l2, mse};
 pub use mlp::{Forward, ForwardBuffers, Layer, Mlp, MlpConfig, Neuron};
 pub use model::{
-    Evaluation, FORMAT, FORMAT_VERSION, Normalization, Prediction, SavedLayer, SavedModel,
-    SavedNeuron, check_writable,
+    Evaluation, FORMAT, FORMAT_VERSION, MAX_MODEL_BYTES, Normalization, Prediction, SavedLayer,
+    SavedModel, SavedNeuron, check_writable,
 };
 pub use train::{
     CHUNK_ROWS, CHUNKS, DIVERGENCE_FACTOR, HISTORY_POINTS, History, StepStats, TrainConfig, Trainer,

@@ -130,7 +130,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|(x, p)| {
                 let scores: Vec<_> = p.scores.iter().map(|&v| json_num(v)).collect();
-                serde_json::json!({"point": x, "class": p.class, "scores": scores})
+                let mut item = serde_json::json!({"point": x, "class": p.class, "scores": scores});
+                if model.class_names.is_some() {
+                    item["class_name"] = model.class_name(p.class).into();
+                }
+                item
             })
             .collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
@@ -148,7 +152,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 "logits"
             };
-            writeln!(out, "{point}\tclass {}\t{what} {scores}", p.class)?;
+            writeln!(
+                out,
+                "{point}\tclass {}\t{what} {scores}",
+                model.class_name(p.class)
+            )?;
         }
     }
     out.flush()?;

@@ -154,7 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(p) = save {
         writable(p, "the model")?;
     }
-    let raw = args.data.load()?;
+    let raw = args.data.load(None)?;
     raw.check_classes()
         .with_context(|| format!("cannot train on {}", args.data.dataset.name()))?;
     let classes = raw.n_classes();
@@ -246,7 +246,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         loss,
         classes,
         normalization,
-    );
+    )
+    .with_class_names(raw.class_names().map(<[String]>::to_vec));
     // Seconds as f64: a Duration divided by `steps as u32` would truncate
     // the count (and divide by zero at 2^32 steps).
     let per_step_ms = elapsed.as_secs_f64() * 1e3 / steps_taken.max(1) as f64;
