@@ -406,7 +406,8 @@ impl LabelColumn {
     }
 }
 
-/// Parses unlabelled numeric rows (for prediction): returns the values
+/// Parses unlabelled numeric rows (for prediction) from UTF-8 text (a
+/// `&str` or bytes; read as [`parse_csv`] reads): returns the values
 /// row-major and the number of fields per row. A first row that looks like
 /// names is a header (with [`Header::Auto`]) and skipped.
 ///
@@ -422,8 +423,11 @@ impl LabelColumn {
 /// # Errors
 /// A cell that is not a finite number, rows of different lengths, or no
 /// rows; each with its line (and column).
-pub fn parse_features(text: &str, header: Header) -> Result<(Vec<f64>, usize), DataError> {
-    parse_rows(text, header, None)
+pub fn parse_features(
+    text: impl AsRef<[u8]>,
+    header: Header,
+) -> Result<(Vec<f64>, usize), DataError> {
+    parse_rows(text.as_ref(), header, None)
 }
 
 /// As [`parse_features`], but drops the column `skip` (a training file's
@@ -444,19 +448,19 @@ pub fn parse_features(text: &str, header: Header) -> Result<(Vec<f64>, usize), D
 /// As [`parse_features`], and a column that does not exist (see
 /// [`LabelColumn::resolve`]) or is the only one.
 pub fn parse_features_without(
-    text: &str,
+    text: impl AsRef<[u8]>,
     header: Header,
     skip: &LabelColumn,
 ) -> Result<(Vec<f64>, usize), DataError> {
-    parse_rows(text, header, Some(skip))
+    parse_rows(text.as_ref(), header, Some(skip))
 }
 
 fn parse_rows(
-    text: &str,
+    text: &[u8],
     header: Header,
     skip: Option<&LabelColumn>,
 ) -> Result<(Vec<f64>, usize), DataError> {
-    let mut rows = Rows::new(text.as_bytes());
+    let mut rows = Rows::new(text);
     let Some((first_line, first)) = rows.next().transpose()? else {
         return Err(DataError::Empty);
     };

@@ -48,10 +48,10 @@ pub enum ParseErrorKind {
     /// A number that does not parse (`1e`, `1.2.3`, `2x`).
     #[error("malformed number `{}`", shown(.0))]
     BadNumber(String),
-    /// A number too big for an `f64` (`1e999`), or so small that it would
-    /// be 0 (`1e-999`).
+    /// A number too big for an `f64` (`1e999`). One too small for it
+    /// (`1e-999`) reads as 0, as in Python.
     #[error(
-        "number `{}` is out of range (f64 magnitudes go from about 5e-324 to 1.8e308)",
+        "number `{}` is out of range (f64 numbers go up to about 1.8e308)",
         shown(.0)
     )]
     NumberOutOfRange(String),

@@ -64,6 +64,10 @@ pub use parser::MAX_DEPTH;
 
 use parser::{Body, Func, InputDef, Instr, Stmt};
 
+/// The largest program file the `backprop` command reads: 16 MiB (about
+/// a million statements).
+pub const MAX_PROGRAM_BYTES: u64 = 16 << 20;
+
 /// A parsed program, ready to evaluate onto any number of graphs.
 ///
 /// ```
@@ -124,7 +128,7 @@ impl<'g> Evaluation<'g> {
 }
 
 impl Program {
-    /// Parses a program.
+    /// Parses a program (a leading UTF-8 byte order mark is skipped).
     ///
     /// # Errors
     /// A [`ParseError`] with the line and column of the first problem: an
@@ -138,6 +142,9 @@ impl Program {
     /// assert!(err.to_string().starts_with("1:5: unknown function `foo`"));
     /// ```
     pub fn parse(src: &str) -> Result<Program, ParseError> {
+        // A byte order mark, as some editors write, is not part of the
+        // program.
+        let src = src.strip_prefix('\u{feff}').unwrap_or(src);
         let parsed = parser::parse(src)?;
         Ok(Program {
             stmts: parsed.stmts,
@@ -367,7 +374,8 @@ fn pop<'g>(stack: &mut Vec<Value<'g>>) -> Value<'g> {
 
 /// Parses a `NAME=VALUE` override (the CLI's `--at`). The value is a
 /// decimal number, optionally signed, or `inf`, `-inf`, `nan`; a number
-/// that an `f64` cannot hold (`1e999`, `1e-999`) is an error.
+/// too large for an `f64` (`1e999`) is an error; one too small for it
+/// (`1e-999`) reads as 0, as in Python.
 ///
 /// # Errors
 /// A [`ParseErrorKind::BadOverride`] whose span points into `text`.
@@ -430,7 +438,7 @@ pub fn parse_override(text: &str) -> Result<(String, f64), ParseError> {
     match parsed {
         Some(v) if out_of_range(&lower, v) => Err(bad(
             &format!(
-                "`{}` is out of range (f64 magnitudes go from about 5e-324 to 1.8e308; write inf for infinity)",
+                "`{}` is out of range (f64 numbers go up to about 1.8e308; write inf for infinity)",
                 error::shown(value)
             ),
             value_col,
@@ -447,10 +455,9 @@ pub fn parse_override(text: &str) -> Result<(String, f64), ParseError> {
 }
 
 /// Whether the decimal `text` parsed to `v` only by overflowing to
-/// infinity or underflowing to zero.
+/// infinity. A number below the smallest subnormal (`1e-400`) reads as 0,
+/// as in Python and IEEE 754 rounding.
 pub(crate) fn out_of_range(text: &str, v: f64) -> bool {
-    let mantissa = text.split(['e', 'E']).next().unwrap_or("");
-    let nonzero = mantissa.chars().any(|c| matches!(c, '1'..='9'));
     let spelled_inf = text.trim_start_matches(['+', '-']).starts_with(['i', 'I']);
-    (v.is_infinite() && !spelled_inf) || (v == 0.0 && nonzero)
+    v.is_infinite() && !spelled_inf
 }
