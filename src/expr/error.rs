@@ -280,6 +280,22 @@ pub(crate) fn shown(text: &str) -> String {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EvalError {
+    /// Gradient-check tolerances that cannot work.
+    #[error("{0}")]
+    BadTolerance(String),
+    /// A gradient check that would take too long.
+    #[error(
+        "a gradient check of {inputs} inputs would evaluate this program of {size} nodes {} times: {} nodes, more than the limit of {}",
+        2 * .inputs,
+        2 * (*.inputs as u128) * (*.size as u128),
+        super::MAX_CHECK_WORK
+    )]
+    CheckTooLarge {
+        /// The number of inputs.
+        inputs: usize,
+        /// The program's [`Program::size`](super::Program::size).
+        size: usize,
+    },
     /// An override names something that is not an input of the program.
     #[error("{}", not_an_input(.name, .computed_at, .alias_of, .inputs))]
     NotAnInput {

@@ -64,6 +64,12 @@ pub use parser::MAX_DEPTH;
 
 use parser::{Body, Func, InputDef, Instr, Stmt};
 
+/// The most nodes [`Program::gradcheck`] builds in all: `2 × inputs ×`
+/// [`Program::size`] past it is refused (finite differences evaluate the
+/// whole program twice per input; at some 20 ns a node this is about 20
+/// seconds).
+pub const MAX_CHECK_WORK: u64 = 1_000_000_000;
+
 /// The largest program file the `backprop` command reads: 16 MiB (about
 /// a million statements).
 pub const MAX_PROGRAM_BYTES: u64 = 16 << 20;
@@ -253,7 +259,8 @@ impl Program {
 
     /// The program as a function of its inputs (in the order of
     /// [`Program::inputs`]) to its output: what
-    /// [`gradcheck()`] takes.
+    /// [`gradcheck()`] takes. The function panics if it is given a number
+    /// of values other than the number of inputs.
     ///
     /// ```
     /// use backprop::gradcheck::{Tolerances, gradcheck};
@@ -263,15 +270,39 @@ impl Program {
     /// # Ok::<(), backprop::expr::ParseError>(())
     /// ```
     pub fn function(&self) -> impl for<'g> Fn(&'g Graph, &[Value<'g>]) -> Value<'g> + '_ {
-        move |g, xs| self.build(g, xs).output
+        move |g, xs| {
+            let bound = self.run_all(g, xs, false);
+            bound[bound.len() - 1]
+        }
+    }
+
+    /// The number of nodes one evaluation builds: one per input and per
+    /// number, operation and call (a measure of its cost).
+    pub fn size(&self) -> usize {
+        self.inputs.len()
+            + self
+                .stmts
+                .iter()
+                .map(|s| match &s.body {
+                    Body::Computed(code) => code.len(),
+                    _ => 0,
+                })
+                .sum::<usize>()
     }
 
     /// Compares the program's gradients with central differences at its
     /// inputs (with `overrides` applied).
     ///
+    /// Each input costs two evaluations of the whole program, each linear
+    /// in its [`size`](Program::size), so the check is refused past
+    /// [`MAX_CHECK_WORK`] nodes in all (`2 × inputs × size`): about 20
+    /// seconds at most.
+    ///
     /// # Errors
     /// [`EvalError::NotAnInput`] if an override names something that is
-    /// not an input.
+    /// not an input, [`EvalError::BadTolerance`] for a step that is not a
+    /// positive finite number or a negative or non-finite tolerance, and
+    /// [`EvalError::CheckTooLarge`] past [`MAX_CHECK_WORK`].
     ///
     /// ```
     /// use backprop::gradcheck::Tolerances;
@@ -286,11 +317,42 @@ impl Program {
         tolerances: Tolerances,
     ) -> Result<GradcheckReport, EvalError> {
         let values = self.input_values(overrides)?;
+        tolerances.check().map_err(EvalError::BadTolerance)?;
+        let work = 2 * values.len() as u128 * self.size() as u128;
+        if work > MAX_CHECK_WORK as u128 {
+            return Err(EvalError::CheckTooLarge {
+                inputs: values.len(),
+                size: self.size(),
+            });
+        }
         Ok(gradcheck(self.function(), &values, tolerances))
     }
 
     /// Runs every statement on `g` with the given input leaves.
     fn build<'g>(&self, g: &'g Graph, inputs: &[Value<'g>]) -> Evaluation<'g> {
+        let bound = self.run_all(g, inputs, true);
+        Evaluation {
+            output: bound[bound.len() - 1],
+            output_name: self.output_name().to_string(),
+            inputs: self
+                .inputs
+                .iter()
+                .zip(inputs)
+                .map(|(i, v)| (i.name.clone(), *v))
+                .collect(),
+            bindings: self
+                .stmts
+                .iter()
+                .zip(&bound)
+                .map(|(s, v)| (s.name.clone(), *v))
+                .collect(),
+        }
+    }
+
+    /// Every statement's value on `g` with the given input leaves, labelled
+    /// with its name if `label` (a gradient check's evaluations need no
+    /// names).
+    fn run_all<'g>(&self, g: &'g Graph, inputs: &[Value<'g>], label: bool) -> Vec<Value<'g>> {
         assert_eq!(
             inputs.len(),
             self.inputs.len(),
@@ -310,28 +372,15 @@ impl Program {
                         run(g, *instr, &mut stack, &bound);
                     }
                     let v = stack.pop().expect("the parser emits balanced code");
-                    v.set_label(stmt.name.clone());
+                    if label {
+                        v.set_label(stmt.name.clone());
+                    }
                     v
                 }
             };
             bound.push(v);
         }
-        Evaluation {
-            output: bound[bound.len() - 1],
-            output_name: self.output_name().to_string(),
-            inputs: self
-                .inputs
-                .iter()
-                .zip(inputs)
-                .map(|(i, v)| (i.name.clone(), *v))
-                .collect(),
-            bindings: self
-                .stmts
-                .iter()
-                .zip(&bound)
-                .map(|(s, v)| (s.name.clone(), *v))
-                .collect(),
-        }
+        bound
     }
 }
 

@@ -294,12 +294,22 @@ pub enum Init {
 
 impl Init {
     /// A weight for a neuron with `fan_in` inputs in a layer of `fan_out`
-    /// neurons.
+    /// neurons. A fan of 0 (a neuron with no inputs has no weight to draw)
+    /// counts as 1, so that any arguments give a finite weight.
+    ///
+    /// ```
+    /// use backprop::nn::Init;
+    /// use rand::SeedableRng;
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    /// let w = Init::KaimingUniform.sample(0, 0, &mut rng);
+    /// assert!(w.abs() <= 6f64.sqrt());
+    /// ```
     pub fn sample(self, fan_in: usize, fan_out: usize, rng: &mut impl Rng) -> f64 {
+        let fan_in = fan_in.max(1) as f64;
         let bound = match self {
             Init::Uniform => 1.0,
-            Init::KaimingUniform => (6.0 / fan_in as f64).sqrt(),
-            Init::XavierUniform => (6.0 / (fan_in + fan_out) as f64).sqrt(),
+            Init::KaimingUniform => (6.0 / fan_in).sqrt(),
+            Init::XavierUniform => (6.0 / (fan_in + fan_out as f64)).sqrt(),
         };
         rng.gen_range(-bound..=bound)
     }

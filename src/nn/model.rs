@@ -83,6 +83,9 @@ impl Normalization {
     }
 
     /// `data` with every row standardised.
+    ///
+    /// # Panics
+    /// If `data` has more features than the normalisation has means.
     pub fn apply(&self, data: &Dataset) -> Dataset {
         let d = data.n_features();
         let features = data

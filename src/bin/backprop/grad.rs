@@ -233,7 +233,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             atol: args.atol,
             rtol: args.rtol,
         };
-        Some(program.gradcheck(&overrides, tol)?)
+        Some(
+            program
+                .gradcheck(&overrides, tol)
+                .map_err(|e| Usage(format!("--check: {e}")))?,
+        )
     } else {
         None
     };
