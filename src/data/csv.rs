@@ -292,6 +292,7 @@ fn parse_number(cell: &str) -> Option<f64> {
 /// trimmed and unquoted: no blank lines, no `#` comments, no byte order
 /// mark.
 struct Rows<'a> {
+    bytes: &'a [u8],
     reader: csv::Reader<&'a [u8]>,
     record: csv::ByteRecord,
     /// Bytes removed from the front (a byte order mark), for offsets.
@@ -311,6 +312,7 @@ impl<'a> Rows<'a> {
             .comment(Some(b'#'))
             .from_reader(bytes);
         Self {
+            bytes,
             reader,
             record: csv::ByteRecord::new(),
             skipped,
@@ -347,12 +349,17 @@ impl Iterator for Rows<'_> {
             for (j, field) in self.record.iter().enumerate() {
                 match std::str::from_utf8(field) {
                     Ok(s) => cells.push(s.to_string()),
-                    Err(e) => {
-                        let start = self.record.range(j).map_or(0, |r| r.start) as u64;
+                    Err(_) => {
+                        // The record's earlier fields are valid: its first
+                        // bad byte is in this field.
+                        let start = pos.byte() as usize;
+                        let bad = self.bytes.get(start..).map_or(0, |rest| {
+                            std::str::from_utf8(rest).map_or_else(|e| e.valid_up_to(), |_| 0)
+                        });
                         return Some(Err(DataError::NotUtf8 {
                             line,
                             column: j + 1,
-                            byte: self.skipped + pos.byte() + start + e.valid_up_to() as u64,
+                            byte: self.skipped + (start + bad) as u64,
                         }));
                     }
                 }
