@@ -1,7 +1,8 @@
 //! `backprop train` and `eval` with the inputs of the QA report: huge and
 //! negative numbers, options that do not apply, awkward CSV files, and
 //! files that cannot be written. Each must exit with a clear message (2
-//! for usage mistakes, 1 for bad data), never panic, hang or half-write.
+//! for usage mistakes and bad data, 1 for I/O failures), never panic, hang
+//! or half-write.
 
 use std::path::Path;
 use std::time::Duration;
