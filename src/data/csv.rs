@@ -495,9 +495,8 @@ fn parse_rows(
         None => None,
     };
     let mut values = Vec::new();
-    let mut count = 0;
     let first_row = (!has_header).then_some(Ok((first_line, first)));
-    for row in first_row.into_iter().chain(rows) {
+    for (count, row) in first_row.into_iter().chain(rows).enumerate() {
         let (line, cells) = row?;
         if cells.len() != fields {
             return Err(DataError::FieldCount {
@@ -512,7 +511,6 @@ fn parse_rows(
                 max: MAX_SAMPLES,
             });
         }
-        count += 1;
         for (j, cell) in cells.iter().enumerate() {
             if Some(j) != skip {
                 values.push(number(line, j, cell)?);

@@ -129,7 +129,7 @@ pub enum NnError {
         classes: usize,
     },
     /// The loss became NaN or infinite, or grew past
-    /// [`DIVERGENCE_FACTOR`](train::DIVERGENCE_FACTOR) times its first
+    /// [`DIVERGENCE_FACTOR`] times its first
     /// value.
     #[error(
         "training diverged at step {step}: the loss is {loss:.6e}, up from {first:.6e} at the first step (try a smaller learning rate, or standardized features)"
