@@ -151,24 +151,37 @@ fn may_write(old: &Metadata, me: &Metadata) -> bool {
 }
 
 /// A new temporary file next to `target`, registered for
-/// [`remove_temporaries`].
+/// [`remove_temporaries`] from before it exists (the list is locked while
+/// it is made, so a signal handler never finds it unregistered).
 fn temporary(target: &Path) -> io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::OpenOptionsExt;
     let name = target
         .file_name()
         .map(|n| format!(".{}.", n.to_string_lossy()))
         .unwrap_or_else(|| ".".into());
-    let tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(&name)
         .suffix(".tmp")
-        // New files get the usual 0666 less the umask, as `>` gives them.
-        .permissions(fs::Permissions::from_mode(0o666))
-        .tempfile_in(directory(target))?;
-    live().push(tmp.path().to_path_buf());
-    Ok(tmp)
+        .make_in(directory(target), |path| {
+            let mut list = live();
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                // New files get the usual 0666 less the umask, as `>` gives
+                // them.
+                .mode(0o666)
+                .open(path)?;
+            list.push(path.to_path_buf());
+            Ok(file)
+        })
 }
 
-fn forget(tmp: &Path) {
-    live().retain(|p| p != tmp);
+/// Removes a temporary file, then takes it off the list (in that order:
+/// a signal in between finds it still listed).
+fn discard(tmp: tempfile::NamedTempFile) {
+    let path = tmp.path().to_path_buf();
+    drop(tmp);
+    live().retain(|p| p != &path);
 }
 
 /// Writes `bytes` to `path` so that no data is lost: see the [module
@@ -227,20 +240,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
                 tmp.as_file().sync_all()?;
                 Ok(())
             })();
-            let result = result.and_then(|()| {
-                // Locked while renaming: a signal handler's
-                // `remove_temporaries` runs before or after, not during.
-                let mut list = live();
-                let persisted = tmp.persist(&target).map(drop).map_err(|e| {
-                    let err = io::Error::new(e.error.kind(), e.error.to_string());
-                    drop(e.file); // removes the temporary file
-                    err
-                });
-                list.retain(|p| p != &path_of_tmp);
-                persisted
+            if let Err(e) = result {
+                discard(tmp);
+                return Err(e);
+            }
+            // Locked while renaming: a signal handler's
+            // `remove_temporaries` runs before or after, not during.
+            let mut list = live();
+            let persisted = tmp.persist(&target).map(drop).map_err(|e| {
+                let err = io::Error::new(e.error.kind(), e.error.to_string());
+                drop(e.file); // removes the temporary file
+                err
             });
-            forget(&path_of_tmp);
-            result
+            list.retain(|p| p != &path_of_tmp);
+            persisted
         }
     }
 }
@@ -277,7 +290,7 @@ pub fn check_writable(path: &Path) -> io::Result<()> {
                 )),
                 _ => Ok(()),
             };
-            forget(tmp.path());
+            discard(tmp);
             result
         }
     }

@@ -624,42 +624,60 @@ fn an_interrupted_write_leaves_no_temporary_file() {
     std::fs::write(d.join("big.txt"), &src).unwrap();
     for signal in ["INT", "TERM"] {
         let out = d.join("out.dot");
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
-            .current_dir(d)
-            .args(["draw", "-f", "big.txt", "-o", "out.dot"])
-            .spawn()
-            .unwrap();
-        // Wait for the temporary file to appear, then interrupt.
-        let start = Instant::now();
-        let tmp = loop {
-            if let Some(name) = files(d).into_iter().find(|n| n.starts_with(".out.dot.")) {
-                break name;
+        // The signal must come while the drawing is being written: wait for
+        // a temporary file of more than 1 MB. A run that ends before it is
+        // seen (a fast disk) is tried again.
+        let mut caught = false;
+        for _attempt in 0..5 {
+            let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+                .current_dir(d)
+                .args(["draw", "-f", "big.txt", "-o", "out.dot"])
+                .spawn()
+                .unwrap();
+            let start = Instant::now();
+            let tmp = loop {
+                let big = std::fs::read_dir(d).unwrap().find_map(|e| {
+                    let e = e.unwrap();
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let len = e.metadata().map_or(0, |m| m.len());
+                    (name.starts_with(".out.dot.") && len > 1 << 20).then_some(name)
+                });
+                if big.is_some() || child.try_wait().unwrap().is_some() {
+                    break big;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(120),
+                    "no temporary file"
+                );
+                std::thread::sleep(Duration::from_micros(100));
+            };
+            let Some(tmp) = tmp else {
+                // Finished first: a complete file, no temporary one.
+                assert!(child.wait().unwrap().success());
+                assert_eq!(files(d), ["big.txt", "out.dot"]);
+                std::fs::remove_file(&out).unwrap();
+                continue;
+            };
+            std::process::Command::new("kill")
+                .args([format!("-{signal}"), child.id().to_string()])
+                .status()
+                .unwrap();
+            let status = child.wait().unwrap();
+            eprintln!("SIG{signal} with {tmp} being written: {status}");
+            let expected = if signal == "INT" { 130 } else { 143 };
+            // The signal came during the write (exit 128 + signal, no
+            // output) or just as it ended (a complete output).
+            match status.code() {
+                Some(c) if c == expected => assert!(!out.exists()),
+                Some(0) => assert!(std::fs::read_to_string(&out).unwrap().ends_with("}\n")),
+                other => panic!("{signal}: exit {other:?}"),
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(120),
-                "no temporary file"
-            );
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "finished before the signal"
-            );
-            std::thread::sleep(Duration::from_micros(200));
-        };
-        std::process::Command::new("kill")
-            .args([format!("-{signal}"), child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = child.wait().unwrap();
-        let expected = if signal == "INT" { 130 } else { 143 };
-        // The signal either came during the write (exit 128 + signal, no
-        // output) or just after it (a complete output).
-        match status.code() {
-            Some(c) if c == expected => assert!(!out.exists()),
-            Some(0) => assert!(std::fs::read_to_string(&out).unwrap().ends_with("}\n")),
-            other => panic!("{signal}: exit {other:?}"),
+            assert!(!d.join(&tmp).exists(), "{signal}: {tmp} left behind");
+            assert_eq!(files(d).iter().filter(|n| n.starts_with('.')).count(), 0);
+            let _ = std::fs::remove_file(&out);
+            caught = true;
+            break;
         }
-        assert!(!d.join(&tmp).exists(), "{signal}: {tmp} left behind");
-        assert_eq!(files(d).iter().filter(|n| n.starts_with('.')).count(), 0);
-        let _ = std::fs::remove_file(&out);
+        assert!(caught, "{signal}: every run finished before the signal");
     }
 }

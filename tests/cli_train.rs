@@ -256,14 +256,14 @@ fn feature_count_mismatch_between_model_and_input() {
         dir.path(),
         &["predict", "--model", "model.json", "--point", "1,2,3"],
         2,
-        "the model takes 2 features, but the point has 3",
+        "the model takes 2 features, but the input has 3",
     );
     std::fs::write(dir.path().join("three.csv"), "1,2,3\n4,5,6\n").unwrap();
     fails(
         dir.path(),
         &["predict", "--model", "model.json", "--csv", "three.csv"],
         2,
-        "rows have 3 fields, but the model takes 2 features",
+        "the model takes 2 features, but the input has 3 (rows have 3 fields)",
     );
     std::fs::write(dir.path().join("d3.csv"), "1,2,3,0\n4,5,6,1\n").unwrap();
     fails(

@@ -73,7 +73,7 @@ pub enum NnError {
         found: usize,
     },
     /// An input with the wrong number of features.
-    #[error("the model takes {expected} features, but the input has {found}")]
+    #[error("the model takes {}, but the input has {found}", features(*.expected))]
     FeatureCount {
         /// Features the model takes.
         expected: usize,
@@ -145,6 +145,15 @@ pub enum NnError {
     /// A training configuration that cannot work.
     #[error("invalid training configuration: {0}")]
     InvalidConfig(String),
+}
+
+/// `1 feature`, `2 features`.
+fn features(n: usize) -> String {
+    if n == 1 {
+        "1 feature".into()
+    } else {
+        format!("{n} features")
+    }
 }
 
 impl From<serde_json::Error> for NnError {

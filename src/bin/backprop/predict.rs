@@ -10,7 +10,7 @@ use backprop::nn::{NnError, SavedModel};
 
 use crate::Usage;
 use crate::args::finite_number;
-use crate::train::data::{exact, json_num, num, parse_header, parse_label_column};
+use crate::train::data::{count, exact, json_num, num, parse_header, parse_label_column};
 
 /// Arguments of `backprop predict`.
 #[derive(clap::Args)]
@@ -95,12 +95,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 found: width,
             };
             return Err(Usage(format!(
-                "{}: {e} (rows have {width} {}){hint}",
+                "{}: {e} (rows have {}{}){hint}",
                 path.display(),
+                count(width, "field"),
                 if args.label_column.is_some() {
-                    "fields besides the label column"
+                    " besides the label column"
                 } else {
-                    "fields"
+                    ""
                 },
             ))
             .into());
