@@ -263,3 +263,31 @@ fn outputs_that_are_inputs_or_each_other_are_refused() {
     let null = Path::new("/dev/null");
     check_paths(&[], &[("--plot", null), ("--save", null)]).unwrap();
 }
+
+/// A copy of `/dev/full` and of `/dev/null` (device nodes made with
+/// `mknod`, which needs root; elsewhere the symbolic-link tests above
+/// cover devices): written in place, never replaced.
+#[test]
+fn device_nodes_are_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    let null = dir.path().join("null");
+    let made = [(&full, "7"), (&null, "3")].iter().all(|(path, minor)| {
+        std::process::Command::new("mknod")
+            .arg(path)
+            .args(["c", "1", minor])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if !made {
+        return;
+    }
+    let err = write_atomic(&full, b"bytes").unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(28), "{err}"); // ENOSPC
+    write_atomic(&null, b"bytes").unwrap();
+    for p in [&full, &null] {
+        assert!(fs::metadata(p).unwrap().file_type().is_char_device());
+    }
+    assert_eq!(names(dir.path()), ["full", "null"]);
+}
