@@ -658,8 +658,10 @@ fn an_interrupted_write_leaves_no_temporary_file() {
                 std::fs::remove_file(&out).unwrap();
                 continue;
             };
-            std::process::Command::new("kill")
-                .args([format!("-{signal}"), child.id().to_string()])
+            // The shell's own `kill`: no procps needed.
+            let kill = format!("kill -{signal} {}", child.id());
+            std::process::Command::new("sh")
+                .args(["-c", &kill])
                 .status()
                 .unwrap();
             let status = child.wait().unwrap();
