@@ -54,6 +54,37 @@ pub struct Tolerances {
     pub rtol: f64,
 }
 
+impl Tolerances {
+    /// Checks that the step is a positive finite number and the
+    /// tolerances finite numbers of at least 0.
+    ///
+    /// ```
+    /// use backprop::gradcheck::Tolerances;
+    /// assert!(Tolerances::default().check().is_ok());
+    /// let zero = Tolerances { eps: 0.0, ..Default::default() };
+    /// assert_eq!(zero.check().unwrap_err(), "eps is 0, expected a positive finite number");
+    /// ```
+    ///
+    /// # Errors
+    /// A message naming the field and its value.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return Err(format!(
+                "eps is {}, expected a positive finite number",
+                self.eps
+            ));
+        }
+        for (name, v) in [("atol", self.atol), ("rtol", self.rtol)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!(
+                    "{name} is {v}, expected a finite number of at least 0"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Tolerances {
     fn default() -> Self {
         Self {
@@ -160,7 +191,8 @@ impl fmt::Display for GradcheckReport {
 ///
 /// `f` builds its output from the input values on the graph it is given;
 /// it is called once for the gradient and twice per input for the
-/// differences, each time on a fresh graph.
+/// differences, each time on a fresh graph: the check costs `2n + 1`
+/// evaluations of `f` for `n` inputs.
 ///
 /// ```
 /// use backprop::gradcheck::{Tolerances, gradcheck};
@@ -169,10 +201,18 @@ impl fmt::Display for GradcheckReport {
 /// assert!(report.passed());
 /// assert!(report.max_rel_error() < 1e-6);
 /// ```
+///
+/// # Panics
+/// If `tolerances` do not pass [`Tolerances::check`] (a step of 0 would
+/// report NaN for every input): a programmer error. Check tolerances from
+/// users with [`Tolerances::check`] first.
 pub fn gradcheck<F>(f: F, inputs: &[f64], tolerances: Tolerances) -> GradcheckReport
 where
     F: for<'g> Fn(&'g Graph, &[Value<'g>]) -> Value<'g>,
 {
+    if let Err(e) = tolerances.check() {
+        panic!("gradcheck: {e}");
+    }
     let mut g = Graph::new();
     let (output, analytic) = {
         let xs: Vec<Value<'_>> = inputs.iter().map(|&x| g.value(x)).collect();

@@ -4,7 +4,7 @@
 pub mod data;
 pub mod engine;
 pub mod expr;
-mod files;
+pub mod files;
 pub mod gradcheck;
 pub mod nn;
 pub mod optim;

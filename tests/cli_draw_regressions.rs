@@ -118,8 +118,10 @@ fn graphviz_missing_suggests_the_builtin_layout_for_svg() {
         .code(1)
         .stderr(predicate::str::contains("--layout builtin"))
         .stderr(predicate::str::contains("write .svg").not());
+    let dir = tempfile::tempdir().unwrap();
     backprop()
-        .args(["draw", "x = 1; y = x*2", "--format", "png"])
+        .args(["draw", "x = 1; y = x*2", "--format", "png", "-o"])
+        .arg(dir.path().join("graph.png"))
         .env("PATH", "/nonexistent")
         .assert()
         .code(1)

@@ -40,7 +40,7 @@ fn wrong_width_is_a_usage_error_with_a_hint() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "rows have 3 fields, but the model takes 2 features",
+            "three.csv: the model takes 2 features, but the input has 3 (rows have 3 fields)",
         ))
         .stderr(predicate::str::contains("--label-column"));
     std::fs::write(dir.path().join("one.csv"), "1\n2\n").unwrap();
@@ -48,7 +48,7 @@ fn wrong_width_is_a_usage_error_with_a_hint() {
         .args(["--csv", "one.csv"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("rows have 1 fields"));
+        .stderr(predicate::str::contains("(rows have 1 field)"));
 }
 
 /// Defect 15: a training file, label column and all, can be predicted by
@@ -116,7 +116,7 @@ fn a_nan_first_row_is_an_error_not_a_header() {
     predict(dir.path())
         .args(["--csv", "p.csv"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "line 1, column 1: `nan` is not a finite number",
         ));

@@ -227,14 +227,14 @@ fn bad_csv_cell_names_line_and_column() {
     fails(
         dir.path(),
         &["train", "--dataset", "csv:bad.csv", "--save", "m.json"],
-        1,
+        2,
         "line 3, column 2: `oops` is not a finite number",
     );
     std::fs::write(dir.path().join("short.csv"), "1,2,0\n3,1\n").unwrap();
     fails(
         dir.path(),
         &["train", "--dataset", "csv:short.csv"],
-        1,
+        2,
         "line 2: expected 3 fields, found 2",
     );
 }
@@ -256,20 +256,20 @@ fn feature_count_mismatch_between_model_and_input() {
         dir.path(),
         &["predict", "--model", "model.json", "--point", "1,2,3"],
         2,
-        "the model takes 2 features, but the point has 3",
+        "the model takes 2 features, but the input has 3",
     );
     std::fs::write(dir.path().join("three.csv"), "1,2,3\n4,5,6\n").unwrap();
     fails(
         dir.path(),
         &["predict", "--model", "model.json", "--csv", "three.csv"],
         2,
-        "rows have 3 fields, but the model takes 2 features",
+        "the model takes 2 features, but the input has 3 (rows have 3 fields)",
     );
     std::fs::write(dir.path().join("d3.csv"), "1,2,3,0\n4,5,6,1\n").unwrap();
     fails(
         dir.path(),
         &["eval", "--model", "model.json", "--dataset", "csv:d3.csv"],
-        1,
+        2,
         "the model takes 2 features, but the input has 3",
     );
 }
@@ -283,7 +283,7 @@ fn truncated_or_edited_model_files_name_the_problem() {
     fails(
         dir.path(),
         &["predict", "--model", "cut.json", "--point", "1,2"],
-        1,
+        2,
         ": EOF while parsing",
     );
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -295,7 +295,7 @@ fn truncated_or_edited_model_files_name_the_problem() {
     fails(
         dir.path(),
         &["eval", "--model", "edited.json"],
-        1,
+        2,
         "layer 1 neuron 3 has 15 weights, expected 16",
     );
     std::fs::write(
@@ -306,7 +306,7 @@ fn truncated_or_edited_model_files_name_the_problem() {
     fails(
         dir.path(),
         &["predict", "--model", "typo.json", "--point", "1,2"],
-        1,
+        2,
         "unknown field `bais`",
     );
 }

@@ -1,10 +1,10 @@
-//! A small CSV reader for numeric datasets: comma separated, one row per
-//! line, no quoting (numbers need none). Blank lines and lines starting
-//! with `#` are skipped, and so is a UTF-8 byte order mark.
+//! CSV datasets, read with the `csv` crate: quoted fields, CRLF line ends
+//! and a UTF-8 byte order mark are handled; blank lines and lines starting
+//! with `#` are skipped.
 
 use std::path::Path;
 
-use super::{DataError, Dataset};
+use super::{DataError, Dataset, MAX_CLASSES, MAX_SAMPLES};
 
 /// Whether the first row is a header.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,24 +54,51 @@ pub struct CsvOptions {
     pub label: LabelColumn,
     /// Whether the first row is a header (default: detect).
     pub header: Header,
+    /// The class names that word labels stand for, class `i` being
+    /// `class_names[i]` (a saved model's [`class_names`]); `None` takes them
+    /// from the data, sorted.
+    ///
+    /// [`class_names`]: crate::nn::SavedModel::class_names
+    pub class_names: Option<Vec<String>>,
 }
 
-/// Reads a dataset from a CSV file (see [`parse_csv`]).
+/// The largest CSV file [`read_csv`] reads: 256 MiB (a million rows of a
+/// few hundred characters each).
+pub const MAX_CSV_BYTES: u64 = 256 << 20;
+
+/// Reads a dataset from a CSV file (see [`parse_csv`]), at most
+/// [`MAX_CSV_BYTES`] long and with at most [`MAX_SAMPLES`] data rows.
 ///
 /// # Errors
-/// The file cannot be read, or [`parse_csv`] fails.
+/// The file cannot be read or is too large (both [`DataError::Io`]), or
+/// [`parse_csv`] fails.
 pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Dataset, DataError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    parse_csv(&text, options)
+    let bytes = read_bytes(path)?;
+    parse_csv_bytes(&bytes, options)
 }
 
-/// Parses a numeric CSV dataset: every column but the label column is a
-/// feature. Labels are class indices `0, 1, 2, ...`; a label column that
-/// holds only -1 and 1 (micrograd's convention) maps -1 to class 0.
+/// The bytes of a CSV file, at most [`MAX_CSV_BYTES`] of them.
+///
+/// # Errors
+/// [`DataError::Io`] for a file that cannot be read or is too large.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+    crate::files::read_limited(path, MAX_CSV_BYTES).map_err(|source| DataError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Parses a CSV dataset: every column but the label column is a feature
+/// (a finite number). Quoted fields, CRLF line ends and a UTF-8 byte order
+/// mark are handled (by the `csv` crate); blank lines and lines starting
+/// with `#` are skipped; cells are trimmed.
+///
+/// Labels are class indices `0, 1, 2, ...`, or -1 and 1 (micrograd's
+/// convention; -1 becomes class 0), or names: when any label is not a
+/// number, every label is a name, and the names sorted are classes 0, 1,
+/// ... (kept in [`Dataset::class_names`]); with
+/// [`CsvOptions::class_names`] given, those names are used instead.
 ///
 /// ```
 /// use backprop::data::{CsvOptions, LabelColumn, parse_csv};
@@ -83,21 +110,34 @@ pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Dataset,
 /// let opts = CsvOptions { label: LabelColumn::Name("class".into()), ..Default::default() };
 /// assert_eq!(parse_csv(text, &opts).unwrap(), d);
 ///
+/// let pets = parse_csv("\"w\",\"kind\"\r\n4,dog\r\n\"3.5\",cat\r\n", &CsvOptions::default()).unwrap();
+/// assert_eq!(pets.labels(), [1, 0]);
+/// assert_eq!(pets.class_names().unwrap(), ["cat", "dog"]);
+///
 /// let err = parse_csv("1,2,0\n1,x,1\n", &CsvOptions::default()).unwrap_err();
 /// assert_eq!(err.to_string(), "line 2, column 2: `x` is not a finite number");
 /// ```
 ///
 /// # Errors
 /// A cell that is not a finite number, a row with a different number of
-/// fields, a label that is not a class index, an unknown label column, or
-/// no data rows; each with its line (and column).
+/// fields, a label that is not a class index or name, an unknown label
+/// column, duplicate header names, text that is not UTF-8, more than
+/// [`MAX_SAMPLES`] rows, or no data rows; each with its line (and
+/// column, or byte offset).
 pub fn parse_csv(text: &str, options: &CsvOptions) -> Result<Dataset, DataError> {
-    let mut rows = data_lines(text).peekable();
-    let Some(&(first_line, first)) = rows.peek() else {
+    parse_csv_bytes(text.as_bytes(), options)
+}
+
+/// As [`parse_csv`], from bytes (which must be UTF-8).
+///
+/// # Errors
+/// As [`parse_csv`].
+pub fn parse_csv_bytes(bytes: &[u8], options: &CsvOptions) -> Result<Dataset, DataError> {
+    let mut rows = Rows::new(bytes);
+    let Some((first_line, first)) = rows.next().transpose()? else {
         return Err(DataError::Empty);
     };
-    let first_cells: Vec<&str> = first.split(',').map(str::trim).collect();
-    let fields = first_cells.len();
+    let fields = first.len();
     if fields < 2 {
         return Err(DataError::TooFewFields {
             line: first_line,
@@ -107,75 +147,231 @@ pub fn parse_csv(text: &str, options: &CsvOptions) -> Result<Dataset, DataError>
     let has_header = match options.header {
         Header::Yes => true,
         Header::No => false,
-        Header::Auto => looks_like_header(&first_cells),
+        Header::Auto => looks_like_header(&first),
     };
-    let names: Option<Vec<&str>> = has_header.then(|| first_cells.clone());
-    if has_header {
-        rows.next();
-    }
-    let label_col = options.label.resolve(fields, names.as_deref())?;
+    let names = if has_header {
+        check_names(first_line, &first)?;
+        Some(first.clone())
+    } else {
+        None
+    };
+    let name_refs: Option<Vec<&str>> = names
+        .as_ref()
+        .map(|n| n.iter().map(String::as_str).collect());
+    let label_col = options.label.resolve(fields, name_refs.as_deref())?;
     let mut features = Vec::new();
-    let mut raw_labels = Vec::new();
-    for (line, row) in rows {
-        let mut found = 0;
-        for (j, cell) in row.split(',').enumerate() {
-            found += 1;
-            if found > fields {
-                continue;
-            }
-            let cell = cell.trim();
-            let v = parse_number(cell).ok_or_else(|| DataError::NotANumber {
-                line,
-                column: j + 1,
-                cell: cell.to_string(),
-            })?;
-            if j == label_col {
-                raw_labels.push((v, line));
-            } else {
-                features.push(v);
-            }
-        }
-        if found != fields {
+    let mut raw_labels: Vec<(usize, String)> = Vec::new();
+    let first_row = (!has_header).then_some(Ok((first_line, first)));
+    for row in first_row.into_iter().chain(rows) {
+        let (line, cells) = row?;
+        if cells.len() != fields {
             return Err(DataError::FieldCount {
                 line,
                 expected: fields,
-                found,
+                found: cells.len(),
+            });
+        }
+        if raw_labels.len() == MAX_SAMPLES {
+            return Err(DataError::TooManyRows {
+                line,
+                max: MAX_SAMPLES,
+            });
+        }
+        let mut label = String::new();
+        for (j, cell) in cells.into_iter().enumerate() {
+            if j == label_col {
+                label = cell;
+            } else {
+                features.push(number(line, j, &cell)?);
+            }
+        }
+        raw_labels.push((line, label));
+    }
+    if raw_labels.is_empty() {
+        return Err(DataError::Empty);
+    }
+    let column = label_col + 1;
+    let (labels, class_names) = labels(raw_labels, column, options.class_names.as_deref())?;
+    let d = Dataset::new(features, labels, fields - 1)?;
+    match class_names {
+        Some(names) => d.with_class_names(names),
+        None => Ok(d),
+    }
+}
+
+/// Class ids for the label cells, and the class names if they are words.
+fn labels(
+    raw: Vec<(usize, String)>,
+    column: usize,
+    known: Option<&[String]>,
+) -> Result<(Vec<usize>, Option<Vec<String>>), DataError> {
+    let numbers: Option<Vec<f64>> = raw
+        .iter()
+        .map(|(_, c)| parse_number(c))
+        .collect::<Option<_>>();
+    match (numbers, known) {
+        (Some(values), None) => {
+            let plus_minus_one = values.iter().all(|&v| v == 1.0 || v == -1.0);
+            let labels = values
+                .into_iter()
+                .zip(&raw)
+                .map(|(v, (line, _))| match v {
+                    -1.0 if plus_minus_one => Ok(0),
+                    v if v >= 0.0 && v.fract() == 0.0 && v < MAX_CLASSES as f64 => Ok(v as usize),
+                    label => Err(DataError::BadLabel {
+                        line: *line,
+                        column,
+                        label,
+                    }),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((labels, None))
+        }
+        (_, names) => {
+            let names: Vec<String> = match names {
+                Some(n) => n.to_vec(),
+                None => {
+                    let set: std::collections::BTreeSet<&str> =
+                        raw.iter().map(|(_, c)| c.as_str()).collect();
+                    set.into_iter().map(str::to_string).collect()
+                }
+            };
+            let index: std::collections::HashMap<&str, usize> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), i))
+                .collect();
+            let labels = raw
+                .iter()
+                .map(|(line, c)| {
+                    index
+                        .get(c.as_str())
+                        .copied()
+                        .ok_or_else(|| DataError::UnknownLabel {
+                            line: *line,
+                            column,
+                            label: c.clone(),
+                            names: names.join(", "),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((labels, Some(names)))
+        }
+    }
+}
+
+/// Header names must differ: a label column chosen by a repeated name
+/// would be a guess.
+fn check_names(line: usize, names: &[String]) -> Result<(), DataError> {
+    for (j, n) in names.iter().enumerate() {
+        if let Some(k) = names[..j].iter().position(|m| m == n) {
+            return Err(DataError::DuplicateColumn {
+                line,
+                name: n.clone(),
+                first: k + 1,
+                second: j + 1,
             });
         }
     }
-    let plus_minus_one = raw_labels.iter().all(|&(v, _)| v == 1.0 || v == -1.0);
-    let labels = raw_labels
-        .into_iter()
-        .map(|(v, line)| match v {
-            -1.0 if plus_minus_one => Ok(0),
-            v if v >= 0.0 && v.fract() == 0.0 && v < 1e6 => Ok(v as usize),
-            label => Err(DataError::BadLabel {
-                line,
-                column: label_col + 1,
-                label,
-            }),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Dataset::new(features, labels, fields - 1)
+    Ok(())
+}
+
+fn number(line: usize, j: usize, cell: &str) -> Result<f64, DataError> {
+    parse_number(cell).ok_or_else(|| DataError::NotANumber {
+        line,
+        column: j + 1,
+        cell: cell.to_string(),
+    })
 }
 
 fn parse_number(cell: &str) -> Option<f64> {
     cell.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// The data lines of a CSV text, numbered from 1 and trimmed: no blank
-/// lines, no `#` comments, no byte order mark.
-fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+/// The data records of a CSV text with their line numbers (from 1),
+/// trimmed and unquoted: no blank lines, no `#` comments, no byte order
+/// mark.
+struct Rows<'a> {
+    bytes: &'a [u8],
+    reader: csv::Reader<&'a [u8]>,
+    record: csv::ByteRecord,
+    /// Bytes removed from the front (a byte order mark), for offsets.
+    skipped: u64,
+}
+
+impl<'a> Rows<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let (bytes, skipped) = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+            Some(rest) => (rest, 3),
+            None => (bytes, 0),
+        };
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .comment(Some(b'#'))
+            .from_reader(bytes);
+        Self {
+            bytes,
+            reader,
+            record: csv::ByteRecord::new(),
+            skipped,
+        }
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = Result<(usize, Vec<String>), DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(false) => return None,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line() as usize);
+                    return Some(Err(DataError::Csv {
+                        line,
+                        message: e.to_string(),
+                    }));
+                }
+                Ok(true) => {}
+            }
+            let pos = self
+                .record
+                .position()
+                .expect("a read record has a position");
+            let line = pos.line() as usize;
+            // A line of spaces is one empty field: blank, skipped.
+            if self.record.len() == 1 && self.record[0].is_empty() {
+                continue;
+            }
+            let mut cells = Vec::with_capacity(self.record.len());
+            for (j, field) in self.record.iter().enumerate() {
+                match std::str::from_utf8(field) {
+                    Ok(s) => cells.push(s.to_string()),
+                    Err(_) => {
+                        // The record's earlier fields are valid: its first
+                        // bad byte is in this field.
+                        let start = pos.byte() as usize;
+                        let bad = self.bytes.get(start..).map_or(0, |rest| {
+                            std::str::from_utf8(rest).map_or_else(|e| e.valid_up_to(), |_| 0)
+                        });
+                        return Some(Err(DataError::NotUtf8 {
+                            line,
+                            column: j + 1,
+                            byte: self.skipped + (start + bad) as u64,
+                        }));
+                    }
+                }
+            }
+            return Some(Ok((line, cells)));
+        }
+    }
 }
 
 /// Whether a first row is a header ([`Header::Auto`]): every cell looks
 /// like a name, none like a number or a mistyped one.
-fn looks_like_header(cells: &[&str]) -> bool {
+fn looks_like_header(cells: &[String]) -> bool {
     cells.iter().all(|c| {
         c.parse::<f64>().is_err()
             && !c.starts_with(|ch: char| ch.is_ascii_digit() || matches!(ch, '+' | '-' | '.'))
@@ -217,7 +413,8 @@ impl LabelColumn {
     }
 }
 
-/// Parses unlabelled numeric rows (for prediction): returns the values
+/// Parses unlabelled numeric rows (for prediction) from UTF-8 text (a
+/// `&str` or bytes; read as [`parse_csv`] reads): returns the values
 /// row-major and the number of fields per row. A first row that looks like
 /// names is a header (with [`Header::Auto`]) and skipped.
 ///
@@ -233,8 +430,11 @@ impl LabelColumn {
 /// # Errors
 /// A cell that is not a finite number, rows of different lengths, or no
 /// rows; each with its line (and column).
-pub fn parse_features(text: &str, header: Header) -> Result<(Vec<f64>, usize), DataError> {
-    parse_rows(text, header, None)
+pub fn parse_features(
+    text: impl AsRef<[u8]>,
+    header: Header,
+) -> Result<(Vec<f64>, usize), DataError> {
+    parse_rows(text.as_ref(), header, None)
 }
 
 /// As [`parse_features`], but drops the column `skip` (a training file's
@@ -255,65 +455,66 @@ pub fn parse_features(text: &str, header: Header) -> Result<(Vec<f64>, usize), D
 /// As [`parse_features`], and a column that does not exist (see
 /// [`LabelColumn::resolve`]) or is the only one.
 pub fn parse_features_without(
-    text: &str,
+    text: impl AsRef<[u8]>,
     header: Header,
     skip: &LabelColumn,
 ) -> Result<(Vec<f64>, usize), DataError> {
-    parse_rows(text, header, Some(skip))
+    parse_rows(text.as_ref(), header, Some(skip))
 }
 
 fn parse_rows(
-    text: &str,
+    text: &[u8],
     header: Header,
     skip: Option<&LabelColumn>,
 ) -> Result<(Vec<f64>, usize), DataError> {
-    let mut rows = data_lines(text).peekable();
-    let Some(&(first_line, first)) = rows.peek() else {
+    let mut rows = Rows::new(text);
+    let Some((first_line, first)) = rows.next().transpose()? else {
         return Err(DataError::Empty);
     };
-    let first_cells: Vec<&str> = first.split(',').map(str::trim).collect();
-    let fields = first_cells.len();
+    let fields = first.len();
     let has_header = match header {
         Header::Yes => true,
         Header::No => false,
-        Header::Auto => looks_like_header(&first_cells),
+        Header::Auto => looks_like_header(&first),
     };
+    if has_header {
+        check_names(first_line, &first)?;
+    }
     let skip = match skip {
         Some(column) => {
-            let names = has_header.then_some(first_cells.as_slice());
+            let names: Option<Vec<&str>> =
+                has_header.then(|| first.iter().map(String::as_str).collect());
             if fields < 2 {
                 return Err(DataError::TooFewFields {
                     line: first_line,
                     found: fields,
                 });
             }
-            Some(column.resolve(fields, names)?)
+            Some(column.resolve(fields, names.as_deref())?)
         }
         None => None,
     };
-    if has_header {
-        rows.next();
-    }
     let mut values = Vec::new();
-    for (line, row) in rows {
-        let mut found = 0;
-        for (j, cell) in row.split(',').enumerate() {
-            found += 1;
-            let cell = cell.trim();
-            if found <= fields && Some(j) != skip {
-                values.push(parse_number(cell).ok_or_else(|| DataError::NotANumber {
-                    line,
-                    column: j + 1,
-                    cell: cell.to_string(),
-                })?);
-            }
-        }
-        if found != fields {
+    let first_row = (!has_header).then_some(Ok((first_line, first)));
+    for (count, row) in first_row.into_iter().chain(rows).enumerate() {
+        let (line, cells) = row?;
+        if cells.len() != fields {
             return Err(DataError::FieldCount {
                 line,
                 expected: fields,
-                found,
+                found: cells.len(),
             });
+        }
+        if count == MAX_SAMPLES {
+            return Err(DataError::TooManyRows {
+                line,
+                max: MAX_SAMPLES,
+            });
+        }
+        for (j, cell) in cells.iter().enumerate() {
+            if Some(j) != skip {
+                values.push(number(line, j, cell)?);
+            }
         }
     }
     if values.is_empty() {

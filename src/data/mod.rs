@@ -23,8 +23,18 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use csv::{
-    CsvOptions, Header, LabelColumn, parse_csv, parse_features, parse_features_without, read_csv,
+    CsvOptions, Header, LabelColumn, MAX_CSV_BYTES, parse_csv, parse_csv_bytes, parse_features,
+    parse_features_without, read_bytes, read_csv,
 };
+
+/// The most rows a dataset may have: CSV files past it are refused, and
+/// the generators panic past it.
+pub const MAX_SAMPLES: usize = 1_000_000;
+
+/// The most classes a dataset may have (labels are below it): the network
+/// has one output per class, and a label such as 2^40 would otherwise ask
+/// for terabytes.
+pub const MAX_CLASSES: usize = 1_000_000;
 
 /// A mistake in a dataset's description or contents.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +131,68 @@ pub enum DataError {
     /// A file or generator with no data rows.
     #[error("the dataset is empty")]
     Empty,
+    /// A CSV file the `csv` crate cannot read.
+    #[error("line {line}: {message}")]
+    Csv {
+        /// 1-based line number.
+        line: usize,
+        /// The reader's message.
+        message: String,
+    },
+    /// A cell that is not UTF-8 text.
+    #[error("line {line}, column {column}: the text is not UTF-8 (byte offset {byte} in the file)")]
+    NotUtf8 {
+        /// 1-based line number.
+        line: usize,
+        /// 1-based column number.
+        column: usize,
+        /// 0-based offset of the first bad byte in the file.
+        byte: u64,
+    },
+    /// More rows than [`MAX_SAMPLES`].
+    #[error("line {line}: more than {max} data rows, the limit")]
+    TooManyRows {
+        /// The line of the first row past the limit.
+        line: usize,
+        /// [`MAX_SAMPLES`].
+        max: usize,
+    },
+    /// A word label that is not one of the known class names.
+    #[error("line {line}, column {column}: label `{label}` is not one of the classes ({names})")]
+    UnknownLabel {
+        /// 1-based line number.
+        line: usize,
+        /// 1-based column number.
+        column: usize,
+        /// The label.
+        label: String,
+        /// The known class names, comma separated.
+        names: String,
+    },
+    /// Two header columns with the same name.
+    #[error(
+        "line {line}: columns {first} and {second} are both named `{name}`; give each column its own name"
+    )]
+    DuplicateColumn {
+        /// 1-based line number of the header.
+        line: usize,
+        /// The name.
+        name: String,
+        /// 1-based column of the first.
+        first: usize,
+        /// 1-based column of the second.
+        second: usize,
+    },
+    /// A class label at or past [`MAX_CLASSES`].
+    #[error("row {row} has label {label}, but labels must be below {max}, the limit on classes")]
+    TooManyClasses {
+        /// 1-based row.
+        row: usize,
+        /// The label.
+        label: usize,
+        /// [`MAX_CLASSES`].
+        max: usize,
+    },
     /// A generator argument out of range.
     #[error("{0}")]
     Invalid(String),
@@ -136,6 +208,7 @@ pub struct Dataset {
     labels: Vec<usize>,
     n_features: usize,
     n_classes: usize,
+    class_names: Option<Vec<String>>,
 }
 
 impl Dataset {
@@ -148,8 +221,15 @@ impl Dataset {
     /// ```
     ///
     /// # Errors
-    /// If the dataset is empty, `n_features` is 0, or the feature count is not
-    /// `labels.len() * n_features`.
+    /// If the dataset is empty, `n_features` is 0, the feature count is not
+    /// `labels.len() * n_features`, or a label is [`MAX_CLASSES`] or more
+    /// ([`DataError::TooManyClasses`]).
+    ///
+    /// ```
+    /// use backprop::data::Dataset;
+    /// assert!(Dataset::new(vec![0.0, 1.0], vec![0, usize::MAX], 1).is_err());
+    /// assert!(Dataset::new(vec![0.0, 1.0], vec![0, 1 << 40], 1).is_err());
+    /// ```
     pub fn new(
         features: Vec<f64>,
         labels: Vec<usize>,
@@ -165,12 +245,89 @@ impl Dataset {
                 labels.len()
             )));
         }
+        if let Some(row) = labels.iter().position(|&c| c >= MAX_CLASSES) {
+            return Err(DataError::TooManyClasses {
+                row: row + 1,
+                label: labels[row],
+                max: MAX_CLASSES,
+            });
+        }
         let n_classes = labels.iter().max().map_or(2, |&m| (m + 1).max(2));
         Ok(Self {
             features,
             labels,
             n_features,
             n_classes,
+            class_names: None,
+        })
+    }
+
+    /// The dataset with names for its classes (class `i` is `names[i]`);
+    /// the number of classes becomes `names.len()`, which may be more than
+    /// the labels use (data to evaluate a model on need not have every
+    /// class).
+    ///
+    /// ```
+    /// use backprop::data::Dataset;
+    /// let d = Dataset::new(vec![0.0, 1.0], vec![0, 1], 1).unwrap();
+    /// let d = d.with_class_names(vec!["cat".into(), "dog".into(), "fox".into()]).unwrap();
+    /// assert_eq!((d.n_classes(), d.class_name(1)), (3, "dog".to_string()));
+    /// ```
+    ///
+    /// # Errors
+    /// [`DataError::Invalid`] for fewer names than the labels need, or a
+    /// name given twice.
+    pub fn with_class_names(mut self, names: Vec<String>) -> Result<Self, DataError> {
+        let needed = self.labels.iter().max().map_or(0, |&m| m + 1);
+        if names.len() < needed.max(2) {
+            return Err(DataError::Invalid(format!(
+                "{} class names for {} classes",
+                names.len(),
+                needed.max(2)
+            )));
+        }
+        if let Some(j) = (1..names.len()).find(|&j| names[..j].contains(&names[j])) {
+            return Err(DataError::Invalid(format!(
+                "the class name `{}` is given twice",
+                names[j]
+            )));
+        }
+        self.n_classes = names.len();
+        self.class_names = Some(names);
+        Ok(self)
+    }
+
+    /// The names of the classes, if the labels were words.
+    pub fn class_names(&self) -> Option<&[String]> {
+        self.class_names.as_deref()
+    }
+
+    /// Class `c`'s name: its word label, or the number.
+    pub fn class_name(&self, c: usize) -> String {
+        match &self.class_names {
+            Some(names) if c < names.len() => names[c].clone(),
+            _ => c.to_string(),
+        }
+    }
+
+    /// The same rows, labels and class names with other features (as
+    /// many).
+    ///
+    /// # Errors
+    /// [`DataError::Invalid`] if `features` does not have one value per
+    /// feature of each row.
+    pub fn with_features(&self, features: Vec<f64>) -> Result<Self, DataError> {
+        if features.len() != self.features.len() {
+            return Err(DataError::Invalid(format!(
+                "{} feature values do not make {} rows of {}",
+                features.len(),
+                self.len(),
+                self.n_features
+            )));
+        }
+        Ok(Self {
+            features,
+            ..self.clone()
         })
     }
 
@@ -203,6 +360,9 @@ impl Dataset {
     }
 
     /// Row `i`'s class.
+    ///
+    /// # Panics
+    /// If `i >= len()`.
     pub fn label(&self, i: usize) -> usize {
         self.labels[i]
     }
@@ -354,6 +514,15 @@ fn finish(mut points: Vec<([f64; 2], usize)>, noise: f64, rng: &mut ChaCha8Rng) 
     Dataset::new(features, labels, 2).expect("generators make non-empty datasets")
 }
 
+/// The generators' documented limit: a programmer error past it, caught
+/// before any allocation (which would abort the process).
+fn check_size(n: usize, classes: usize) {
+    assert!(
+        n <= MAX_SAMPLES && classes <= MAX_SAMPLES,
+        "a generated dataset has at most {MAX_SAMPLES} samples and classes, got {n} samples and {classes} classes"
+    );
+}
+
 fn at_least_one(n: usize) -> usize {
     n.max(1)
 }
@@ -374,7 +543,11 @@ fn at_least_one(n: usize) -> usize {
 /// ```
 ///
 /// `n` is raised to 2 if smaller (one point per moon).
+///
+/// # Panics
+/// If `n` is more than [`MAX_SAMPLES`].
 pub fn moons(n: usize, noise: f64, seed: u64) -> Dataset {
+    check_size(n, 2);
     let n = n.max(2);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n_out = n / 2;
@@ -396,7 +569,11 @@ pub fn moons(n: usize, noise: f64, seed: u64) -> Dataset {
 /// ```
 ///
 /// `n` is raised to 2 if smaller (one point per circle).
+///
+/// # Panics
+/// If `n` is more than [`MAX_SAMPLES`].
 pub fn circles(n: usize, noise: f64, seed: u64) -> Dataset {
+    check_size(n, 2);
     let n = n.max(2);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n_out = n / 2;
@@ -423,7 +600,11 @@ pub fn circles(n: usize, noise: f64, seed: u64) -> Dataset {
 /// ```
 ///
 /// `classes` is raised to 2 and `n` to `classes` if smaller.
+///
+/// # Panics
+/// If `n` or `classes` is more than [`MAX_SAMPLES`].
 pub fn spiral(n: usize, classes: usize, noise: f64, seed: u64) -> Dataset {
+    check_size(n, classes);
     let classes = classes.max(2);
     let n = n.max(classes);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -452,7 +633,11 @@ pub fn spiral(n: usize, classes: usize, noise: f64, seed: u64) -> Dataset {
 /// ```
 ///
 /// `n` is raised to 2 if smaller.
+///
+/// # Panics
+/// If `n` is more than [`MAX_SAMPLES`].
 pub fn xor(n: usize, noise: f64, seed: u64) -> Dataset {
+    check_size(n, 2);
     let n = n.max(2);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let points = (0..n)
@@ -477,7 +662,11 @@ pub fn xor(n: usize, noise: f64, seed: u64) -> Dataset {
 /// ```
 ///
 /// `classes` is raised to 2 and `n` to `classes` if smaller.
+///
+/// # Panics
+/// If `n` or `classes` is more than [`MAX_SAMPLES`].
 pub fn blobs(n: usize, classes: usize, std: f64, seed: u64) -> Dataset {
+    check_size(n, classes);
     let classes = classes.max(2);
     let n = n.max(classes);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -557,7 +746,8 @@ impl DatasetSpec {
     /// blobs only; `csv` by CSV files only.
     ///
     /// # Errors
-    /// A CSV file that cannot be read or parsed.
+    /// A CSV file that cannot be read or parsed, or `n` or `classes` past
+    /// [`MAX_SAMPLES`] ([`DataError::Invalid`]).
     pub fn load(
         &self,
         n: usize,
@@ -566,6 +756,11 @@ impl DatasetSpec {
         seed: u64,
         csv: &CsvOptions,
     ) -> Result<Dataset, DataError> {
+        if !matches!(self, DatasetSpec::Csv(_)) && (n > MAX_SAMPLES || classes > MAX_SAMPLES) {
+            return Err(DataError::Invalid(format!(
+                "a generated dataset has at most {MAX_SAMPLES} samples and classes, got {n} samples and {classes} classes"
+            )));
+        }
         Ok(match self {
             DatasetSpec::Moons => moons(n, noise, seed),
             DatasetSpec::Circles => circles(n, noise, seed),

@@ -48,10 +48,10 @@ pub enum ParseErrorKind {
     /// A number that does not parse (`1e`, `1.2.3`, `2x`).
     #[error("malformed number `{}`", shown(.0))]
     BadNumber(String),
-    /// A number too big for an `f64` (`1e999`), or so small that it would
-    /// be 0 (`1e-999`).
+    /// A number too big for an `f64` (`1e999`). One too small for it
+    /// (`1e-999`) reads as 0, as in Python.
     #[error(
-        "number `{}` is out of range (f64 magnitudes go from about 5e-324 to 1.8e308)",
+        "number `{}` is out of range (f64 numbers go up to about 1.8e308)",
         shown(.0)
     )]
     NumberOutOfRange(String),
@@ -280,6 +280,22 @@ pub(crate) fn shown(text: &str) -> String {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EvalError {
+    /// Gradient-check tolerances that cannot work.
+    #[error("{0}")]
+    BadTolerance(String),
+    /// A gradient check that would take too long.
+    #[error(
+        "a gradient check of {inputs} inputs would evaluate this program of {size} nodes {} times: {} nodes, more than the limit of {}",
+        2 * .inputs,
+        2 * (*.inputs as u128) * (*.size as u128),
+        super::MAX_CHECK_WORK
+    )]
+    CheckTooLarge {
+        /// The number of inputs.
+        inputs: usize,
+        /// The program's [`Program::size`](super::Program::size).
+        size: usize,
+    },
     /// An override names something that is not an input of the program.
     #[error("{}", not_an_input(.name, .computed_at, .alias_of, .inputs))]
     NotAnInput {

@@ -64,6 +64,16 @@ pub use parser::MAX_DEPTH;
 
 use parser::{Body, Func, InputDef, Instr, Stmt};
 
+/// The most nodes [`Program::gradcheck`] builds in all: `2 × inputs ×`
+/// [`Program::size`] past it is refused (finite differences evaluate the
+/// whole program twice per input; at some 20 ns a node this is about 20
+/// seconds).
+pub const MAX_CHECK_WORK: u64 = 1_000_000_000;
+
+/// The largest program file the `backprop` command reads: 16 MiB (about
+/// a million statements).
+pub const MAX_PROGRAM_BYTES: u64 = 16 << 20;
+
 /// A parsed program, ready to evaluate onto any number of graphs.
 ///
 /// ```
@@ -124,7 +134,7 @@ impl<'g> Evaluation<'g> {
 }
 
 impl Program {
-    /// Parses a program.
+    /// Parses a program (a leading UTF-8 byte order mark is skipped).
     ///
     /// # Errors
     /// A [`ParseError`] with the line and column of the first problem: an
@@ -138,6 +148,9 @@ impl Program {
     /// assert!(err.to_string().starts_with("1:5: unknown function `foo`"));
     /// ```
     pub fn parse(src: &str) -> Result<Program, ParseError> {
+        // A byte order mark, as some editors write, is not part of the
+        // program.
+        let src = src.strip_prefix('\u{feff}').unwrap_or(src);
         let parsed = parser::parse(src)?;
         Ok(Program {
             stmts: parsed.stmts,
@@ -246,7 +259,8 @@ impl Program {
 
     /// The program as a function of its inputs (in the order of
     /// [`Program::inputs`]) to its output: what
-    /// [`gradcheck()`] takes.
+    /// [`gradcheck()`] takes. The function panics if it is given a number
+    /// of values other than the number of inputs.
     ///
     /// ```
     /// use backprop::gradcheck::{Tolerances, gradcheck};
@@ -256,15 +270,39 @@ impl Program {
     /// # Ok::<(), backprop::expr::ParseError>(())
     /// ```
     pub fn function(&self) -> impl for<'g> Fn(&'g Graph, &[Value<'g>]) -> Value<'g> + '_ {
-        move |g, xs| self.build(g, xs).output
+        move |g, xs| {
+            let bound = self.run_all(g, xs, false);
+            bound[bound.len() - 1]
+        }
+    }
+
+    /// The number of nodes one evaluation builds: one per input and per
+    /// number, operation and call (a measure of its cost).
+    pub fn size(&self) -> usize {
+        self.inputs.len()
+            + self
+                .stmts
+                .iter()
+                .map(|s| match &s.body {
+                    Body::Computed(code) => code.len(),
+                    _ => 0,
+                })
+                .sum::<usize>()
     }
 
     /// Compares the program's gradients with central differences at its
     /// inputs (with `overrides` applied).
     ///
+    /// Each input costs two evaluations of the whole program, each linear
+    /// in its [`size`](Program::size), so the check is refused past
+    /// [`MAX_CHECK_WORK`] nodes in all (`2 × inputs × size`): about 20
+    /// seconds at most.
+    ///
     /// # Errors
     /// [`EvalError::NotAnInput`] if an override names something that is
-    /// not an input.
+    /// not an input, [`EvalError::BadTolerance`] for a step that is not a
+    /// positive finite number or a negative or non-finite tolerance, and
+    /// [`EvalError::CheckTooLarge`] past [`MAX_CHECK_WORK`].
     ///
     /// ```
     /// use backprop::gradcheck::Tolerances;
@@ -279,11 +317,42 @@ impl Program {
         tolerances: Tolerances,
     ) -> Result<GradcheckReport, EvalError> {
         let values = self.input_values(overrides)?;
+        tolerances.check().map_err(EvalError::BadTolerance)?;
+        let work = 2 * values.len() as u128 * self.size() as u128;
+        if work > MAX_CHECK_WORK as u128 {
+            return Err(EvalError::CheckTooLarge {
+                inputs: values.len(),
+                size: self.size(),
+            });
+        }
         Ok(gradcheck(self.function(), &values, tolerances))
     }
 
     /// Runs every statement on `g` with the given input leaves.
     fn build<'g>(&self, g: &'g Graph, inputs: &[Value<'g>]) -> Evaluation<'g> {
+        let bound = self.run_all(g, inputs, true);
+        Evaluation {
+            output: bound[bound.len() - 1],
+            output_name: self.output_name().to_string(),
+            inputs: self
+                .inputs
+                .iter()
+                .zip(inputs)
+                .map(|(i, v)| (i.name.clone(), *v))
+                .collect(),
+            bindings: self
+                .stmts
+                .iter()
+                .zip(&bound)
+                .map(|(s, v)| (s.name.clone(), *v))
+                .collect(),
+        }
+    }
+
+    /// Every statement's value on `g` with the given input leaves, labelled
+    /// with its name if `label` (a gradient check's evaluations need no
+    /// names).
+    fn run_all<'g>(&self, g: &'g Graph, inputs: &[Value<'g>], label: bool) -> Vec<Value<'g>> {
         assert_eq!(
             inputs.len(),
             self.inputs.len(),
@@ -303,28 +372,15 @@ impl Program {
                         run(g, *instr, &mut stack, &bound);
                     }
                     let v = stack.pop().expect("the parser emits balanced code");
-                    v.set_label(stmt.name.clone());
+                    if label {
+                        v.set_label(stmt.name.clone());
+                    }
                     v
                 }
             };
             bound.push(v);
         }
-        Evaluation {
-            output: bound[bound.len() - 1],
-            output_name: self.output_name().to_string(),
-            inputs: self
-                .inputs
-                .iter()
-                .zip(inputs)
-                .map(|(i, v)| (i.name.clone(), *v))
-                .collect(),
-            bindings: self
-                .stmts
-                .iter()
-                .zip(&bound)
-                .map(|(s, v)| (s.name.clone(), *v))
-                .collect(),
-        }
+        bound
     }
 }
 
@@ -367,7 +423,8 @@ fn pop<'g>(stack: &mut Vec<Value<'g>>) -> Value<'g> {
 
 /// Parses a `NAME=VALUE` override (the CLI's `--at`). The value is a
 /// decimal number, optionally signed, or `inf`, `-inf`, `nan`; a number
-/// that an `f64` cannot hold (`1e999`, `1e-999`) is an error.
+/// too large for an `f64` (`1e999`) is an error; one too small for it
+/// (`1e-999`) reads as 0, as in Python.
 ///
 /// # Errors
 /// A [`ParseErrorKind::BadOverride`] whose span points into `text`.
@@ -430,7 +487,7 @@ pub fn parse_override(text: &str) -> Result<(String, f64), ParseError> {
     match parsed {
         Some(v) if out_of_range(&lower, v) => Err(bad(
             &format!(
-                "`{}` is out of range (f64 magnitudes go from about 5e-324 to 1.8e308; write inf for infinity)",
+                "`{}` is out of range (f64 numbers go up to about 1.8e308; write inf for infinity)",
                 error::shown(value)
             ),
             value_col,
@@ -447,10 +504,9 @@ pub fn parse_override(text: &str) -> Result<(String, f64), ParseError> {
 }
 
 /// Whether the decimal `text` parsed to `v` only by overflowing to
-/// infinity or underflowing to zero.
+/// infinity. A number below the smallest subnormal (`1e-400`) reads as 0,
+/// as in Python and IEEE 754 rounding.
 pub(crate) fn out_of_range(text: &str, v: f64) -> bool {
-    let mantissa = text.split(['e', 'E']).next().unwrap_or("");
-    let nonzero = mantissa.chars().any(|c| matches!(c, '1'..='9'));
     let spelled_inf = text.trim_start_matches(['+', '-']).starts_with(['i', 'I']);
-    (v.is_infinite() && !spelled_inf) || (v == 0.0 && nonzero)
+    v.is_infinite() && !spelled_inf
 }

@@ -35,10 +35,12 @@ use crate::{Graph, NodeId, Value};
 pub use loss::{Loss, bce_with_logits, cross_entropy, hinge, l2, mse};
 pub use mlp::{Forward, ForwardBuffers, Layer, Mlp, MlpConfig, Neuron};
 pub use model::{
-    Evaluation, FORMAT, FORMAT_VERSION, Normalization, Prediction, SavedLayer, SavedModel,
-    SavedNeuron, check_writable,
+    Evaluation, FORMAT, FORMAT_VERSION, MAX_MODEL_BYTES, Normalization, Prediction, SavedLayer,
+    SavedModel, SavedNeuron, check_writable,
 };
-pub use train::{CHUNK_ROWS, CHUNKS, StepStats, TrainConfig, Trainer};
+pub use train::{
+    CHUNK_ROWS, CHUNKS, DIVERGENCE_FACTOR, HISTORY_POINTS, History, StepStats, TrainConfig, Trainer,
+};
 
 /// Errors of the neural-network layer: bad architectures, bad model files,
 /// inputs of the wrong size, divergent training.
@@ -73,7 +75,7 @@ pub enum NnError {
         found: usize,
     },
     /// An input with the wrong number of features.
-    #[error("the model takes {expected} features, but the input has {found}")]
+    #[error("the model takes {}, but the input has {found}", features(*.expected))]
     FeatureCount {
         /// Features the model takes.
         expected: usize,
@@ -128,14 +130,32 @@ pub enum NnError {
         /// The model's number of classes.
         classes: usize,
     },
-    /// The loss became NaN or infinite.
-    #[error("training diverged at step {step}: the loss is {loss} (try a smaller learning rate)")]
+    /// The loss became NaN or infinite, or grew past
+    /// [`DIVERGENCE_FACTOR`] times its first
+    /// value.
+    #[error(
+        "training diverged at step {step}: the loss is {loss:.6e}, up from {first:.6e} at the first step (try a smaller learning rate, or standardized features)"
+    )]
     Diverged {
-        /// The step (from 0) whose loss was not finite.
+        /// The step (from 0) whose loss was too large.
         step: usize,
         /// The loss.
         loss: f64,
+        /// The first step's loss.
+        first: f64,
     },
+    /// A training configuration that cannot work.
+    #[error("invalid training configuration: {0}")]
+    InvalidConfig(String),
+}
+
+/// `1 feature`, `2 features`.
+fn features(n: usize) -> String {
+    if n == 1 {
+        "1 feature".into()
+    } else {
+        format!("{n} features")
+    }
 }
 
 impl From<serde_json::Error> for NnError {
@@ -289,12 +309,22 @@ pub enum Init {
 
 impl Init {
     /// A weight for a neuron with `fan_in` inputs in a layer of `fan_out`
-    /// neurons.
+    /// neurons. A fan of 0 (a neuron with no inputs has no weight to draw)
+    /// counts as 1, so that any arguments give a finite weight.
+    ///
+    /// ```
+    /// use backprop::nn::Init;
+    /// use rand::SeedableRng;
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    /// let w = Init::KaimingUniform.sample(0, 0, &mut rng);
+    /// assert!(w.abs() <= 6f64.sqrt());
+    /// ```
     pub fn sample(self, fan_in: usize, fan_out: usize, rng: &mut impl Rng) -> f64 {
+        let fan_in = fan_in.max(1) as f64;
         let bound = match self {
             Init::Uniform => 1.0,
-            Init::KaimingUniform => (6.0 / fan_in as f64).sqrt(),
-            Init::XavierUniform => (6.0 / (fan_in + fan_out) as f64).sqrt(),
+            Init::KaimingUniform => (6.0 / fan_in).sqrt(),
+            Init::XavierUniform => (6.0 / (fan_in + fan_out as f64)).sqrt(),
         };
         rng.gen_range(-bound..=bound)
     }

@@ -16,6 +16,10 @@ pub const FORMAT: &str = "backprop-mlp";
 /// The model file version this library writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The largest model file [`SavedModel::load`] reads: 128 MiB, room for
+/// [`Mlp::MAX_PARAMETERS`] numbers of up to 25 digits and their layout.
+pub const MAX_MODEL_BYTES: u64 = 128 << 20;
+
 /// A trained network and what prediction needs, as stored in a model file.
 ///
 /// ```
@@ -52,6 +56,11 @@ pub struct SavedModel {
     /// Input standardisation applied before the network, if any.
     #[serde(default)]
     pub normalization: Option<Normalization>,
+    /// The names of the classes when the training labels were words
+    /// (class `i` is `class_names[i]`); absent for numeric labels and in
+    /// files written before names were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_names: Option<Vec<String>>,
     /// The layers, first to last.
     pub layers: Vec<SavedLayer>,
 }
@@ -74,6 +83,9 @@ impl Normalization {
     }
 
     /// `data` with every row standardised.
+    ///
+    /// # Panics
+    /// If `data` has more features than the normalisation has means.
     pub fn apply(&self, data: &Dataset) -> Dataset {
         let d = data.n_features();
         let features = data
@@ -82,7 +94,8 @@ impl Normalization {
             .enumerate()
             .map(|(i, &v)| self.standardize(i % d, v))
             .collect();
-        Dataset::new(features, data.labels().to_vec(), d).expect("same shape as a valid dataset")
+        data.with_features(features)
+            .expect("as many features as a valid dataset")
     }
 
     /// Feature `j`'s value `v` standardised: `(v - mean) / std`, or
@@ -157,6 +170,7 @@ impl SavedModel {
             loss,
             classes,
             normalization,
+            class_names: None,
             layers: mlp
                 .layers()
                 .iter()
@@ -172,6 +186,21 @@ impl SavedModel {
                         .collect(),
                 })
                 .collect(),
+        }
+    }
+
+    /// The model with names for its classes (see
+    /// [`SavedModel::class_names`]; checked by [`SavedModel::validate`]).
+    pub fn with_class_names(mut self, names: Option<Vec<String>>) -> Self {
+        self.class_names = names;
+        self
+    }
+
+    /// Class `c`'s name: its word label, or the number.
+    pub fn class_name(&self, c: usize) -> String {
+        match &self.class_names {
+            Some(names) if c < names.len() => names[c].clone(),
+            _ => c.to_string(),
         }
     }
 
@@ -272,6 +301,18 @@ impl SavedModel {
                 self.loss, self.classes
             ));
         }
+        if let Some(names) = &self.class_names {
+            if names.len() != self.classes {
+                return bad(format!(
+                    "class_names has {} names, expected {} (classes)",
+                    names.len(),
+                    self.classes
+                ));
+            }
+            if let Some(j) = (1..names.len()).find(|&j| names[..j].contains(&names[j])) {
+                return bad(format!("class_names has `{}` twice", names[j]));
+            }
+        }
         if let Some(n) = &self.normalization {
             for (name, v) in [("mean", &n.mean), ("std", &n.std)] {
                 if v.len() != self.inputs {
@@ -313,16 +354,27 @@ impl SavedModel {
         Ok(m)
     }
 
-    /// Reads and validates a model file.
+    /// Reads and validates a model file of at most [`MAX_MODEL_BYTES`].
     ///
     /// # Errors
-    /// The file cannot be read, or [`SavedModel::from_json`] fails.
+    /// The file cannot be read, is too large or is not UTF-8
+    /// ([`NnError::Io`]), or [`SavedModel::from_json`] fails.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, NnError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| NnError::Io {
+        let io = |source| NnError::Io {
             action: "cannot read",
             path: path.display().to_string(),
             source,
+        };
+        let bytes = crate::files::read_limited(path, MAX_MODEL_BYTES).map_err(io)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the file is not UTF-8 text (byte offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            ))
         })?;
         Self::from_json(&text)
     }
@@ -469,9 +521,8 @@ fn field_path(path: &serde_path_to_error::Path) -> String {
 }
 
 /// Checks, before any long work, that a file can be written at `path` the
-/// way [`SavedModel::save`] and the plots write it: `path` is not a
-/// directory, and a temporary file can be created (and is removed again)
-/// in its directory. `path` itself is not touched.
+/// way [`SavedModel::save`] and the plots write it
+/// ([`crate::files::check_writable`]). `path` itself is not touched.
 ///
 /// ```
 /// let dir = std::env::temp_dir();
@@ -483,13 +534,5 @@ fn field_path(path: &serde_path_to_error::Path) -> String {
 /// # Errors
 /// The reason the file could not be written.
 pub fn check_writable(path: &Path) -> std::io::Result<()> {
-    if path.is_dir() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
-            "it is a directory",
-        ));
-    }
-    let tmp = crate::files::temporary(path)?;
-    std::fs::File::create(&tmp)?;
-    std::fs::remove_file(&tmp)
+    crate::files::check_writable(path)
 }

@@ -33,7 +33,7 @@ pub struct TrainConfig {
     /// The number of steps.
     pub steps: usize,
     /// Rows per step; `None` (or a size of at least the dataset) is full
-    /// batch. Mini-batches walk through a seeded shuffle of the rows, one
+    /// batch; `Some(0)` is refused by [`Trainer::check`]. Mini-batches walk through a seeded shuffle of the rows, one
     /// epoch after another.
     pub batch_size: Option<usize>,
     /// The data loss.
@@ -63,6 +63,102 @@ impl Default for TrainConfig {
             seed: 1337,
             threads: 1,
         }
+    }
+}
+
+/// Training stops as diverged when the loss exceeds this many times its
+/// first step's value (or this many times 1, if the first value is
+/// smaller): a loss that has grown a thousandfold is not coming back, and
+/// the weights are already useless (features around 100 without
+/// standardisation, or the MSE loss at lr 1, climb to 1e7 and beyond while
+/// the accuracy stays at the majority class).
+pub const DIVERGENCE_FACTOR: f64 = 1e3;
+
+/// The most steps a [`History`] keeps by default: past it, every other
+/// point is dropped and only every second step is kept from then on (then
+/// every fourth, ...), so that a million steps cost as much memory as a
+/// few thousand.
+pub const HISTORY_POINTS: usize = 4096;
+
+/// The stats of a run of training steps, kept within a bound
+/// ([`History::with_capacity`]): evenly spaced steps (every step, or every
+/// 2nd, 4th, ... once there are more than the capacity), and always the
+/// last step. It reads as a slice of the kept [`StepStats`], in step order.
+///
+/// ```
+/// use backprop::nn::{History, StepStats};
+///
+/// let mut h = History::with_capacity(4);
+/// for step in 0..10 {
+///     h.push(StepStats { step, loss: 1.0, accuracy: 1.0, lr: 0.1 });
+/// }
+/// assert_eq!(h.steps(), 10);
+/// let kept: Vec<usize> = h.iter().map(|s| s.step).collect();
+/// assert_eq!(kept, [0, 4, 8, 9]);
+/// assert_eq!(h.last().unwrap().step, 9);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    /// The evenly spaced steps, then the last step if it is not one.
+    points: Vec<StepStats>,
+    /// Whether the last point is the off-grid last step.
+    extra: bool,
+    /// Every `stride`-th step is kept.
+    stride: usize,
+    capacity: usize,
+    steps: usize,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        Self::with_capacity(HISTORY_POINTS)
+    }
+}
+
+impl History {
+    /// An empty history that keeps at most `capacity` evenly spaced steps
+    /// (at least 2) and the last one.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            points: Vec::new(),
+            extra: false,
+            stride: 1,
+            capacity: capacity.max(2),
+            steps: 0,
+        }
+    }
+
+    /// Records a step.
+    pub fn push(&mut self, s: StepStats) {
+        if self.extra {
+            self.points.pop();
+        }
+        let index = self.steps;
+        self.steps += 1;
+        if index % self.stride == 0 && self.points.len() == self.capacity {
+            // Keep every other point: the spacing doubles.
+            let mut i = 0;
+            self.points.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.stride *= 2;
+        }
+        self.extra = index % self.stride != 0;
+        self.points.push(s);
+    }
+
+    /// How many steps were recorded (kept or not).
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+}
+
+impl std::ops::Deref for History {
+    type Target = [StepStats];
+
+    fn deref(&self) -> &[StepStats] {
+        &self.points
     }
 }
 
@@ -109,6 +205,8 @@ pub struct Trainer {
     perm: Vec<usize>,
     cursor: usize,
     rng: ChaCha8Rng,
+    /// The loss of the first step, for [`DIVERGENCE_FACTOR`].
+    first_loss: Option<f64>,
 }
 
 /// What every chunk of a step shares.
@@ -257,6 +355,7 @@ impl Trainer {
             perm: Vec::new(),
             cursor: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
+            first_loss: None,
         }
     }
 
@@ -285,12 +384,34 @@ impl Trainer {
         self.step
     }
 
-    /// Checks that the model and the loss fit the data.
+    /// Checks that the configuration is usable and that the model and the
+    /// loss fit the data.
     ///
     /// # Errors
-    /// A feature count or output size that does not match, or a binary loss
-    /// on more than two classes.
+    /// [`NnError::ZeroSize`] for `batch_size: Some(0)`,
+    /// [`NnError::InvalidConfig`] for a learning rate or L2 strength that
+    /// is not a finite number (or a negative L2 strength), a feature count
+    /// or output size that does not match, or a binary loss on more than
+    /// two classes.
     pub fn check(&self, data: &Dataset) -> Result<(), NnError> {
+        let c = &self.config;
+        if c.batch_size == Some(0) {
+            return Err(NnError::ZeroSize {
+                what: "batch_size".into(),
+            });
+        }
+        if !c.lr.is_finite() {
+            return Err(NnError::InvalidConfig(format!(
+                "lr is {}, expected a finite number",
+                c.lr
+            )));
+        }
+        if !(c.alpha.is_finite() && c.alpha >= 0.0) {
+            return Err(NnError::InvalidConfig(format!(
+                "alpha is {}, expected a finite number of at least 0",
+                c.alpha
+            )));
+        }
         if data.n_features() != self.model.nin() {
             return Err(NnError::FeatureCount {
                 expected: self.model.nin(),
@@ -316,7 +437,8 @@ impl Trainer {
     ///
     /// # Errors
     /// A [`Trainer::check`] error if `data` does not fit the model and the
-    /// loss, or [`NnError::Diverged`] if the loss is NaN or infinite (the
+    /// loss, or [`NnError::Diverged`] if the loss is NaN or infinite, or
+    /// more than [`DIVERGENCE_FACTOR`] times the first step's (the
     /// parameters are then left as they were before this step).
     pub fn step(&mut self, data: &Dataset) -> Result<StepStats, NnError> {
         self.check(data)?;
@@ -377,10 +499,12 @@ impl Trainer {
             }
             correct += w.correct;
         }
-        if !loss.is_finite() {
+        let first = *self.first_loss.get_or_insert(loss);
+        if !loss.is_finite() || loss > DIVERGENCE_FACTOR * first.max(1.0) {
             return Err(NnError::Diverged {
                 step: self.step,
                 loss,
+                first,
             });
         }
         let (_, grad) = self.graph.data_and_grad_mut();
@@ -400,7 +524,9 @@ impl Trainer {
     }
 
     /// Runs the remaining steps of [`TrainConfig::steps`], calling
-    /// `on_step` after each, and returns every step's stats.
+    /// `on_step` after each, and returns their stats as a [`History`]
+    /// (every step up to [`HISTORY_POINTS`] steps, evenly spaced ones past
+    /// that: memory stays the same for any number of steps).
     ///
     /// # Errors
     /// As [`Trainer::check`] and [`Trainer::step`]; stops at the first.
@@ -408,12 +534,9 @@ impl Trainer {
         &mut self,
         data: &Dataset,
         mut on_step: impl FnMut(&StepStats),
-    ) -> Result<Vec<StepStats>, NnError> {
+    ) -> Result<History, NnError> {
         self.check(data)?;
-        // Reserved up to a bound: a huge step count must not allocate (or
-        // overflow the capacity) before the first step.
-        let remaining = self.config.steps.saturating_sub(self.step);
-        let mut history = Vec::with_capacity(remaining.min(1 << 16));
+        let mut history = History::default();
         while self.step < self.config.steps {
             let s = self.step(data)?;
             on_step(&s);

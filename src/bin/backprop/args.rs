@@ -23,11 +23,29 @@ pub fn non_negative(s: &str) -> Result<f64, String> {
 /// `s` as a finite number that passes `ok`; otherwise a message saying
 /// what was expected and what is wrong with `s`.
 fn number(s: &str, expected: &str, ok: impl Fn(f64) -> bool, rule: &str) -> Result<f64, String> {
-    let why = match s.trim().parse::<f64>() {
-        Err(_) => "not a number",
-        Ok(x) if !x.is_finite() => "it is not finite",
-        Ok(x) if !ok(x) => rule,
+    let why = match finite_number(s) {
+        Err(why) => format!("it {why}"),
+        Ok(x) if !ok(x) => rule.to_string(),
         Ok(x) => return Ok(x),
     };
     Err(format!("expected {expected}, got `{s}`: {why}"))
+}
+
+/// A finite number, or why `s` is not one: `is not a number`, `is out of
+/// range (...)` for magnitudes past `f64::MAX` (`1e309`), `is not finite`
+/// for `nan` and `inf`. Numbers below the smallest subnormal read as 0.
+pub fn finite_number(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    match t.parse::<f64>() {
+        Err(_) if t.is_empty() => Err("is missing".into()),
+        Err(_) => Err("is not a number".into()),
+        Ok(x) if x.is_nan() => Err("is not a finite number (NaN)".into()),
+        Ok(x) if x.is_infinite() && t.trim_start_matches(['+', '-']).starts_with(['i', 'I']) => {
+            Err("is not a finite number".into())
+        }
+        Ok(x) if x.is_infinite() => {
+            Err("is out of range (f64 numbers go up to about 1.8e308)".into())
+        }
+        Ok(x) => Ok(x),
+    }
 }

@@ -2,12 +2,13 @@
 //! `draw_dot`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use backprop::Graph;
+use backprop::files::{check_paths, check_writable};
 use backprop::viz::{self, DotOptions, Format, RankDir, Renderer, VizError};
 
 use crate::grad::{Loaded, ProgramArgs};
@@ -41,7 +42,8 @@ pub struct Args {
     #[command(flatten)]
     pub source: ProgramArgs,
     /// Output file; its extension picks the format (.dot, .svg, .png).
-    /// Without it, DOT goes to stdout.
+    /// Without it, or with `-`, the drawing goes to stdout (DOT unless
+    /// --format says svg).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// The format, overriding the file extension.
@@ -86,8 +88,23 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
 
 /// Runs `backprop draw`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    if let Some(path) = output {
+        // Before any work: the program file itself, or a file that cannot
+        // be written, is refused now rather than after the layout.
+        let inputs: Vec<(&str, &Path)> = args
+            .source
+            .file
+            .as_deref()
+            .filter(|f| f.as_os_str() != "-")
+            .map(|f| ("--file", f))
+            .into_iter()
+            .collect();
+        check_paths(&inputs, &[("--output", path)]).map_err(|e| Usage(e.to_string()))?;
+        check_writable(path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
     let Loaded { program, overrides } = args.source.load()?;
-    let format = match (args.format, &args.output) {
+    let format = match (args.format, output) {
         (Some(FormatArg::Dot), _) => Format::Dot,
         (Some(FormatArg::Svg), _) => Format::Svg,
         (Some(FormatArg::Png), _) => Format::Png,
@@ -99,6 +116,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ))
         })?,
     };
+    if format == Format::Png && output.is_none() {
+        return Err(Usage(
+            "PNG is not text: write it to a file with -o FILE.png (stdout takes DOT and SVG)"
+                .into(),
+        )
+        .into());
+    }
     let renderer = match args.layout {
         LayoutArg::Auto => Renderer::Auto,
         LayoutArg::Builtin => Renderer::Builtin,
@@ -148,14 +172,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         show_grad: !args.no_grad,
     };
     let limit = Duration::from_secs_f64(args.timeout);
-    let bytes = viz::render_within(&g, root.id(), &opts, format, renderer, limit).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot draw the graph as {}: {e}{}",
-            format.name(),
-            hint(&e, args.layout, format)
-        )
-    })?;
-    match &args.output {
+    let bytes =
+        viz::render_within(&g, root.id(), &opts, format, renderer, limit).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot draw the graph as {}: {e}{}",
+                format.name(),
+                hint(&e, args.layout, format)
+            )
+        })?;
+    match output {
         Some(path) => viz::write_atomic(path, &bytes)
             .with_context(|| format!("cannot write `{}`", path.display()))?,
         None => {

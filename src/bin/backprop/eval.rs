@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use backprop::nn::SavedModel;
 
-use crate::train::data::{DataArgs, json_num, num};
+use crate::Usage;
+use crate::train::data::{DataArgs, count, json_num, num};
 
 /// Arguments of `backprop eval`.
 #[derive(clap::Args)]
@@ -28,7 +29,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     args.data.check()?;
     let model = SavedModel::load(&args.model)
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
-    let data = args.data.load()?;
+    let data = args.data.load(model.class_names.clone())?;
+    if model.class_names.is_none() && data.class_names().is_some() {
+        return Err(Usage(format!(
+            "{} has class names as labels ({}), but {} was trained on numbered classes 0 to {}",
+            args.data.dataset.name(),
+            data.class_names().unwrap_or_default().join(", "),
+            args.model.display(),
+            model.classes - 1
+        ))
+        .into());
+    }
     let e = model.evaluate(&data).with_context(|| {
         format!(
             "cannot evaluate {} on {}",
@@ -36,24 +47,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.data.dataset.name()
         )
     })?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if args.json {
         let summary = serde_json::json!({
             "dataset": args.data.dataset.name(),
             "samples": data.len(),
             "loss": json_num(e.loss),
             "accuracy": e.accuracy,
+            "classes": (0..model.classes).map(|c| model.class_name(c)).collect::<Vec<_>>(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
         writeln!(
             out,
-            "{}: {} samples, loss {}, accuracy {:.1}%",
+            "{}: {}, loss {}, accuracy {:.1}% (classes {})",
             args.data.dataset.name(),
-            data.len(),
+            count(data.len(), "sample"),
             num(e.loss),
-            e.accuracy * 100.0
+            e.accuracy * 100.0,
+            (0..model.classes)
+                .map(|c| model.class_name(c))
+                .collect::<Vec<_>>()
+                .join(", ")
         )?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

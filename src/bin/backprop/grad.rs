@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use backprop::Graph;
-use backprop::expr::{ParseError, Program, parse_override};
+use backprop::expr::{MAX_PROGRAM_BYTES, ParseError, Program, parse_override};
 use backprop::gradcheck::Tolerances;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -22,7 +22,8 @@ pub struct ProgramArgs {
     #[arg(
         value_name = "PROGRAM",
         required_unless_present = "file",
-        conflicts_with = "file"
+        conflicts_with = "file",
+        allow_hyphen_values = true
     )]
     pub program: Option<String>,
     /// Read the program from a file (`-` for stdin).
@@ -73,16 +74,26 @@ impl ProgramArgs {
     }
 }
 
+/// The program on stdin, at most [`MAX_PROGRAM_BYTES`] of it.
 fn read_stdin() -> anyhow::Result<String> {
     let mut bytes = Vec::new();
     std::io::stdin()
+        .take(MAX_PROGRAM_BYTES + 1)
         .read_to_end(&mut bytes)
         .context("cannot read the program from stdin")?;
+    if bytes.len() as u64 > MAX_PROGRAM_BYTES {
+        return Err(Usage(format!(
+            "<stdin>: the program is larger than the limit of {} MiB",
+            MAX_PROGRAM_BYTES >> 20
+        ))
+        .into());
+    }
     Ok(decode("<stdin>", bytes)?)
 }
 
+/// The program file, at most [`MAX_PROGRAM_BYTES`] of it.
 fn read_file(path: &Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path)
+    let bytes = backprop::files::read_limited(path, MAX_PROGRAM_BYTES)
         .with_context(|| format!("cannot read the program file `{}`", path.display()))?;
     Ok(decode(&path.display().to_string(), bytes)?)
 }
@@ -250,7 +261,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             atol: args.atol,
             rtol: args.rtol,
         };
-        Some(program.gradcheck(&overrides, tol)?)
+        Some(
+            program
+                .gradcheck(&overrides, tol)
+                .map_err(|e| Usage(format!("--check: {e}")))?,
+        )
     } else {
         None
     };

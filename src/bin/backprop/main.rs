@@ -41,13 +41,30 @@ enum Command {
 }
 
 /// A mistake in how the command was called (a bad argument or a program
-/// that does not parse): exit code 2, like clap's own usage errors.
+/// that does not parse): exit code 2, like clap's own usage errors (see
+/// [`exit_code`] for the others).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Usage(pub String);
 
+/// On Ctrl-C (SIGINT) and SIGTERM: remove the temporary files of writes in
+/// progress, then exit as the signal would have (128 + its number).
+fn clean_up_on_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return; // the default handlers stay: nothing is cleaned, nothing breaks
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            backprop::files::remove_temporaries();
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    clean_up_on_signals();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Grad(args) => grad::run(args),
         Command::Draw(args) => draw::run(args),
@@ -63,11 +80,40 @@ fn main() -> ExitCode {
         Err(err) if out::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            if err.chain().any(|e| e.is::<Usage>()) {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            exit_code(&err)
         }
+    }
+}
+
+/// The error policy (README, "Errors and limits"): 2 for a mistake in what
+/// was given (an argument, a program, the contents of a CSV or model file,
+/// a model and data that do not fit together, a file past its size limit),
+/// 1 for a failure to read or write and for runtime failures (training
+/// that diverges, a drawing that fails).
+fn exit_code(err: &anyhow::Error) -> ExitCode {
+    use backprop::data::DataError;
+    use backprop::nn::NnError;
+    let input_mistake = err.chain().any(|e| {
+        if e.is::<Usage>() {
+            return true;
+        }
+        if let Some(e) = e.downcast_ref::<DataError>() {
+            return !matches!(e, DataError::Io { .. });
+        }
+        if let Some(e) = e.downcast_ref::<NnError>() {
+            return !matches!(e, NnError::Io { .. } | NnError::Diverged { .. });
+        }
+        if let Some(e) = e.downcast_ref::<std::io::Error>() {
+            return matches!(
+                e.kind(),
+                std::io::ErrorKind::FileTooLarge | std::io::ErrorKind::InvalidData
+            );
+        }
+        false
+    });
+    if input_mistake {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use backprop::data::{DataError, Header, LabelColumn, parse_features, parse_features_without};
-use backprop::nn::SavedModel;
+use backprop::nn::{NnError, SavedModel};
 
 use crate::Usage;
-use crate::train::data::{exact, json_num, num, parse_header, parse_label_column};
+use crate::args::finite_number;
+use crate::train::data::{count, exact, json_num, num, parse_header, parse_label_column};
 
 /// Arguments of `backprop predict`.
 #[derive(clap::Args)]
@@ -25,7 +26,8 @@ pub struct Args {
         allow_hyphen_values = true
     )]
     points: Vec<String>,
-    /// A CSV file of points, one per row (a header row is detected).
+    /// A CSV file of points, one per row (a header row is detected), at
+    /// most 256 MiB.
     #[arg(long, conflicts_with = "points")]
     csv: Option<PathBuf>,
     /// A column of the --csv file to ignore, such as the label column of a
@@ -64,8 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
     let mut rows: Vec<Vec<f64>> = Vec::new();
     if let Some(path) = &args.csv {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = backprop::data::read_bytes(path)?;
         let header = args.header.unwrap_or_default();
         let parsed = match &args.label_column {
             Some(column) => parse_features_without(&text, header, column),
@@ -89,15 +90,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 ""
             };
+            let e = NnError::FeatureCount {
+                expected: model.inputs,
+                found: width,
+            };
             return Err(Usage(format!(
-                "{}: rows have {width} {}, but the model takes {} features{hint}",
+                "{}: {e} (rows have {}{}){hint}",
                 path.display(),
+                count(width, "field"),
                 if args.label_column.is_some() {
-                    "fields besides the label column"
+                    " besides the label column"
                 } else {
-                    "fields"
+                    ""
                 },
-                model.inputs
             ))
             .into());
         }
@@ -106,17 +111,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (i, p) in args.points.iter().enumerate() {
         let x = p
             .split(',')
-            .map(|c| c.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
-            .collect::<Option<Vec<f64>>>()
-            .ok_or_else(|| Usage(format!("--point {p}: expected numbers separated by commas")))?;
+            .enumerate()
+            .map(|(j, cell)| {
+                finite_number(cell).map_err(|why| {
+                    Usage(format!(
+                        "--point {p}: value {} `{}` {why}",
+                        j + 1,
+                        cell.trim()
+                    ))
+                })
+            })
+            .collect::<Result<Vec<f64>, Usage>>()?;
         if x.len() != model.inputs {
-            return Err(Usage(format!(
-                "--point {p} (point {}): the model takes {} features, but the point has {}",
-                i + 1,
-                model.inputs,
-                x.len()
-            ))
-            .into());
+            let e = NnError::FeatureCount {
+                expected: model.inputs,
+                found: x.len(),
+            };
+            return Err(Usage(format!("--point {p} (point {}): {e}", i + 1)).into());
         }
         rows.push(x);
     }
@@ -124,13 +135,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for x in &rows {
         preds.push((x, model.predict(x)?));
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if args.json {
         let items: Vec<_> = preds
             .iter()
             .map(|(x, p)| {
                 let scores: Vec<_> = p.scores.iter().map(|&v| json_num(v)).collect();
-                serde_json::json!({"point": x, "class": p.class, "scores": scores})
+                let mut item = serde_json::json!({"point": x, "class": p.class, "scores": scores});
+                if model.class_names.is_some() {
+                    item["class_name"] = model.class_name(p.class).into();
+                }
+                item
             })
             .collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
@@ -148,8 +163,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 "logits"
             };
-            writeln!(out, "{point}\tclass {}\t{what} {scores}", p.class)?;
+            writeln!(
+                out,
+                "{point}\tclass {}\t{what} {scores}",
+                model.class_name(p.class)
+            )?;
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

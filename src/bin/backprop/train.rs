@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use backprop::Graph;
+use backprop::data::DatasetSpec;
+use backprop::files::check_paths;
 use backprop::nn::{
     Activation, Init, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
     TrainConfig, Trainer, check_writable,
@@ -15,13 +17,14 @@ use backprop::nn::{
 use backprop::optim::{LrSchedule, OptimizerKind};
 use backprop::plot::{ImageFormat, TrainingPlot, save_training_plot};
 
-use crate::Usage;
+use crate::{Usage, out};
 
 #[path = "train_data.rs"]
 pub(crate) mod data;
 
 use data::{
-    DataArgs, at_least_one, exact, json_num, momentum, non_negative, num, parse_steps, positive,
+    DataArgs, at_least_one, count, exact, json_num, momentum, non_negative, num, parse_steps,
+    positive,
 };
 
 /// Hidden layer sizes (a newtype so that clap takes `16,16` as one value).
@@ -122,15 +125,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Some(p)
     };
-    // Before any work: an unwritable file found only after training would
-    // throw the training away.
+    // Before any work: an output that would destroy an input, or that
+    // cannot be written, found only after training would throw the
+    // training away.
+    let save = args.save.as_deref().filter(|p| p.as_os_str() != "-");
+    let save_to_stdout = args.save.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    if save_to_stdout && args.json {
+        return Err(Usage(
+            "--save - writes the model to stdout, and so does --json its summary: use one".into(),
+        )
+        .into());
+    }
+    let mut outputs = Vec::new();
+    if let Some(p) = &plot_path {
+        outputs.push(("--plot", p.as_path()));
+    }
+    if let Some(p) = save {
+        outputs.push(("--save", p));
+    }
+    let inputs: Vec<(&str, &Path)> = match &args.data.dataset {
+        DatasetSpec::Csv(p) => vec![("--dataset", p.as_path())],
+        _ => Vec::new(),
+    };
+    check_paths(&inputs, &outputs).map_err(|e| Usage(e.to_string()))?;
     if let Some(p) = &plot_path {
         writable(p, "the plot")?;
     }
-    if let Some(p) = &args.save {
+    if let Some(p) = save {
         writable(p, "the model")?;
     }
-    let raw = args.data.load()?;
+    let raw = args.data.load(None)?;
     raw.check_classes()
         .with_context(|| format!("cannot train on {}", args.data.dataset.name()))?;
     let classes = raw.n_classes();
@@ -140,6 +164,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let kind = args.optimizer.unwrap_or(loss.default_optimizer());
     let lr = args.lr.unwrap_or(kind.default_lr());
     let schedule = args.schedule.unwrap_or(kind.default_schedule());
+    if !args.standardize && !args.quiet {
+        if let Some(w) = scale_warning(&raw) {
+            eprintln!("warning: {w}");
+        }
+    }
     let normalization = args.standardize.then(|| Normalization::fit(&raw));
     let data = match &normalization {
         Some(n) => n.apply(&raw),
@@ -178,14 +207,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     trainer.check(&data)?;
     if !args.quiet {
         eprintln!(
-            "training {} on {} ({} samples, {} features, {} classes): {loss} loss, {kind} lr {} ({schedule}), {} steps",
+            "training {} on {} ({}, {}, {}): {loss} loss, {kind} lr {} ({schedule}), {}",
             trainer.model(),
             args.data.dataset.name(),
-            data.len(),
-            data.n_features(),
-            classes,
+            count(data.len(), "sample"),
+            count(data.n_features(), "feature"),
+            count(classes, "class"),
             exact(lr),
-            args.steps
+            count(args.steps, "step")
         );
     }
 
@@ -194,7 +223,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let result = trainer.fit(&data, |s| progress.update(s.step, s.loss, s.accuracy));
     let elapsed = start.elapsed();
     progress.finish();
-    let history = result?;
+    let history = result.map_err(|e| match e {
+        NnError::Diverged { step, loss, first } => anyhow::anyhow!(
+            "training diverged at step {step}: the loss is {}, up from {} at the first step; nothing was saved. Try a smaller --lr (it was {}){}",
+            num(loss),
+            num(first),
+            exact(lr),
+            if args.standardize {
+                ""
+            } else {
+                " or --standardize"
+            }
+        ),
+        e => e.into(),
+    })?;
+    let steps_taken = history.steps();
     let final_loss = history.last().map_or(f64::NAN, |s| s.loss);
     let accuracy = trainer.accuracy(&data);
     let saved = SavedModel::from_mlp(
@@ -203,10 +246,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         loss,
         classes,
         normalization,
-    );
+    )
+    .with_class_names(raw.class_names().map(<[String]>::to_vec));
     // Seconds as f64: a Duration divided by `steps as u32` would truncate
     // the count (and divide by zero at 2^32 steps).
-    let per_step_ms = elapsed.as_secs_f64() * 1e3 / history.len().max(1) as f64;
+    let per_step_ms = elapsed.as_secs_f64() * 1e3 / steps_taken.max(1) as f64;
 
     if let Some(path) = &plot_path {
         let losses: Vec<f64> = history.iter().map(|s| s.loss).collect();
@@ -226,18 +270,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         save_training_plot(path, &plot)?;
     }
-    if let Some(path) = &args.save {
+    let mut out = out::stdout();
+    if let Some(path) = save {
         saved
             .save(path)
             .with_context(|| format!("cannot save the model to {}", path.display()))?;
+    } else if save_to_stdout {
+        writeln!(out, "{}", saved.to_json())?;
     }
 
-    let mut out = std::io::stdout().lock();
     if args.json {
         let summary = serde_json::json!({
             "dataset": args.data.dataset.name(),
             "samples": data.len(),
-            "steps": history.len(),
+            "steps": steps_taken,
             "final_loss": json_num(final_loss),
             "accuracy": accuracy,
             "time_per_step_ms": per_step_ms,
@@ -252,23 +298,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
     } else if !args.quiet {
+        // With the model on stdout, the summary goes to stderr.
+        let mut summary: Box<dyn Write> = if save_to_stdout {
+            Box::new(std::io::stderr())
+        } else {
+            Box::new(&mut out)
+        };
         writeln!(
-            out,
-            "{} steps: final loss {}, accuracy {:.1}% ({:.3} ms/step, {} parameters)",
-            history.len(),
+            summary,
+            "{}: final loss {}, accuracy {:.1}% ({:.3} ms/step, {})",
+            count(steps_taken, "step"),
             num(final_loss),
             accuracy * 100.0,
             per_step_ms,
-            trainer.model().num_parameters()
+            count(trainer.model().num_parameters(), "parameter")
         )?;
         if let Some(p) = &plot_path {
-            writeln!(out, "wrote the plot to {}", p.display())?;
+            writeln!(summary, "wrote the plot to {}", p.display())?;
         }
-        if let Some(p) = &args.save {
-            writeln!(out, "saved the model to {}", p.display())?;
+        if let Some(p) = save {
+            writeln!(summary, "saved the model to {}", p.display())?;
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A warning for features far from unit scale (largest magnitude above 10,
+/// or below 0.1 and not 0): without standardisation the default learning
+/// rates make such data diverge or learn nothing.
+fn scale_warning(data: &backprop::data::Dataset) -> Option<String> {
+    let bounds = data.bounds();
+    let (j, scale) = bounds
+        .iter()
+        .map(|&(lo, hi)| lo.abs().max(hi.abs()))
+        .enumerate()
+        .find(|&(_, m)| m > 10.0 || (m > 0.0 && m < 0.1))?;
+    Some(format!(
+        "feature {} reaches magnitude {} (far from 1) and the features are not standardized: training may diverge or learn little; consider --standardize",
+        j + 1,
+        num(scale)
+    ))
 }
 
 /// Fails (exit 1) if `path` cannot be written, naming `what` it is for.

@@ -9,14 +9,14 @@ use backprop::nn::Mlp;
 use crate::Usage;
 pub use crate::args::{non_negative, positive};
 
-/// The most samples a generator makes (`--samples`).
-pub const MAX_SAMPLES: usize = 1_000_000;
+/// The most samples a generator makes (`--samples`); CSV files have the
+/// same limit.
+pub const MAX_SAMPLES: usize = backprop::data::MAX_SAMPLES;
 
 /// The most classes of spiral and blobs (`--classes`).
 pub const MAX_CLASSES: usize = 1_000;
 
-/// The most training steps (`--steps`): every step's loss and accuracy are
-/// kept for the plot.
+/// The most training steps (`--steps`).
 pub const MAX_STEPS: usize = 10_000_000;
 
 /// Which data to use.
@@ -96,13 +96,15 @@ impl DataArgs {
         Ok(())
     }
 
-    /// Generates or reads the dataset.
-    pub fn load(&self) -> anyhow::Result<Dataset> {
+    /// Generates or reads the dataset; `class_names` are a model's names
+    /// for word labels (`None`: the names in the data, sorted).
+    pub fn load(&self, class_names: Option<Vec<String>>) -> anyhow::Result<Dataset> {
         self.check()?;
         let spec = &self.dataset;
         let csv = CsvOptions {
             label: self.label_column.clone().unwrap_or_default(),
             header: self.header.unwrap_or_default(),
+            class_names,
         };
         let result = spec.load(
             self.samples.unwrap_or(100),
@@ -232,6 +234,15 @@ pub fn parse_hidden(s: &str) -> Result<Vec<usize>, String> {
             )),
         })
         .collect()
+}
+
+/// `1 step`, `2 steps`: a count and its noun, plural when it is not 1.
+pub fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ if noun.ends_with('s') => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
 }
 
 /// A number for people: six decimals for ordinary magnitudes, exponent
