@@ -183,9 +183,11 @@ pub fn save_training_plot(
     crate::files::write_atomic(path, &bytes).map_err(io_err)
 }
 
-/// Draws one loss curve (per step) under `title` to `path`, a `.png` or
+/// Draws a loss curve (per step, in a light colour) with its running mean
+/// over the last 50 steps (dark) under `title` to `path`, a `.png` or
 /// `.svg` file (900×450), atomically like [`save_training_plot`]. This is
-/// the plot of `backprop gpt`, whose data has no plane to draw.
+/// the plot of `backprop gpt`, whose data has no plane to draw and whose
+/// loss, one document per step, is noisy.
 ///
 /// ```no_run
 /// backprop::plot::save_loss_plot("loss.png", "microgpt on names", &[3.3, 2.9, 2.5]).unwrap();
@@ -203,16 +205,13 @@ pub fn save_loss_plot(path: impl AsRef<Path>, title: &str, loss: &[f64]) -> Resu
         path: shown.clone(),
         message: e,
     };
-    let steps = loss.len().max(1);
-    let color = RGBColor(31, 119, 180);
     let bytes = match format {
         ImageFormat::Svg => {
             let mut svg = String::new();
             {
                 let root = SVGBackend::with_string(&mut svg, LOSS_SIZE).into_drawing_area();
                 root.fill(&WHITE).map_err(|e| draw_err(e.to_string()))?;
-                draw_curve(&root, title, loss, steps, None, color)
-                    .map_err(|e| draw_err(e.to_string()))?;
+                draw_loss(&root, title, loss).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
             svg.into_bytes()
@@ -223,8 +222,7 @@ pub fn save_loss_plot(path: impl AsRef<Path>, title: &str, loss: &[f64]) -> Resu
             {
                 let root = BitMapBackend::with_buffer(&mut rgb, LOSS_SIZE).into_drawing_area();
                 root.fill(&WHITE).map_err(|e| draw_err(e.to_string()))?;
-                draw_curve(&root, title, loss, steps, None, color)
-                    .map_err(|e| draw_err(e.to_string()))?;
+                draw_loss(&root, title, loss).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
             let image = image::RgbImage::from_raw(w, h, rgb).expect("the buffer fits the size");
@@ -239,6 +237,64 @@ pub fn save_loss_plot(path: impl AsRef<Path>, title: &str, loss: &[f64]) -> Resu
         path: shown.clone(),
         source,
     })
+}
+
+/// The running mean of the last `window` values at each step.
+fn running_mean(values: &[f64], window: usize) -> Vec<f64> {
+    let mut sum = 0.0;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            sum += v;
+            if i >= window {
+                sum -= values[i - window];
+            }
+            sum / (i + 1).min(window) as f64
+        })
+        .collect()
+}
+
+fn draw_loss<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    loss: &[f64],
+) -> DrawResult<DB> {
+    let steps = loss.len().max(1);
+    draw_curve(area, title, loss, steps, None, RGBColor(170, 200, 230))?;
+    // The same axes again (same range), with the smoothed curve on top.
+    let mean = running_mean(loss, 50);
+    let hi = loss
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let hi = if hi > 0.0 {
+        (hi * 1.05).min(f64::MAX)
+    } else {
+        1.0
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..(steps.saturating_sub(1).max(1)) as f64, 0.0..hi)?;
+    chart
+        .draw_series(LineSeries::new(
+            mean.iter().enumerate().map(|(i, &v)| (i as f64, v)),
+            RGBColor(31, 119, 180).stroke_width(3),
+        ))?
+        .label("mean of the last 50 steps")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RGBColor(31, 119, 180)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK.mix(0.3))
+        .draw()?;
+    Ok(())
 }
 
 const SIZE: (u32, u32) = (1200, 600);
@@ -495,6 +551,20 @@ mod tests {
         save_training_plot(&path, &plot).unwrap();
         assert_eq!(&std::fs::read(&path).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn running_means_average_the_last_window() {
+        let m = running_mean(&[1.0, 3.0, 5.0, 7.0], 2);
+        assert_eq!(m, [1.0, 2.0, 4.0, 6.0]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loss.svg");
+        save_loss_plot(&path, "loss", &[3.0, 2.0, f64::NAN, 1.0]).unwrap();
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("mean of the last 50 steps")
+        );
     }
 
     #[test]

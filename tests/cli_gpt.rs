@@ -263,6 +263,7 @@ fn bad_sizes_and_numbers() {
         ("--layers", "65"),
         ("--block-size", "5000"),
         ("--steps", "18446744073709551616"),
+        ("--steps", "10000001"),
     ] {
         fails(d, &["gpt", flag, value], 2, flag);
     }

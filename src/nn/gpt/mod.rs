@@ -554,23 +554,27 @@ impl Gpt {
             let (keys, values) = (&cache.keys[l], &cache.values[l]);
             // All heads' attention weights first, then all their outputs,
             // so that the outputs are one run of nodes for `attn_wo`.
-            let weights: Vec<Vec<Value<'g>>> = (0..c.n_head)
-                .map(|h| {
-                    let hs = h * hd;
-                    let q_h = &q[hs..hs + hd];
-                    let logits: Vec<Value<'g>> = keys
-                        .iter()
-                        .map(|k| self.dot(g, q_h, &k[hs..hs + hd]) / scale)
-                        .collect();
-                    self.softmax(g, &logits)
-                })
-                .collect();
+            // (One buffer each for all heads: this runs for every position.)
+            let t_len = keys.len();
+            let mut weights = Vec::with_capacity(c.n_head * t_len);
+            let mut scratch = Vec::with_capacity(2 * t_len);
+            for h in 0..c.n_head {
+                let hs = h * hd;
+                let q_h = &q[hs..hs + hd];
+                scratch.clear();
+                scratch.extend(
+                    keys.iter()
+                        .map(|k| self.dot(g, q_h, &k[hs..hs + hd]) / scale),
+                );
+                self.softmax_into(g, &mut scratch, &mut weights);
+            }
             let mut heads = Vec::with_capacity(e);
-            let mut column = Vec::with_capacity(values.len());
+            let mut column = Vec::with_capacity(t_len);
             for j in 0..e {
                 column.clear();
                 column.extend(values.iter().map(|v| v[j]));
-                heads.push(self.dot(g, &weights[j / hd], &column));
+                let h = j / hd;
+                heads.push(self.dot(g, &weights[h * t_len..(h + 1) * t_len], &column));
             }
             let attn = self.linear(g, wo, &heads);
             cache.heads[l].push(heads);
@@ -647,16 +651,27 @@ impl Gpt {
     }
 
     /// microgpt's softmax: `exp(l - max) / Σ exp(l - max)`, the max a
-    /// constant (no gradient flows through it, none is needed).
-    fn softmax<'g>(&self, g: &'g Graph, logits: &[Value<'g>]) -> Vec<Value<'g>> {
+    /// constant (no gradient flows through it, none is needed), appended
+    /// to `out`; `logits` is used as scratch.
+    fn softmax_into<'g>(
+        &self,
+        g: &'g Graph,
+        logits: &mut Vec<Value<'g>>,
+        out: &mut Vec<Value<'g>>,
+    ) {
+        let n = logits.len();
         let max = logits
             .iter()
             .map(|l| l.data())
             .fold(f64::NEG_INFINITY, f64::max);
         let max = g.value(max);
-        let exps: Vec<Value<'g>> = logits.iter().map(|&l| (l - max).exp()).collect();
-        let total = self.sum(g, &exps);
-        exps.iter().map(|&e| e / total).collect()
+        for i in 0..n {
+            let e = (logits[i] - max).exp();
+            logits.push(e);
+        }
+        let exps = &logits[n..];
+        let total = self.sum(g, exps);
+        out.extend(exps.iter().map(|&e| e / total));
     }
 
     /// `x * (Σx² / n + 1e-5) ** -0.5`.

@@ -129,7 +129,7 @@ impl GptTrainer {
             .iter()
             .map(|d| {
                 assert!(
-                    tokenizer.encode(d).is_ok(),
+                    d.chars().all(|c| tokenizer.token(c).is_some()),
                     "document {d:?} has characters outside the vocabulary"
                 );
                 tokenizer.document(d, block)
