@@ -159,21 +159,22 @@ pub trait Module {
     /// updates).
     fn parameters(&self) -> &[NodeId];
 
-    /// Sets the gradients of the parameters to 0.
+    /// Sets the gradients of the parameters to 0 (PyTorch's
+    /// `Module.zero_grad`). It takes `&Graph`, so it can be called while
+    /// the step's values are alive, between the loss and `backward`.
     ///
     /// ```
     /// use backprop::{Graph, nn::{Mlp, MlpConfig, Module}};
     ///
-    /// let mut g = Graph::new();
+    /// let g = Graph::new();
     /// let m = Mlp::new(&g, 2, &[1], &MlpConfig::default()).unwrap();
     /// g.get(m.parameters()[0]).set_grad(3.0);
-    /// m.zero_grad(&mut g);
+    /// m.zero_grad(&g);
     /// assert_eq!(g.get(m.parameters()[0]).grad(), 0.0);
     /// ```
-    fn zero_grad(&self, g: &mut Graph) {
-        let (_, grad) = g.data_and_grad_mut();
-        for p in self.parameters() {
-            grad[p.index()] = 0.0;
+    fn zero_grad(&self, g: &Graph) {
+        for &p in self.parameters() {
+            g.get(p).set_grad(0.0);
         }
     }
 

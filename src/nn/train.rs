@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 
 use std::ops::Range;
 
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
 use super::{ForwardBuffers, Loss, Mlp, Module, NnError, ValueBuf, l2};
@@ -47,7 +48,8 @@ pub struct TrainConfig {
     /// The seed of the mini-batch shuffles.
     pub seed: u64,
     /// Threads that share a step's batch (0 for one per core). Results do
-    /// not depend on it: see [`CHUNKS`].
+    /// not depend on it: see [`CHUNKS`]. Without the `parallel` cargo
+    /// feature (on by default), a step always runs on the calling thread.
     pub threads: usize,
 }
 
@@ -103,6 +105,7 @@ pub struct Trainer {
     step: usize,
     /// One per thread, each with its own copy of the graph.
     workers: Vec<Worker>,
+    #[cfg(feature = "parallel")]
     pool: Option<rayon::ThreadPool>,
     rows: Vec<usize>,
     grads: Vec<f64>,
@@ -234,6 +237,10 @@ impl Trainer {
             n => n,
         }
         .min(CHUNKS);
+        // Without the `parallel` feature there is one worker.
+        #[cfg(not(feature = "parallel"))]
+        let threads = threads.min(1);
+        #[cfg(feature = "parallel")]
         let pool = (threads > 1).then(|| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -248,6 +255,7 @@ impl Trainer {
             config,
             step: 0,
             workers,
+            #[cfg(feature = "parallel")]
             pool,
             rows: Vec::new(),
             grads: Vec::new(),
@@ -346,11 +354,12 @@ impl Trainer {
             loss: self.config.loss,
             alpha: self.config.alpha,
         };
-        // Worker `w` takes a contiguous run of chunks, so that reading the
-        // workers in order reads the chunks in order.
-        let share = |w: usize| w * chunks / active..(w + 1) * chunks / active;
+        #[cfg(feature = "parallel")]
         match &self.pool {
             Some(pool) if active > 1 => pool.install(|| {
+                // Worker `w` takes a contiguous run of chunks, so that
+                // reading the workers in order reads the chunks in order.
+                let share = |w: usize| w * chunks / active..(w + 1) * chunks / active;
                 self.workers[..active]
                     .par_iter_mut()
                     .enumerate()
@@ -358,6 +367,10 @@ impl Trainer {
             }),
             _ => self.workers[0].run(&job, 0..chunks),
         }
+        // Without threads, one worker takes every chunk in turn: the same
+        // chunks, so the same sums.
+        #[cfg(not(feature = "parallel"))]
+        self.workers[0].run(&job, 0..chunks);
 
         // Add up in chunk order: the same sums for any number of threads.
         let np = params.len();

@@ -338,7 +338,7 @@ impl Progress {
                 ));
             }
             Progress::Lines { every, last } => {
-                if step % every == 0 || step == *last {
+                if step.is_multiple_of(*every) || step == *last {
                     eprintln!(
                         "step {step} loss {}, accuracy {:.1}%",
                         num(loss),
