@@ -3,8 +3,8 @@
 use backprop::Graph;
 use backprop::data;
 use backprop::nn::{
-    Activation, Layer, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
-    TrainConfig, Trainer,
+    Activation, Layer, Loss, Mlp, MlpConfig, NnError, Normalization, SavedModel, TrainConfig,
+    Trainer,
 };
 use backprop::optim::{Sgd, SgdConfig};
 

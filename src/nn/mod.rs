@@ -31,7 +31,8 @@ use serde::{Deserialize, Serialize};
 use crate::{Graph, NodeId, Value};
 
 pub use loss::{Loss, bce_with_logits, cross_entropy, hinge, l2, mse};
-pub use mlp::{Forward, ForwardBuffers, Layer, Mlp, MlpConfig, Neuron};
+pub(crate) use mlp::ForwardBuffers;
+pub use mlp::{Layer, Mlp, MlpConfig, Neuron};
 pub use model::{
     Evaluation, FORMAT, FORMAT_VERSION, Normalization, Prediction, SavedLayer, SavedModel,
     SavedNeuron, check_writable,
@@ -307,50 +308,5 @@ impl std::str::FromStr for Init {
                 "unknown init `{s}` (expected uniform, kaiming or xavier)"
             )),
         }
-    }
-}
-
-/// An empty vector of values, kept for its allocation: how buffers of
-/// `Value`s outlive a graph borrow and move between threads. It holds the
-/// allocation as `[usize; 2]` (a `Value`'s size and alignment), which is
-/// `Send`; an emptied vector's allocation converts in place both ways (an
-/// in-place `collect`), so nothing is allocated and there is no `unsafe`.
-#[derive(Default)]
-pub(crate) struct ValueBuf(Vec<[usize; 2]>);
-
-impl ValueBuf {
-    /// The kept allocation, as an empty vector for values of any graph.
-    pub(crate) fn take<'g>(&mut self) -> Vec<Value<'g>> {
-        let mut v = std::mem::take(&mut self.0);
-        v.clear();
-        v.into_iter()
-            .map(|_| -> Value<'g> { unreachable!("the vector is empty") })
-            .collect()
-    }
-
-    /// Keeps `v`'s allocation (its contents are dropped).
-    pub(crate) fn put(&mut self, mut v: Vec<Value<'_>>) {
-        v.clear();
-        self.0 = v
-            .into_iter()
-            .map(|_| -> [usize; 2] { unreachable!("the vector is empty") })
-            .collect();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn value_buf_keeps_the_allocation() {
-        let g = Graph::new();
-        let v: Vec<Value<'_>> = (0..100).map(|i| g.value(i as f64)).collect();
-        let (ptr, cap) = (v.as_ptr() as usize, v.capacity());
-        let mut buf = ValueBuf::default();
-        buf.put(v);
-        let w: Vec<Value<'_>> = buf.take();
-        assert_eq!((w.as_ptr() as usize, w.capacity()), (ptr, cap));
-        assert!(w.is_empty());
     }
 }

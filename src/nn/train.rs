@@ -9,10 +9,11 @@ use std::ops::Range;
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
-use super::{ForwardBuffers, Loss, Mlp, Module, NnError, ValueBuf, l2};
+use super::loss::l2_ids;
+use super::{ForwardBuffers, Loss, Mlp, NnError};
 use crate::data::Dataset;
 use crate::optim::{LrSchedule, Optimizer};
-use crate::{Graph, Mark};
+use crate::{Graph, Mark, NodeId};
 
 /// A step cuts its batch into chunks of about [`CHUNK_ROWS`] rows, at most
 /// this many, whatever the number of threads. Each chunk's gradient is
@@ -27,8 +28,9 @@ pub const CHUNKS: usize = 8;
 pub const CHUNK_ROWS: usize = 25;
 
 /// How a [`Trainer`] trains. The default is micrograd's demo: 100 steps,
-/// full batch, hinge loss, L2 `alpha = 1e-4`, learning rate
-/// `1 - 0.9 k / 100`.
+/// full batch, hinge loss, L2 `alpha = 1e-4`, and the learning rate
+/// scheduled as `lr · (1 - 0.9 k / 100)` (micrograd's `1 - 0.9 k / 100` with
+/// an optimizer of `lr` 1). The learning rate itself is the optimizer's.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrainConfig {
     /// The number of steps.
@@ -41,9 +43,9 @@ pub struct TrainConfig {
     pub loss: Loss,
     /// The L2 regularisation strength (0 for none).
     pub alpha: f64,
-    /// The base learning rate, multiplied by the schedule's factor.
-    pub lr: f64,
-    /// The learning-rate schedule.
+    /// The learning-rate schedule: step `k` uses the optimizer's own
+    /// learning rate (its config's `lr`, as given to the [`Trainer`]) times
+    /// the schedule's factor. [`LrSchedule::Constant`] keeps it as it is.
     pub schedule: LrSchedule,
     /// The seed of the mini-batch shuffles.
     pub seed: u64,
@@ -60,7 +62,6 @@ impl Default for TrainConfig {
             batch_size: None,
             loss: Loss::Hinge,
             alpha: 1e-4,
-            lr: 1.0,
             schedule: LrSchedule::MICROGRAD,
             seed: 1337,
             threads: 1,
@@ -101,6 +102,9 @@ pub struct Trainer {
     graph: Graph,
     model: Mlp,
     optimizer: Box<dyn Optimizer>,
+    /// The optimizer's learning rate when the trainer was made: what the
+    /// schedule scales.
+    base_lr: f64,
     config: TrainConfig,
     step: usize,
     /// One per thread, each with its own copy of the graph.
@@ -138,8 +142,8 @@ struct Worker {
     graph: Graph,
     mark: Mark,
     buffers: ForwardBuffers,
-    inputs: ValueBuf,
-    outputs: ValueBuf,
+    /// The chunk's outputs, row after row.
+    outputs: Vec<NodeId>,
     labels: Vec<usize>,
     scores: Vec<f64>,
     /// Per chunk, the parameters' gradients (chunk-major).
@@ -156,8 +160,7 @@ impl Worker {
             graph,
             mark,
             buffers: ForwardBuffers::default(),
-            inputs: ValueBuf::default(),
-            outputs: ValueBuf::default(),
+            outputs: Vec::new(),
             labels: Vec::new(),
             scores: Vec::new(),
             grads: Vec::new(),
@@ -178,35 +181,32 @@ impl Worker {
             let rows = job.chunk(c);
             let value = {
                 let g = &self.graph;
-                let mut f = job.model.bind_with(g, std::mem::take(&mut self.buffers));
-                let mut inputs = self.inputs.take();
-                let mut outputs = self.outputs.take();
+                self.outputs.clear();
                 self.labels.clear();
                 for &i in rows {
+                    let inputs = &mut self.buffers.cur;
                     inputs.clear();
-                    inputs.extend(job.data.x(i).iter().map(|&v| g.value(v)));
-                    let out = f.forward(&inputs);
+                    inputs.extend(job.data.x(i).iter().map(|&v| g.value(v).id()));
+                    job.model.forward_ids(g, &mut self.buffers);
+                    let out = &self.buffers.cur;
                     self.scores.clear();
-                    self.scores.extend(out.iter().map(|v| v.data()));
+                    self.scores.extend(out.iter().map(|&id| g.get(id).data()));
                     let label = job.data.label(i);
                     self.correct += usize::from(job.loss.predict(&self.scores) == label);
                     self.labels.push(label);
-                    outputs.extend_from_slice(out);
+                    self.outputs.extend_from_slice(out);
                 }
-                let mut loss = job.loss.compute(g, &outputs, &self.labels);
+                let mut loss = job.loss.compute_ids(g, &self.outputs, &self.labels);
                 if rows.len() != job.rows.len() {
                     loss *= rows.len() as f64 / job.rows.len() as f64;
                 }
                 if c == 0 && job.alpha != 0.0 {
-                    loss += l2(g, f.params(), job.alpha);
+                    loss += l2_ids(g, params, job.alpha);
                 }
                 let value = loss.data();
                 if value.is_finite() {
                     loss.backward();
                 }
-                self.buffers = f.into_buffers();
-                self.inputs.put(inputs);
-                self.outputs.put(outputs);
                 value
             };
             self.losses.push(value);
@@ -223,6 +223,7 @@ impl Worker {
 impl Trainer {
     /// A trainer for `model`, whose parameters live on `graph`. Everything
     /// on the graph so far is kept; what a step builds is dropped after it.
+    /// The optimizer's learning rate now is the one the schedule scales.
     ///
     /// # Panics
     /// If the thread pool for [`TrainConfig::threads`] cannot be started.
@@ -251,6 +252,7 @@ impl Trainer {
         Self {
             graph,
             model,
+            base_lr: optimizer.lr(),
             optimizer,
             config,
             step: 0,
@@ -333,7 +335,7 @@ impl Trainer {
         } else {
             self.next_batch(n, batch);
         }
-        let lr = self.config.lr * self.config.schedule.factor(self.step, self.config.steps);
+        let lr = self.base_lr * self.config.schedule.factor(self.step, self.config.steps);
         let chunks = batch.div_ceil(CHUNK_ROWS).clamp(1, CHUNKS);
         let active = self.workers.len().min(chunks);
         let params = self.model.parameters();

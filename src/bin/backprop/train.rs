@@ -169,7 +169,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         batch_size: args.batch_size,
         loss,
         alpha: args.alpha,
-        lr,
         schedule,
         seed: args.data.seed,
         threads: args.threads,

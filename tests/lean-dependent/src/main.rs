@@ -3,7 +3,7 @@
 //! `L = (a*b + c) * f` example.
 
 use backprop::Graph;
-use backprop::nn::{Activation, Mlp, MlpConfig, Module, mse};
+use backprop::nn::{Activation, Mlp, MlpConfig, mse};
 use backprop::optim::{Optimizer, Sgd, SgdConfig};
 
 fn main() {
