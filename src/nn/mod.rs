@@ -37,7 +37,7 @@ pub use model::{
     Evaluation, FORMAT, FORMAT_VERSION, Normalization, Prediction, SavedLayer, SavedModel,
     SavedNeuron, check_writable,
 };
-pub use train::{CHUNK_ROWS, CHUNKS, StepStats, TrainConfig, Trainer};
+pub use train::{CHUNK_ROWS, CHUNKS, PARALLEL_WORK, StepStats, TrainConfig, Trainer};
 
 /// Errors of the neural-network layer: bad architectures, bad model files,
 /// inputs of the wrong size, divergent training.

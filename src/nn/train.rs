@@ -22,6 +22,13 @@ use crate::{Graph, Mark, NodeId};
 /// this many threads share a step).
 pub const CHUNKS: usize = 8;
 
+/// The least work per step (rows × parameters) that a second thread
+/// speeds up, when [`TrainConfig::threads`] is 0: below it, waking a
+/// worker and copying the parameters to it costs more than it saves.
+/// Measured with `cargo bench --bench threads` (see the README's
+/// Performance section).
+pub const PARALLEL_WORK: usize = 100_000;
+
 /// The fewest rows worth a chunk of their own: each chunk has a fixed cost
 /// (its own backward pass over the parameters, and their gradients copied
 /// out), which 25 rows of a small network amortise.
@@ -49,9 +56,11 @@ pub struct TrainConfig {
     pub schedule: LrSchedule,
     /// The seed of the mini-batch shuffles.
     pub seed: u64,
-    /// Threads that share a step's batch (0 for one per core). Results do
-    /// not depend on it: see [`CHUNKS`]. Without the `parallel` cargo
-    /// feature (on by default), a step always runs on the calling thread.
+    /// Threads that share a step's batch; 0 (the default) chooses from the
+    /// work per step, up to one per core (see [`Trainer::threads_for`]).
+    /// Results do not depend on it: see [`CHUNKS`]. Without the `parallel`
+    /// cargo feature (on by default), a step always runs on the calling
+    /// thread.
     pub threads: usize,
 }
 
@@ -64,7 +73,7 @@ impl Default for TrainConfig {
             alpha: 1e-4,
             schedule: LrSchedule::MICROGRAD,
             seed: 1337,
-            threads: 1,
+            threads: 0,
         }
     }
 }
@@ -267,9 +276,34 @@ impl Trainer {
         }
     }
 
-    /// The number of threads a step uses.
+    /// The most threads a step uses.
     pub fn threads(&self) -> usize {
         self.workers.len()
+    }
+
+    /// The threads a step on a batch of `batch` rows uses: at most
+    /// [`Trainer::threads`] and one per chunk ([`CHUNK_ROWS`], [`CHUNKS`]);
+    /// with [`TrainConfig::threads`] 0, one more per [`PARALLEL_WORK`] of
+    /// work (rows × parameters), so that a small step stays on one thread.
+    ///
+    /// ```
+    /// use backprop::{Graph, nn::{Mlp, MlpConfig, TrainConfig, Trainer}, optim::{Sgd, SgdConfig}};
+    ///
+    /// let g = Graph::new();
+    /// let model = Mlp::new(&g, 2, &[16, 16, 1], &MlpConfig::default()).unwrap();
+    /// let opt = Box::new(Sgd::new(SgdConfig::default()));
+    /// let t = Trainer::new(g, model, opt, TrainConfig::default());
+    /// assert_eq!(t.threads_for(100), 1); // micrograd's demo: 33,700 of work
+    /// assert_eq!(t.threads_for(1000), t.threads().min(3));
+    /// ```
+    pub fn threads_for(&self, batch: usize) -> usize {
+        let chunks = batch.div_ceil(CHUNK_ROWS).clamp(1, CHUNKS);
+        let most = self.workers.len().min(chunks);
+        if self.config.threads != 0 {
+            return most;
+        }
+        let work = batch.saturating_mul(self.model.parameters().len());
+        (work / PARALLEL_WORK).clamp(1, most)
     }
 
     /// The model.
@@ -337,7 +371,7 @@ impl Trainer {
         }
         let lr = self.base_lr * self.config.schedule.factor(self.step, self.config.steps);
         let chunks = batch.div_ceil(CHUNK_ROWS).clamp(1, CHUNKS);
-        let active = self.workers.len().min(chunks);
+        let active = self.threads_for(batch);
         let params = self.model.parameters();
 
         // Every worker starts from the current parameters.

@@ -92,8 +92,9 @@ pub struct Args {
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
-    /// Threads that share each step's batch (0: one per core). The results
-    /// are the same to the last bit for any number.
+    /// Threads that share each step's batch (0: chosen from the work per
+    /// step, one for small steps, up to one per core for large ones). The
+    /// results are the same to the last bit for any number.
     #[arg(
         long,
         default_value_t = 0,
