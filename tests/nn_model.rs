@@ -420,3 +420,33 @@ fn inconsistent_models_are_errors_not_panics() {
         Err(NnError::InvalidModel(_))
     ));
 }
+
+/// Every output of a layer is its neuron's `tanh(w · x + b)` computed in
+/// plain numbers, and the outputs are consecutive nodes (what the next
+/// layer's `linear` nodes read fastest), for narrow and wide layers.
+#[test]
+fn layer_outputs_are_their_neurons_whatever_the_width() {
+    use rand::SeedableRng;
+    for width in [3, 64, 65, 70] {
+        let g = Graph::new();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(width as u64);
+        let layer = Layer::new(
+            &g,
+            2,
+            width,
+            Activation::Tanh,
+            backprop::nn::Init::Uniform,
+            &mut rng,
+        );
+        let x = [g.value(0.5), g.value(-1.5)];
+        let out = layer.forward(&g, &x);
+        assert_eq!(out.len(), width);
+        for (o, n) in out.iter().zip(layer.neurons()) {
+            let w: Vec<f64> = n.weights().iter().map(|&p| g.get(p).data()).collect();
+            let z = w[0] * 0.5 + w[1] * -1.5 + g.get(n.bias()).data();
+            assert!((o.data() - z.tanh()).abs() < 1e-15, "width {width}");
+        }
+        let ids: Vec<usize> = out.iter().map(|v| v.id().index()).collect();
+        assert!(ids.windows(2).all(|p| p[1] == p[0] + 1), "width {width}");
+    }
+}
