@@ -28,7 +28,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         steps: 400,
         loss: Loss::CrossEntropy,
         alpha: 0.0,
-        lr: 0.02,
         schedule: LrSchedule::Constant,
         ..Default::default()
     };

@@ -334,7 +334,7 @@ pub(crate) fn too_large(limit: u64) -> io::Error {
 /// `5 bytes`, `16 MiB`.
 fn bytes_text(n: u64) -> String {
     const MIB: u64 = 1 << 20;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else if n == 1 {
         "1 byte".into()

@@ -26,8 +26,7 @@ use plotters::prelude::*;
 
 use crate::data::Dataset;
 
-/// The embedded font (DejaVu Sans, Bitstream Vera license).
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+use crate::FONT;
 
 /// A plot that could not be made.
 #[derive(Debug, thiserror::Error)]

@@ -67,28 +67,109 @@ fn the_layout_gives_up_at_the_timeout() {
     }
 }
 
+/// The texts of the built-in layout's SVG with where their glyphs are
+/// centred, in SVG units: `x` is the centre (`text-anchor="middle"`), and
+/// the `tspan` moves the line down by `dy="1.0em"` (14 px) to its middle
+/// (`dominant-baseline="middle"`).
+fn svg_text_centres(svg: &str) -> Vec<(String, f64, f64)> {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(svg, opts).expect("valid XML");
+    doc.descendants()
+        // Edge labels (empty, along a path) have no position of their own.
+        .filter(|n| n.has_tag_name("text") && n.has_attribute("x"))
+        .map(|n| {
+            let text: String = n
+                .descendants()
+                .filter(|d| d.is_text())
+                .filter_map(|d| d.text())
+                .collect();
+            let x: f64 = n.attribute("x").unwrap().parse().unwrap();
+            let y: f64 = n.attribute("y").unwrap().parse().unwrap();
+            (text.trim().to_string(), x, y + 14.0)
+        })
+        .collect()
+}
+
 #[test]
-fn png_with_the_builtin_layout_is_a_usage_error() {
+fn png_without_graphviz_is_drawn_by_the_builtin_layout() {
     let dir = tempfile::tempdir().unwrap();
+    let program = "x = 2; y = x*3 + 1";
     let png = dir.path().join("x.png");
+    // No `dot` on this PATH: the built-in layout draws, resvg rasterizes.
     backprop()
-        .args(["draw", "x = 1; y = x*2", "--layout", "builtin"])
-        .args(["-o", png.to_str().unwrap()])
+        .args(["draw", program, "-o", png.to_str().unwrap()])
+        .env("PATH", "/nonexistent")
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("only draws SVG"));
-    backprop()
-        .args([
-            "draw",
-            "x = 1; y = x*2",
-            "--layout",
-            "builtin",
-            "--format",
-            "png",
-        ])
-        .assert()
-        .code(2);
-    assert!(!png.exists());
+        .success();
+    let svg = backprop()
+        .args(["draw", program, "--format", "svg"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(svg.status.success());
+    let svg = String::from_utf8(svg.stdout).unwrap();
+
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+        .expect("a PNG that decodes")
+        .to_luma8();
+    // Two pixels per SVG unit, the size the SVG declares.
+    let doc = roxmltree::Document::parse_with_options(
+        &svg,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let root = doc.root_element();
+    let size = |a: &str| root.attribute(a).unwrap().parse::<f64>().unwrap();
+    assert_eq!(img.width(), (size("width") * 2.0).round() as u32);
+    assert_eq!(img.height(), (size("height") * 2.0).round() as u32);
+    // A white page: most pixels are background.
+    let dark = |x: f64, y: f64, rx: f64, ry: f64| {
+        let (x0, x1) = (((x - rx) * 2.0) as u32, ((x + rx) * 2.0) as u32);
+        let (y0, y1) = (((y - ry) * 2.0) as u32, ((y + ry) * 2.0) as u32);
+        (x0..x1)
+            .flat_map(|px| (y0..y1).map(move |py| (px, py)))
+            .filter(|&(px, py)| img.get_pixel(px, py)[0] < 100)
+            .count()
+    };
+    let all_dark = img.pixels().filter(|p| p[0] < 100).count();
+    let total = (img.width() * img.height()) as usize;
+    assert!(
+        all_dark > 0 && all_dark < total / 5,
+        "{all_dark} of {total}"
+    );
+
+    // Every text's place has ink, and every blank field's has none.
+    let texts = svg_text_centres(&svg);
+    for want in [
+        "x",
+        "data 2.0000",
+        "grad 3.0000",
+        "*",
+        "+",
+        "y",
+        "data 7.0000",
+    ] {
+        assert!(texts.iter().any(|(t, ..)| t == want), "{want} in {texts:?}");
+    }
+    for (text, x, y) in &texts {
+        let ink = dark(*x, *y, 3.0, 5.0);
+        if text.is_empty() {
+            assert_eq!(ink, 0, "blank field at ({x}, {y})");
+        } else {
+            assert!(
+                ink >= 4,
+                "no ink for `{text}` at ({x}, {y}): {ink} dark pixels"
+            );
+        }
+    }
 }
 
 #[test]
@@ -103,7 +184,7 @@ fn invalid_utf8_is_a_usage_error() {
 }
 
 #[test]
-fn graphviz_missing_suggests_the_builtin_layout_for_svg() {
+fn graphviz_missing_suggests_the_builtin_layout() {
     backprop()
         .args([
             "draw",
@@ -120,12 +201,20 @@ fn graphviz_missing_suggests_the_builtin_layout_for_svg() {
         .stderr(predicate::str::contains("write .svg").not());
     let dir = tempfile::tempdir().unwrap();
     backprop()
-        .args(["draw", "x = 1; y = x*2", "--format", "png", "-o"])
+        .args([
+            "draw",
+            "x = 1; y = x*2",
+            "--format",
+            "png",
+            "--layout",
+            "graphviz",
+            "-o",
+        ])
         .arg(dir.path().join("graph.png"))
         .env("PATH", "/nonexistent")
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("write .svg"));
+        .stderr(predicate::str::contains("--layout builtin"));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use backprop::Graph;
-use backprop::nn::{Mlp, MlpConfig, Module, TrainConfig, Trainer};
+use backprop::nn::{Mlp, MlpConfig, TrainConfig, Trainer};
 use backprop::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 
 /// The panic message of `f`.
@@ -135,7 +135,7 @@ fn optimizers_refuse_foreign_and_stale_ids() {
 fn mlp_forward_predict_and_zero_grad_refuse_another_graph() {
     let a = Graph::new();
     let model = Mlp::new(&a, 2, &[3, 1], &MlpConfig::default()).unwrap();
-    let mut b = Graph::new();
+    let b = Graph::new();
     for k in 0..100 {
         b.value(k as f64);
     }
@@ -151,7 +151,7 @@ fn mlp_forward_predict_and_zero_grad_refuse_another_graph() {
         let x = [b.value(1.0), b.value(0.0) * 2.0];
         model.forward(&b, &x);
     }));
-    assert_foreign(&panic_message(|| model.zero_grad(&mut b)));
+    assert_foreign(&panic_message(|| model.zero_grad(&b)));
     // On its own graph it works.
     assert_eq!(model.predict(&a, &[1.0, 2.0]).len(), 1);
 }

@@ -3,8 +3,8 @@
 use backprop::Graph;
 use backprop::data;
 use backprop::nn::{
-    Activation, Layer, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
-    TrainConfig, Trainer,
+    Activation, Layer, Loss, Mlp, MlpConfig, NnError, Normalization, SavedModel, TrainConfig,
+    Trainer,
 };
 use backprop::optim::{Sgd, SgdConfig};
 
@@ -284,13 +284,13 @@ fn display_summarises_the_network() {
 
 #[test]
 fn zero_grad_clears_only_parameters() {
-    let mut g = Graph::new();
+    let g = Graph::new();
     let m = Mlp::new(&g, 2, &[2, 1], &MlpConfig::default()).unwrap();
     {
         let y = m.forward(&g, &[g.value(1.0), g.value(1.0)])[0];
         (y * y).backward();
     }
-    m.zero_grad(&mut g);
+    m.zero_grad(&g);
     assert!(m.parameters().iter().all(|&p| g.get(p).grad() == 0.0));
 }
 
@@ -425,4 +425,34 @@ fn inconsistent_models_are_errors_not_panics() {
         saved.predict(&[1.0, 2.0]),
         Err(NnError::InvalidModel(_))
     ));
+}
+
+/// Every output of a layer is its neuron's `tanh(w · x + b)` computed in
+/// plain numbers, and the outputs are consecutive nodes (what the next
+/// layer's `linear` nodes read fastest), for narrow and wide layers.
+#[test]
+fn layer_outputs_are_their_neurons_whatever_the_width() {
+    use rand::SeedableRng;
+    for width in [3, 64, 65, 70] {
+        let g = Graph::new();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(width as u64);
+        let layer = Layer::new(
+            &g,
+            2,
+            width,
+            Activation::Tanh,
+            backprop::nn::Init::Uniform,
+            &mut rng,
+        );
+        let x = [g.value(0.5), g.value(-1.5)];
+        let out = layer.forward(&g, &x);
+        assert_eq!(out.len(), width);
+        for (o, n) in out.iter().zip(layer.neurons()) {
+            let w: Vec<f64> = n.weights().iter().map(|&p| g.get(p).data()).collect();
+            let z = w[0] * 0.5 + w[1] * -1.5 + g.get(n.bias()).data();
+            assert!((o.data() - z.tanh()).abs() < 1e-15, "width {width}");
+        }
+        let ids: Vec<usize> = out.iter().map(|v| v.id().index()).collect();
+        assert!(ids.windows(2).all(|p| p[1] == p[0] + 1), "width {width}");
+    }
 }

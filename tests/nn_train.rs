@@ -3,7 +3,7 @@
 use backprop::Graph;
 use backprop::data;
 use backprop::nn::{Loss, Mlp, MlpConfig, Module, TrainConfig, Trainer};
-use backprop::optim::{Adam, AdamConfig, LrSchedule, Sgd, SgdConfig};
+use backprop::optim::{Adam, AdamConfig, LrSchedule, Optimizer, Sgd, SgdConfig};
 
 /// The configuration `backprop train` runs with no arguments.
 fn micrograd_demo(seed: u64) -> (Trainer, data::Dataset) {
@@ -116,7 +116,6 @@ fn spiral_with_cross_entropy_and_adam() {
         steps: 400,
         loss: Loss::CrossEntropy,
         alpha: 0.0,
-        lr: 0.02,
         schedule: LrSchedule::Constant,
         ..Default::default()
     };
@@ -137,11 +136,14 @@ fn divergence_stops_with_the_step() {
     let model = Mlp::new(&g, 2, &[16, 16, 1], &MlpConfig::default()).unwrap();
     let config = TrainConfig {
         loss: Loss::Mse,
-        lr: 1e3,
         schedule: LrSchedule::Constant,
         ..Default::default()
     };
-    let mut t = Trainer::new(g, model, Box::new(Sgd::new(SgdConfig::default())), config);
+    let opt = Sgd::new(SgdConfig {
+        lr: 1e3,
+        ..Default::default()
+    });
+    let mut t = Trainer::new(g, model, Box::new(opt), config);
     let err = t.fit(&d, |_| {}).unwrap_err();
     let msg = err.to_string();
     assert!(msg.starts_with("training diverged at step "), "{msg}");
@@ -211,4 +213,94 @@ fn step_rejects_data_that_does_not_fit() {
         t.step(&three_features),
         Err(backprop::nn::NnError::FeatureCount { .. })
     ));
+}
+
+/// The optimizer's learning rate is the one used: SGD without momentum moves
+/// every parameter by `-lr · grad`, so at the first step (same parameters,
+/// same gradients) doubling `lr` doubles every move, with and without a
+/// schedule (whose factor is 1 at step 0).
+#[test]
+fn the_optimizers_learning_rate_is_not_overridden() {
+    let d = data::moons(40, 0.1, 3);
+    let moves = |lr: f64, schedule: LrSchedule| {
+        let g = Graph::new();
+        let model = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
+        let before: Vec<f64> = model
+            .parameters()
+            .iter()
+            .map(|&p| g.get(p).data())
+            .collect();
+        let opt = Sgd::new(SgdConfig {
+            lr,
+            ..Default::default()
+        });
+        let config = TrainConfig {
+            schedule,
+            ..Default::default()
+        };
+        let mut t = Trainer::new(g, model, Box::new(opt), config);
+        let s = t.step(&d).unwrap();
+        assert_eq!(s.lr, lr);
+        let after = t
+            .model()
+            .parameters()
+            .iter()
+            .map(|&p| t.graph().get(p).data());
+        after.zip(before).map(|(a, b)| a - b).collect::<Vec<f64>>()
+    };
+    for schedule in [LrSchedule::Constant, LrSchedule::MICROGRAD] {
+        let small = moves(0.125, schedule);
+        let large = moves(0.25, schedule);
+        assert!(small.iter().any(|&m| m != 0.0));
+        for (s, l) in small.iter().zip(&large) {
+            // Up to the rounding of `p - lr · grad` (parameters are below 1).
+            assert!((2.0 * s - l).abs() < 1e-12, "{s} and {l}");
+        }
+    }
+}
+
+/// The manual loop of the README (forward, loss, `zero_grad`, `backward`,
+/// optimizer step, truncate to the mark) keeps memory flat: over 1,000
+/// steps every step builds the same number of nodes, the graph is back to
+/// the parameters after each, and its storage never grows after the first.
+/// It also trains: the loss falls.
+#[test]
+fn the_manual_loop_keeps_the_graph_flat_over_1000_steps() {
+    let d = data::moons(8, 0.1, 5);
+    let mut g = Graph::new();
+    let model = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
+    let mark = g.mark();
+    let mut opt = Sgd::new(SgdConfig {
+        lr: 0.05,
+        ..Default::default()
+    });
+    let mut per_step = None;
+    let mut bytes = None;
+    let mut losses = Vec::new();
+    for _ in 0..1000 {
+        let scores: Vec<_> = (0..d.len())
+            .map(|i| {
+                let x: Vec<_> = d.x(i).iter().map(|&v| g.value(v)).collect();
+                model.forward(&g, &x)[0]
+            })
+            .collect();
+        let loss = Loss::Hinge.compute(&g, &scores, d.labels());
+        model.zero_grad(&g);
+        loss.backward();
+        losses.push(loss.data());
+        let built = g.len();
+        assert_eq!(*per_step.get_or_insert(built), built);
+        opt.step(&mut g, model.parameters());
+        g.truncate(mark);
+        assert_eq!(g.len(), model.parameters().len());
+        let now = g.memory_bytes();
+        assert_eq!(*bytes.get_or_insert(now), now);
+    }
+    assert!(per_step.unwrap() > 100, "{per_step:?} nodes per step");
+    assert!(
+        losses[999] < 0.5 * losses[0],
+        "{} -> {}",
+        losses[0],
+        losses[999]
+    );
 }

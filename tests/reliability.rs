@@ -94,11 +94,15 @@ fn a_batch_size_of_zero_is_an_error() {
     assert!(matches!(err, NnError::ZeroSize { .. }), "{err}");
     assert_eq!(err.to_string(), "batch_size must be at least 1, got 0");
     assert_eq!(t.steps_taken(), 0);
-    let nan_lr = TrainConfig {
+    // The learning rate is the optimizer's: a NaN one is refused too.
+    let g = Graph::new();
+    let model = Mlp::new(&g, 2, &[8, 1], &MlpConfig::default()).unwrap();
+    let sgd = Sgd::new(SgdConfig {
         lr: f64::NAN,
         ..Default::default()
-    };
-    assert!(trainer(nan_lr, 2).step(&d).is_err());
+    });
+    let mut t = Trainer::new(g, model, Box::new(sgd), TrainConfig::default());
+    assert!(t.step(&d).is_err());
 }
 
 #[test]

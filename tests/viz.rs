@@ -200,18 +200,28 @@ fn builtin_layout_refuses_big_graphs_quickly() {
 }
 
 #[test]
-fn png_needs_graphviz_on_the_builtin_layout() {
+fn png_on_the_builtin_layout_is_the_svg_rasterized() {
     let g = Graph::new();
     let o = neuron(&g);
-    let err = viz::render(
-        &g,
-        o.id(),
-        &DotOptions::default(),
-        Format::Png,
-        Renderer::Builtin,
-    )
-    .unwrap_err();
-    assert!(matches!(err, VizError::Unsupported("png")));
+    let opts = DotOptions::default();
+    let png = viz::render(&g, o.id(), &opts, Format::Png, Renderer::Builtin).unwrap();
+    let svg = viz::render(&g, o.id(), &opts, Format::Svg, Renderer::Builtin).unwrap();
+    assert_eq!(
+        png,
+        viz::svg_to_png(std::str::from_utf8(&svg).unwrap(), 2.0).unwrap()
+    );
+    let img = image::load_from_memory(&png).unwrap();
+    assert!(img.width() > 1000 && img.height() > 200);
+}
+
+#[test]
+fn svg_to_png_rejects_what_is_not_svg() {
+    let err = viz::svg_to_png("<html/>", 1.0).unwrap_err();
+    assert!(matches!(err, VizError::Raster(_)), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot rasterize the SVG to PNG: ")
+    );
 }
 
 #[test]

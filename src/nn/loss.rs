@@ -9,7 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::NnError;
-use crate::{Graph, Value};
+use crate::{Graph, NodeId, Value};
 
 /// The SVM max-margin (hinge) loss `mean(relu(1 - y s))` for labels
 /// `y = ±1` (micrograd's demo).
@@ -25,12 +25,19 @@ use crate::{Graph, Value};
 /// If the slices differ in length.
 pub fn hinge<'g>(g: &'g Graph, scores: &[Value<'g>], targets: &[f64]) -> Value<'g> {
     assert_eq!(scores.len(), targets.len(), "one target per score");
-    hinge_iter(g, scores, targets.iter().copied())
+    hinge_at(g, scores.len(), |i| scores[i], targets.iter().copied())
 }
 
-fn hinge_iter<'g>(g: &'g Graph, scores: &[Value<'g>], y: impl Iterator<Item = f64>) -> Value<'g> {
-    let total = g.sum(scores.iter().zip(y).map(|(&s, y)| (1.0 - y * s).relu()));
-    mean(total, scores.len())
+/// The losses read sample `i`'s output through `at(i)`, so that they work
+/// on slices of values and on node ids alike.
+fn hinge_at<'g>(
+    g: &'g Graph,
+    n: usize,
+    at: impl Fn(usize) -> Value<'g>,
+    y: impl Iterator<Item = f64>,
+) -> Value<'g> {
+    let total = g.sum((0..n).zip(y).map(|(i, y)| (1.0 - y * at(i)).relu()));
+    mean(total, n)
 }
 
 /// The mean squared error `mean((p - t)²)`.
@@ -49,12 +56,22 @@ pub fn mse<'g>(g: &'g Graph, predictions: &[Value<'g>], targets: &[f64]) -> Valu
         targets.len(),
         "one target per prediction"
     );
-    mse_iter(g, predictions, targets.iter().copied())
+    mse_at(
+        g,
+        predictions.len(),
+        |i| predictions[i],
+        targets.iter().copied(),
+    )
 }
 
-fn mse_iter<'g>(g: &'g Graph, p: &[Value<'g>], t: impl Iterator<Item = f64>) -> Value<'g> {
-    let total = g.sum(p.iter().zip(t).map(|(&p, t)| (p - t).powf(2.0)));
-    mean(total, p.len())
+fn mse_at<'g>(
+    g: &'g Graph,
+    n: usize,
+    at: impl Fn(usize) -> Value<'g>,
+    t: impl Iterator<Item = f64>,
+) -> Value<'g> {
+    let total = g.sum((0..n).zip(t).map(|(i, t)| (at(i) - t).powf(2.0)));
+    mean(total, n)
 }
 
 /// Binary cross-entropy from logits (PyTorch's `BCEWithLogitsLoss`) for
@@ -76,11 +93,17 @@ fn mse_iter<'g>(g: &'g Graph, p: &[Value<'g>], t: impl Iterator<Item = f64>) -> 
 /// If the slices differ in length.
 pub fn bce_with_logits<'g>(g: &'g Graph, logits: &[Value<'g>], targets: &[f64]) -> Value<'g> {
     assert_eq!(logits.len(), targets.len(), "one target per logit");
-    bce_iter(g, logits, targets.iter().copied())
+    bce_at(g, logits.len(), |i| logits[i], targets.iter().copied())
 }
 
-fn bce_iter<'g>(g: &'g Graph, z: &[Value<'g>], y: impl Iterator<Item = f64>) -> Value<'g> {
-    let total = g.sum(z.iter().zip(y).map(|(&z, y)| {
+fn bce_at<'g>(
+    g: &'g Graph,
+    n: usize,
+    at: impl Fn(usize) -> Value<'g>,
+    y: impl Iterator<Item = f64>,
+) -> Value<'g> {
+    let total = g.sum((0..n).zip(y).map(|(i, y)| {
+        let z = at(i);
         // max(z, 0) and |z| picked by the sign of z's data: each branch is
         // smooth, and the gradient is σ(z) - y even at z = 0 (where
         // relu(z) + relu(-z) would give the subgradient 0 for |z|).
@@ -90,7 +113,7 @@ fn bce_iter<'g>(g: &'g Graph, z: &[Value<'g>], y: impl Iterator<Item = f64>) -> 
             z * -y + (z.exp() + 1.0).ln()
         }
     }));
-    mean(total, z.len())
+    mean(total, n)
 }
 
 /// Softmax cross-entropy for several classes (PyTorch's
@@ -123,35 +146,39 @@ pub fn cross_entropy<'g>(
         classes * labels.len(),
         "{classes} logits per label"
     );
-    let total = g.sum(
-        logits
-            .chunks_exact(classes)
-            .zip(labels)
-            .map(|(row, &label)| {
-                assert!(label < classes, "label {label} is not below {classes}");
-                let m = row
-                    .iter()
-                    .map(|v| v.data())
-                    .fold(f64::NEG_INFINITY, f64::max);
-                // A chain of additions, not a nested `Graph::sum`, keeps this
-                // allocation-free (classes are few).
-                let mut shifted_label = None;
-                let mut sum: Option<Value<'g>> = None;
-                for (j, &l) in row.iter().enumerate() {
-                    let d = l - m;
-                    if j == label {
-                        shifted_label = Some(d);
-                    }
-                    let e = d.exp();
-                    sum = Some(sum.map_or(e, |s| s + e));
-                }
-                let (sum, d) = (
-                    sum.expect("classes >= 1"),
-                    shifted_label.expect("label < classes"),
-                );
-                sum.ln() - d
-            }),
-    );
+    cross_entropy_at(g, |i| logits[i], classes, labels)
+}
+
+fn cross_entropy_at<'g>(
+    g: &'g Graph,
+    at: impl Fn(usize) -> Value<'g>,
+    classes: usize,
+    labels: &[usize],
+) -> Value<'g> {
+    let total = g.sum(labels.iter().enumerate().map(|(r, &label)| {
+        assert!(label < classes, "label {label} is not below {classes}");
+        let row = |j: usize| at(r * classes + j);
+        let m = (0..classes)
+            .map(|j| row(j).data())
+            .fold(f64::NEG_INFINITY, f64::max);
+        // A chain of additions, not a nested `Graph::sum`, keeps this
+        // allocation-free (classes are few).
+        let mut shifted_label = None;
+        let mut sum: Option<Value<'g>> = None;
+        for j in 0..classes {
+            let d = row(j) - m;
+            if j == label {
+                shifted_label = Some(d);
+            }
+            let e = d.exp();
+            sum = Some(sum.map_or(e, |s| s + e));
+        }
+        let (sum, d) = (
+            sum.expect("classes >= 1"),
+            shifted_label.expect("label < classes"),
+        );
+        sum.ln() - d
+    }));
     mean(total, labels.len())
 }
 
@@ -167,6 +194,20 @@ pub fn cross_entropy<'g>(
 /// ```
 pub fn l2<'g>(g: &'g Graph, params: &[Value<'g>], alpha: f64) -> Value<'g> {
     g.dot(params, params) * alpha
+}
+
+/// [`l2`] on the parameters' ids; one [`Graph::linear_runs`] node (with a
+/// zero bias, which changes no bit of the sum) when they are consecutive
+/// nodes, as [`Mlp::new`](super::Mlp::new) makes them.
+pub(crate) fn l2_ids<'g>(g: &'g Graph, params: &[NodeId], alpha: f64) -> Value<'g> {
+    let run = params.windows(2).all(|p| p[1].index() == p[0].index() + 1);
+    match params.first() {
+        Some(&p0) if run => g.linear_runs(p0, p0, params.len(), g.value(0.0).id()) * alpha,
+        _ => {
+            let p: Vec<Value<'g>> = params.iter().map(|&id| g.get(id)).collect();
+            l2(g, &p, alpha)
+        }
+    }
 }
 
 fn mean(total: Value<'_>, n: usize) -> Value<'_> {
@@ -271,26 +312,54 @@ impl Loss {
     /// # Panics
     /// If the sizes do not match.
     pub fn compute<'g>(self, g: &'g Graph, outputs: &[Value<'g>], labels: &[usize]) -> Value<'g> {
+        if self == Loss::CrossEntropy {
+            // The sizes are checked there.
+            return cross_entropy(g, outputs, outputs.len() / labels.len().max(1), labels);
+        }
+        self.compute_at(g, outputs.len(), |i| outputs[i], labels)
+    }
+
+    /// [`Loss::compute`] on the outputs' node ids, for buffers of ids that
+    /// outlive the graph borrow (the trainer's).
+    pub(crate) fn compute_ids<'g>(
+        self,
+        g: &'g Graph,
+        outputs: &[NodeId],
+        labels: &[usize],
+    ) -> Value<'g> {
+        self.compute_at(g, outputs.len(), |i| g.get(outputs[i]), labels)
+    }
+
+    fn compute_at<'g>(
+        self,
+        g: &'g Graph,
+        n: usize,
+        at: impl Fn(usize) -> Value<'g>,
+        labels: &[usize],
+    ) -> Value<'g> {
         let pm = labels.iter().map(|&c| if c == 1 { 1.0 } else { -1.0 });
         match self {
             Loss::Hinge => {
-                assert_eq!(outputs.len(), labels.len(), "one score per label");
-                hinge_iter(g, outputs, pm)
+                assert_eq!(n, labels.len(), "one score per label");
+                hinge_at(g, n, at, pm)
             }
             Loss::Mse => {
-                assert_eq!(outputs.len(), labels.len(), "one score per label");
-                mse_iter(g, outputs, pm)
+                assert_eq!(n, labels.len(), "one score per label");
+                mse_at(g, n, at, pm)
             }
             Loss::Bce => {
-                assert_eq!(outputs.len(), labels.len(), "one score per label");
-                bce_iter(
+                assert_eq!(n, labels.len(), "one score per label");
+                bce_at(
                     g,
-                    outputs,
+                    n,
+                    at,
                     labels.iter().map(|&c| if c == 1 { 1.0 } else { 0.0 }),
                 )
             }
             Loss::CrossEntropy => {
-                cross_entropy(g, outputs, outputs.len() / labels.len().max(1), labels)
+                let classes = n / labels.len().max(1);
+                assert_eq!(n, classes * labels.len(), "{classes} logits per label");
+                cross_entropy_at(g, at, classes, labels)
             }
         }
     }

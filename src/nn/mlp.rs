@@ -5,7 +5,7 @@ use std::fmt;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{Activation, Init, Module, NnError, ValueBuf};
+use super::{Activation, Init, Module, NnError};
 use crate::{Graph, NodeId, Value};
 
 /// One neuron: `activation(w · x + b)`.
@@ -96,13 +96,17 @@ impl Neuron {
     }
 
     /// `activation(w · x + b)`: one [`Graph::linear`] node (a dot-product
-    /// node that adds the bias) and the activation's node (none for linear).
+    /// node that adds the bias) and the activation's node (none for linear);
+    /// the graph a one-neuron [`Layer::forward`] builds.
     ///
     /// # Panics
-    /// If `x` does not have [`Neuron::nin`] values.
+    /// If `x` does not have [`Neuron::nin`] values, or they belong to
+    /// another graph.
     pub fn forward<'g>(&self, g: &'g Graph, x: &[Value<'g>]) -> Value<'g> {
-        let w: Vec<Value<'g>> = self.weights().iter().map(|&id| g.get(id)).collect();
-        self.activation.apply(g.linear(&w, x, g.get(self.bias())))
+        let x = ids_of(g, x, self.nin());
+        let runs = is_run(self.weights());
+        let pre = pre_activation(g, &self.params, &x, runs, is_run(&x));
+        self.activation.apply(g.get(pre))
     }
 }
 
@@ -145,6 +149,10 @@ pub struct Layer {
     params: Vec<NodeId>,
     nin: usize,
     activation: Activation,
+    /// Whether every neuron's weights are consecutive nodes (always, for
+    /// [`Layer::new`] and [`Mlp::new`]), so that forward passes can use
+    /// [`Graph::linear_runs`].
+    weight_runs: bool,
 }
 
 impl Layer {
@@ -186,11 +194,13 @@ impl Layer {
             .iter()
             .flat_map(|n| n.params.iter().copied())
             .collect();
+        let weight_runs = neurons.iter().all(|n| is_run(n.weights()));
         Self {
             neurons,
             params,
             nin,
             activation,
+            weight_runs,
         }
     }
 
@@ -214,9 +224,35 @@ impl Layer {
         self.activation
     }
 
-    /// Every neuron's output, in order.
+    /// Every neuron's output, in order: first every neuron's
+    /// [`Graph::linear`] node, then their activations, so that the outputs
+    /// are consecutive nodes (what the next layer's `linear` nodes read
+    /// fastest).
+    ///
+    /// # Panics
+    /// If `x` does not have [`Layer::nin`] values, or they belong to another
+    /// graph.
     pub fn forward<'g>(&self, g: &'g Graph, x: &[Value<'g>]) -> Vec<Value<'g>> {
-        self.neurons.iter().map(|n| n.forward(g, x)).collect()
+        let x = ids_of(g, x, self.nin);
+        let mut out = Vec::with_capacity(self.nout());
+        self.forward_ids(g, &x, &mut out);
+        out.into_iter().map(|id| g.get(id)).collect()
+    }
+
+    /// [`Layer::forward`] on node ids: the outputs' ids replace `out`'s
+    /// contents.
+    fn forward_ids(&self, g: &Graph, x: &[NodeId], out: &mut Vec<NodeId>) {
+        out.clear();
+        let x_run = is_run(x);
+        let step = self.nin + 1;
+        for p in self.params.chunks_exact(step) {
+            out.push(pre_activation(g, p, x, self.weight_runs, x_run));
+        }
+        if self.activation != Activation::Linear {
+            for id in out.iter_mut() {
+                *id = self.activation.apply(g.get(*id)).id();
+            }
+        }
     }
 }
 
@@ -286,10 +322,6 @@ pub struct Mlp {
     layers: Vec<Layer>,
     params: Vec<NodeId>,
     nin: usize,
-    /// Whether every neuron's weights are consecutive nodes (always, for
-    /// [`Mlp::new`]), so that forward passes can use
-    /// [`Graph::linear_runs`].
-    weight_runs: bool,
 }
 
 impl Mlp {
@@ -381,16 +413,10 @@ impl Mlp {
             .flat_map(|l| l.params.iter().copied())
             .collect();
         let nin = layers[0].nin;
-        let weight_runs = layers.iter().flat_map(|l| &l.neurons).all(|n| {
-            n.weights()
-                .windows(2)
-                .all(|p| p[1].index() == p[0].index() + 1)
-        });
         Self {
             layers,
             params,
             nin,
-            weight_runs,
         }
     }
 
@@ -409,39 +435,54 @@ impl Mlp {
         self.layers.last().map_or(0, Layer::nout)
     }
 
-    /// The network's outputs for inputs `x` (always a vector, even of one).
+    /// The parameters' node ids, layer by layer, neuron by neuron, weights
+    /// then bias (PyTorch's `parameters()`; the same as
+    /// [`Module::parameters`], without importing the trait). Ids, not
+    /// [`Value`]s: they stay valid across [`Graph::truncate`] to a mark taken
+    /// after the model was made, and are what an
+    /// [`Optimizer`](crate::optim::Optimizer) updates.
     ///
-    /// This allocates; in a loop, [`Mlp::bind`] once and call
-    /// [`Forward::forward`] per sample.
+    /// ```
+    /// use backprop::{Graph, nn::{Mlp, MlpConfig}};
+    ///
+    /// let g = Graph::new();
+    /// let m = Mlp::new(&g, 2, &[3, 1], &MlpConfig::default()).unwrap();
+    /// assert_eq!(m.parameters().len(), 3 * 3 + 4);
+    /// assert_eq!(g.get(m.parameters()[2]).data(), 0.0); // the first bias
+    /// ```
+    pub fn parameters(&self) -> &[NodeId] {
+        &self.params
+    }
+
+    /// Sets the parameters' gradients to 0 (PyTorch's `zero_grad`; the same
+    /// as [`Module::zero_grad`], without importing the trait).
+    pub fn zero_grad(&self, g: &Graph) {
+        Module::zero_grad(self, g);
+    }
+
+    /// The network's outputs for inputs `x` (always a vector, even of one),
+    /// built on the graph: layer by layer as [`Layer::forward`] builds them.
+    /// [`Mlp::predict`] computes the same numbers without a graph.
     ///
     /// # Panics
     /// If `x` does not have [`Mlp::nin`] values, or the parameters are not
     /// live nodes of the graph (the model was built on another graph, or
     /// they were dropped by a truncation): never a silent read of other nodes.
     pub fn forward<'g>(&self, g: &'g Graph, x: &[Value<'g>]) -> Vec<Value<'g>> {
-        self.bind(g).forward(x).to_vec()
+        let mut b = ForwardBuffers {
+            cur: ids_of(g, x, self.nin),
+            next: Vec::new(),
+        };
+        self.forward_ids(g, &mut b);
+        b.cur.iter().map(|&id| g.get(id)).collect()
     }
 
-    /// A forward pass bound to `g`: the parameters' handles are fetched once,
-    /// and buffers are reused from call to call.
-    pub fn bind<'g, 'm>(&'m self, g: &'g Graph) -> Forward<'g, 'm> {
-        self.bind_with(g, ForwardBuffers::default())
-    }
-
-    /// Like [`Mlp::bind`], reusing buffers from an earlier
-    /// [`Forward::into_buffers`]: no allocation once they are large enough.
-    pub fn bind_with<'g, 'm>(
-        &'m self,
-        g: &'g Graph,
-        mut buffers: ForwardBuffers,
-    ) -> Forward<'g, 'm> {
-        Forward {
-            mlp: self,
-            g,
-            // Filled on first use: the contiguous path needs only ids.
-            params: buffers.params.take(),
-            cur: buffers.cur.take(),
-            next: buffers.next.take(),
+    /// [`Mlp::forward`] on node ids: the inputs in `b.cur` on entry, the
+    /// outputs there on return. No allocation once the buffers have grown.
+    pub(crate) fn forward_ids(&self, g: &Graph, b: &mut ForwardBuffers) {
+        for layer in &self.layers {
+            layer.forward_ids(g, &b.cur, &mut b.next);
+            std::mem::swap(&mut b.cur, &mut b.next);
         }
     }
 
@@ -504,115 +545,51 @@ impl fmt::Display for Mlp {
     }
 }
 
-/// Storage for a [`Forward`] pass that outlives the graph borrow, so that a
-/// training loop allocates nothing after its first step.
+/// Storage for graph forward passes that outlives the graph borrow (node
+/// ids, not values), so that a training loop allocates nothing after its
+/// first step.
 #[derive(Default)]
-pub struct ForwardBuffers {
-    params: ValueBuf,
-    cur: ValueBuf,
-    next: ValueBuf,
+pub(crate) struct ForwardBuffers {
+    /// The inputs, then each layer's outputs.
+    pub(crate) cur: Vec<NodeId>,
+    next: Vec<NodeId>,
 }
 
-/// An [`Mlp`] bound to a graph for a series of forward passes
-/// ([`Mlp::bind`]).
-///
-/// ```
-/// use backprop::{Graph, nn::{Mlp, MlpConfig}};
-///
-/// let mut g = Graph::new();
-/// let m = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
-/// let mark = g.mark();
-/// let mut buffers = Default::default();
-/// for step in 0..3 {
-///     let mut f = m.bind_with(&g, buffers);
-///     let y = f.forward(&[g.value(1.0), g.value(step as f64)])[0];
-///     y.backward();
-///     buffers = f.into_buffers();
-///     g.truncate(mark);
-/// }
-/// ```
-pub struct Forward<'g, 'm> {
-    mlp: &'m Mlp,
-    g: &'g Graph,
-    params: Vec<Value<'g>>,
-    cur: Vec<Value<'g>>,
-    next: Vec<Value<'g>>,
+/// The ids of `x`, checked: `n` values of graph `g`.
+fn ids_of(g: &Graph, x: &[Value<'_>], n: usize) -> Vec<NodeId> {
+    assert_eq!(x.len(), n, "the model takes {n} inputs, got {}", x.len());
+    x.iter()
+        .map(|v| {
+            assert!(
+                std::ptr::eq(v.graph(), g),
+                "an input belongs to another graph than the model's"
+            );
+            v.id()
+        })
+        .collect()
 }
 
-impl<'g> Forward<'g, '_> {
-    /// The network's outputs for inputs `x`; valid until the next call.
-    ///
-    /// # Panics
-    /// If `x` does not have [`Mlp::nin`] values, or the parameters are not
-    /// live nodes of the graph (the model was built on another graph, or
-    /// they were dropped by a truncation): never a silent read of other nodes.
-    pub fn forward(&mut self, x: &[Value<'g>]) -> &[Value<'g>] {
-        assert_eq!(
-            x.len(),
-            self.mlp.nin,
-            "the MLP takes {} inputs, got {}",
-            self.mlp.nin,
-            x.len()
-        );
-        self.cur.clear();
-        self.cur.extend_from_slice(x);
-        let mut off = 0;
-        for layer in &self.mlp.layers {
-            self.next.clear();
-            let nin = layer.nin;
-            // All of a layer's pre-activations first, then all activations:
-            // the outputs are then consecutive nodes, and the next layer's
-            // `linear` nodes see their inputs as one contiguous run.
-            // Checked once per layer rather than once per neuron.
-            let x_run = self.mlp.weight_runs
-                && self.cur.iter().enumerate().all(|(i, v)| {
-                    std::ptr::eq(v.graph(), self.g)
-                        && v.id().index() == self.cur[0].id().index() + i
-                });
-            if !x_run {
-                self.fill_params();
-            }
-            for _ in 0..layer.nout() {
-                let ids = &self.mlp.params;
-                self.next.push(if x_run {
-                    self.g
-                        .linear_runs(ids[off], self.cur[0].id(), nin, ids[off + nin])
-                } else {
-                    let w = &self.params[off..off + nin];
-                    self.g.linear(w, &self.cur, self.params[off + nin])
-                });
-                off += nin + 1;
-            }
-            if layer.activation != Activation::Linear {
-                for v in &mut self.next {
-                    *v = layer.activation.apply(*v);
-                }
-            }
-            std::mem::swap(&mut self.cur, &mut self.next);
-        }
-        &self.cur
-    }
+/// Whether `ids` are consecutive nodes.
+fn is_run(ids: &[NodeId]) -> bool {
+    ids.windows(2).all(|p| p[1].index() == p[0].index() + 1)
+}
 
-    /// The parameters' handles, in [`Module::parameters`] order.
-    pub fn params(&mut self) -> &[Value<'g>] {
-        self.fill_params();
-        &self.params
-    }
-
-    fn fill_params(&mut self) {
-        if self.params.is_empty() {
-            let g = self.g;
-            self.params
-                .extend(self.mlp.params.iter().map(|&id| g.get(id)));
-        }
-    }
-
-    /// Gives back the buffers for [`Mlp::bind_with`].
-    pub fn into_buffers(self) -> ForwardBuffers {
-        let mut b = ForwardBuffers::default();
-        b.params.put(self.params);
-        b.cur.put(self.cur);
-        b.next.put(self.next);
-        b
+/// A neuron's `Σ w_i x_i + b` as one [`Graph::linear`] node, from its
+/// parameters (weights then bias) and its inputs' ids: over the runs of
+/// nodes when both are consecutive, the common case that needs no lookup.
+fn pre_activation(g: &Graph, params: &[NodeId], x: &[NodeId], w_run: bool, x_run: bool) -> NodeId {
+    let n = x.len();
+    assert_eq!(
+        params.len(),
+        n + 1,
+        "the neuron takes {} inputs, got {n}",
+        params.len() - 1
+    );
+    if w_run && x_run {
+        g.linear_runs(params[0], x[0], n, params[n]).id()
+    } else {
+        let w: Vec<Value<'_>> = params[..n].iter().map(|&id| g.get(id)).collect();
+        let x: Vec<Value<'_>> = x.iter().map(|&id| g.get(id)).collect();
+        g.linear(&w, &x, g.get(params[n])).id()
     }
 }

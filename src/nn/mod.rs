@@ -33,13 +33,15 @@ use serde::{Deserialize, Serialize};
 use crate::{Graph, NodeId, Value};
 
 pub use loss::{Loss, bce_with_logits, cross_entropy, hinge, l2, mse};
-pub use mlp::{Forward, ForwardBuffers, Layer, Mlp, MlpConfig, Neuron};
+pub(crate) use mlp::ForwardBuffers;
+pub use mlp::{Layer, Mlp, MlpConfig, Neuron};
 pub use model::{
     Evaluation, FORMAT, FORMAT_VERSION, MAX_MODEL_BYTES, Normalization, Prediction, SavedLayer,
     SavedModel, SavedNeuron, check_writable,
 };
 pub use train::{
-    CHUNK_ROWS, CHUNKS, DIVERGENCE_FACTOR, HISTORY_POINTS, History, StepStats, TrainConfig, Trainer,
+    CHUNK_ROWS, CHUNKS, DIVERGENCE_FACTOR, HISTORY_POINTS, History, PARALLEL_WORK, StepStats,
+    TrainConfig, Trainer,
 };
 
 /// Errors of the neural-network layer: bad architectures, bad model files,
@@ -181,25 +183,26 @@ pub trait Module {
     /// updates).
     fn parameters(&self) -> &[NodeId];
 
-    /// Sets the gradients of the parameters to 0.
+    /// Sets the gradients of the parameters to 0 (PyTorch's
+    /// `Module.zero_grad`). It takes `&Graph`, so it can be called while
+    /// the step's values are alive, between the loss and `backward`.
     ///
     /// ```
     /// use backprop::{Graph, nn::{Mlp, MlpConfig, Module}};
     ///
-    /// let mut g = Graph::new();
+    /// let g = Graph::new();
     /// let m = Mlp::new(&g, 2, &[1], &MlpConfig::default()).unwrap();
     /// g.get(m.parameters()[0]).set_grad(3.0);
-    /// m.zero_grad(&mut g);
+    /// m.zero_grad(&g);
     /// assert_eq!(g.get(m.parameters()[0]).grad(), 0.0);
     /// ```
     ///
     /// # Panics
     /// If a parameter is not a live node of `g`.
-    fn zero_grad(&self, g: &mut Graph) {
+    fn zero_grad(&self, g: &Graph) {
         g.check_ids(self.parameters());
-        let (_, grad) = g.data_and_grad_mut();
-        for p in self.parameters() {
-            grad[p.index()] = 0.0;
+        for &p in self.parameters() {
+            g.get(p).set_grad(0.0);
         }
     }
 
@@ -342,50 +345,5 @@ impl std::str::FromStr for Init {
                 "unknown init `{s}` (expected uniform, kaiming or xavier)"
             )),
         }
-    }
-}
-
-/// An empty vector of values, kept for its allocation: how buffers of
-/// `Value`s outlive a graph borrow and move between threads. It holds the
-/// allocation as `[usize; 2]` (a `Value`'s size and alignment), which is
-/// `Send`; an emptied vector's allocation converts in place both ways (an
-/// in-place `collect`), so nothing is allocated and there is no `unsafe`.
-#[derive(Default)]
-pub(crate) struct ValueBuf(Vec<[usize; 2]>);
-
-impl ValueBuf {
-    /// The kept allocation, as an empty vector for values of any graph.
-    pub(crate) fn take<'g>(&mut self) -> Vec<Value<'g>> {
-        let mut v = std::mem::take(&mut self.0);
-        v.clear();
-        v.into_iter()
-            .map(|_| -> Value<'g> { unreachable!("the vector is empty") })
-            .collect()
-    }
-
-    /// Keeps `v`'s allocation (its contents are dropped).
-    pub(crate) fn put(&mut self, mut v: Vec<Value<'_>>) {
-        v.clear();
-        self.0 = v
-            .into_iter()
-            .map(|_| -> [usize; 2] { unreachable!("the vector is empty") })
-            .collect();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn value_buf_keeps_the_allocation() {
-        let g = Graph::new();
-        let v: Vec<Value<'_>> = (0..100).map(|i| g.value(i as f64)).collect();
-        let (ptr, cap) = (v.as_ptr() as usize, v.capacity());
-        let mut buf = ValueBuf::default();
-        buf.put(v);
-        let w: Vec<Value<'_>> = buf.take();
-        assert_eq!((w.as_ptr() as usize, w.capacity()), (ptr, cap));
-        assert!(w.is_empty());
     }
 }

@@ -471,17 +471,16 @@ impl SavedModel {
         };
         let g = Graph::new();
         let mlp = self.to_mlp(&g)?;
-        let mut f = mlp.bind(&g);
         let mut outputs = Vec::with_capacity(data.len() * mlp.nout());
         let mut xs = Vec::with_capacity(data.n_features());
         let mut correct = 0;
         for i in 0..data.len() {
             xs.clear();
             xs.extend(data.x(i).iter().map(|&v| g.value(v)));
-            let out = f.forward(&xs);
+            let out = mlp.forward(&g, &xs);
             let scores: Vec<f64> = out.iter().map(|v| v.data()).collect();
             correct += usize::from(self.loss.predict(&scores) == data.label(i));
-            outputs.extend_from_slice(out);
+            outputs.extend_from_slice(&out);
         }
         let loss = self.loss.compute(&g, &outputs, data.labels()).data();
         Ok(Evaluation {

@@ -6,12 +6,14 @@ use rand_chacha::ChaCha8Rng;
 
 use std::ops::Range;
 
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
-use super::{ForwardBuffers, Loss, Mlp, Module, NnError, ValueBuf, l2};
+use super::loss::l2_ids;
+use super::{ForwardBuffers, Loss, Mlp, NnError};
 use crate::data::Dataset;
 use crate::optim::{LrSchedule, Optimizer};
-use crate::{Graph, Mark};
+use crate::{Graph, Mark, NodeId};
 
 /// A step cuts its batch into chunks of about [`CHUNK_ROWS`] rows, at most
 /// this many, whatever the number of threads. Each chunk's gradient is
@@ -20,14 +22,22 @@ use crate::{Graph, Mark};
 /// this many threads share a step).
 pub const CHUNKS: usize = 8;
 
+/// The least work per step (rows × parameters) that a second thread
+/// speeds up, when [`TrainConfig::threads`] is 0: below it, waking a
+/// worker and copying the parameters to it costs more than it saves.
+/// Measured with `cargo bench --bench threads` (see the README's
+/// Performance section).
+pub const PARALLEL_WORK: usize = 100_000;
+
 /// The fewest rows worth a chunk of their own: each chunk has a fixed cost
 /// (its own backward pass over the parameters, and their gradients copied
 /// out), which 25 rows of a small network amortise.
 pub const CHUNK_ROWS: usize = 25;
 
 /// How a [`Trainer`] trains. The default is micrograd's demo: 100 steps,
-/// full batch, hinge loss, L2 `alpha = 1e-4`, learning rate
-/// `1 - 0.9 k / 100`.
+/// full batch, hinge loss, L2 `alpha = 1e-4`, and the learning rate
+/// scheduled as `lr · (1 - 0.9 k / 100)` (micrograd's `1 - 0.9 k / 100` with
+/// an optimizer of `lr` 1). The learning rate itself is the optimizer's.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrainConfig {
     /// The number of steps.
@@ -40,14 +50,17 @@ pub struct TrainConfig {
     pub loss: Loss,
     /// The L2 regularisation strength (0 for none).
     pub alpha: f64,
-    /// The base learning rate, multiplied by the schedule's factor.
-    pub lr: f64,
-    /// The learning-rate schedule.
+    /// The learning-rate schedule: step `k` uses the optimizer's own
+    /// learning rate (its config's `lr`, as given to the [`Trainer`]) times
+    /// the schedule's factor. [`LrSchedule::Constant`] keeps it as it is.
     pub schedule: LrSchedule,
     /// The seed of the mini-batch shuffles.
     pub seed: u64,
-    /// Threads that share a step's batch (0 for one per core). Results do
-    /// not depend on it: see [`CHUNKS`].
+    /// Threads that share a step's batch; 0 (the default) chooses from the
+    /// work per step, up to one per core (see [`Trainer::threads_for`]).
+    /// Results do not depend on it: see [`CHUNKS`]. Without the `parallel`
+    /// cargo feature (on by default), a step always runs on the calling
+    /// thread.
     pub threads: usize,
 }
 
@@ -58,10 +71,9 @@ impl Default for TrainConfig {
             batch_size: None,
             loss: Loss::Hinge,
             alpha: 1e-4,
-            lr: 1.0,
             schedule: LrSchedule::MICROGRAD,
             seed: 1337,
-            threads: 1,
+            threads: 0,
         }
     }
 }
@@ -135,7 +147,7 @@ impl History {
         }
         let index = self.steps;
         self.steps += 1;
-        if index % self.stride == 0 && self.points.len() == self.capacity {
+        if index.is_multiple_of(self.stride) && self.points.len() == self.capacity {
             // Keep every other point: the spacing doubles.
             let mut i = 0;
             self.points.retain(|_| {
@@ -144,7 +156,7 @@ impl History {
             });
             self.stride *= 2;
         }
-        self.extra = index % self.stride != 0;
+        self.extra = !index.is_multiple_of(self.stride);
         self.points.push(s);
     }
 
@@ -195,10 +207,14 @@ pub struct Trainer {
     graph: Graph,
     model: Mlp,
     optimizer: Box<dyn Optimizer>,
+    /// The optimizer's learning rate when the trainer was made: what the
+    /// schedule scales.
+    base_lr: f64,
     config: TrainConfig,
     step: usize,
     /// One per thread, each with its own copy of the graph.
     workers: Vec<Worker>,
+    #[cfg(feature = "parallel")]
     pool: Option<rayon::ThreadPool>,
     rows: Vec<usize>,
     grads: Vec<f64>,
@@ -233,8 +249,8 @@ struct Worker {
     graph: Graph,
     mark: Mark,
     buffers: ForwardBuffers,
-    inputs: ValueBuf,
-    outputs: ValueBuf,
+    /// The chunk's outputs, row after row.
+    outputs: Vec<NodeId>,
     labels: Vec<usize>,
     scores: Vec<f64>,
     /// Per chunk, the parameters' gradients (chunk-major).
@@ -251,8 +267,7 @@ impl Worker {
             graph,
             mark,
             buffers: ForwardBuffers::default(),
-            inputs: ValueBuf::default(),
-            outputs: ValueBuf::default(),
+            outputs: Vec::new(),
             labels: Vec::new(),
             scores: Vec::new(),
             grads: Vec::new(),
@@ -273,35 +288,32 @@ impl Worker {
             let rows = job.chunk(c);
             let value = {
                 let g = &self.graph;
-                let mut f = job.model.bind_with(g, std::mem::take(&mut self.buffers));
-                let mut inputs = self.inputs.take();
-                let mut outputs = self.outputs.take();
+                self.outputs.clear();
                 self.labels.clear();
                 for &i in rows {
+                    let inputs = &mut self.buffers.cur;
                     inputs.clear();
-                    inputs.extend(job.data.x(i).iter().map(|&v| g.value(v)));
-                    let out = f.forward(&inputs);
+                    inputs.extend(job.data.x(i).iter().map(|&v| g.value(v).id()));
+                    job.model.forward_ids(g, &mut self.buffers);
+                    let out = &self.buffers.cur;
                     self.scores.clear();
-                    self.scores.extend(out.iter().map(|v| v.data()));
+                    self.scores.extend(out.iter().map(|&id| g.get(id).data()));
                     let label = job.data.label(i);
                     self.correct += usize::from(job.loss.predict(&self.scores) == label);
                     self.labels.push(label);
-                    outputs.extend_from_slice(out);
+                    self.outputs.extend_from_slice(out);
                 }
-                let mut loss = job.loss.compute(g, &outputs, &self.labels);
+                let mut loss = job.loss.compute_ids(g, &self.outputs, &self.labels);
                 if rows.len() != job.rows.len() {
                     loss *= rows.len() as f64 / job.rows.len() as f64;
                 }
                 if c == 0 && job.alpha != 0.0 {
-                    loss += l2(g, f.params(), job.alpha);
+                    loss += l2_ids(g, params, job.alpha);
                 }
                 let value = loss.data();
                 if value.is_finite() {
                     loss.backward();
                 }
-                self.buffers = f.into_buffers();
-                self.inputs.put(inputs);
-                self.outputs.put(outputs);
                 value
             };
             self.losses.push(value);
@@ -318,6 +330,7 @@ impl Worker {
 impl Trainer {
     /// A trainer for `model`, whose parameters live on `graph`. Everything
     /// on the graph so far is kept; what a step builds is dropped after it.
+    /// The optimizer's learning rate now is the one the schedule scales.
     ///
     /// # Panics
     /// If the model's parameters are not live nodes of `graph` (the model
@@ -335,6 +348,10 @@ impl Trainer {
             n => n,
         }
         .min(CHUNKS);
+        // Without the `parallel` feature there is one worker.
+        #[cfg(not(feature = "parallel"))]
+        let threads = threads.min(1);
+        #[cfg(feature = "parallel")]
         let pool = (threads > 1).then(|| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -345,10 +362,12 @@ impl Trainer {
         Self {
             graph,
             model,
+            base_lr: optimizer.lr(),
             optimizer,
             config,
             step: 0,
             workers,
+            #[cfg(feature = "parallel")]
             pool,
             rows: Vec::new(),
             grads: Vec::new(),
@@ -359,9 +378,34 @@ impl Trainer {
         }
     }
 
-    /// The number of threads a step uses.
+    /// The most threads a step uses.
     pub fn threads(&self) -> usize {
         self.workers.len()
+    }
+
+    /// The threads a step on a batch of `batch` rows uses: at most
+    /// [`Trainer::threads`] and one per chunk ([`CHUNK_ROWS`], [`CHUNKS`]);
+    /// with [`TrainConfig::threads`] 0, one more per [`PARALLEL_WORK`] of
+    /// work (rows × parameters), so that a small step stays on one thread.
+    ///
+    /// ```
+    /// use backprop::{Graph, nn::{Mlp, MlpConfig, TrainConfig, Trainer}, optim::{Sgd, SgdConfig}};
+    ///
+    /// let g = Graph::new();
+    /// let model = Mlp::new(&g, 2, &[16, 16, 1], &MlpConfig::default()).unwrap();
+    /// let opt = Box::new(Sgd::new(SgdConfig::default()));
+    /// let t = Trainer::new(g, model, opt, TrainConfig::default());
+    /// assert_eq!(t.threads_for(100), 1); // micrograd's demo: 33,700 of work
+    /// assert_eq!(t.threads_for(1000), t.threads().min(3));
+    /// ```
+    pub fn threads_for(&self, batch: usize) -> usize {
+        let chunks = batch.div_ceil(CHUNK_ROWS).clamp(1, CHUNKS);
+        let most = self.workers.len().min(chunks);
+        if self.config.threads != 0 {
+            return most;
+        }
+        let work = batch.saturating_mul(self.model.parameters().len());
+        (work / PARALLEL_WORK).clamp(1, most)
     }
 
     /// The model.
@@ -400,10 +444,10 @@ impl Trainer {
                 what: "batch_size".into(),
             });
         }
-        if !c.lr.is_finite() {
+        if !self.base_lr.is_finite() {
             return Err(NnError::InvalidConfig(format!(
-                "lr is {}, expected a finite number",
-                c.lr
+                "the optimizer's lr is {}, expected a finite number",
+                self.base_lr
             )));
         }
         if !(c.alpha.is_finite() && c.alpha >= 0.0) {
@@ -450,9 +494,9 @@ impl Trainer {
         } else {
             self.next_batch(n, batch);
         }
-        let lr = self.config.lr * self.config.schedule.factor(self.step, self.config.steps);
+        let lr = self.base_lr * self.config.schedule.factor(self.step, self.config.steps);
         let chunks = batch.div_ceil(CHUNK_ROWS).clamp(1, CHUNKS);
-        let active = self.workers.len().min(chunks);
+        let active = self.threads_for(batch);
         let params = self.model.parameters();
 
         // Every worker starts from the current parameters.
@@ -471,11 +515,12 @@ impl Trainer {
             loss: self.config.loss,
             alpha: self.config.alpha,
         };
-        // Worker `w` takes a contiguous run of chunks, so that reading the
-        // workers in order reads the chunks in order.
-        let share = |w: usize| w * chunks / active..(w + 1) * chunks / active;
+        #[cfg(feature = "parallel")]
         match &self.pool {
             Some(pool) if active > 1 => pool.install(|| {
+                // Worker `w` takes a contiguous run of chunks, so that
+                // reading the workers in order reads the chunks in order.
+                let share = |w: usize| w * chunks / active..(w + 1) * chunks / active;
                 self.workers[..active]
                     .par_iter_mut()
                     .enumerate()
@@ -483,6 +528,10 @@ impl Trainer {
             }),
             _ => self.workers[0].run(&job, 0..chunks),
         }
+        // Without threads, one worker takes every chunk in turn: the same
+        // chunks, so the same sums.
+        #[cfg(not(feature = "parallel"))]
+        self.workers[0].run(&job, 0..chunks);
 
         // Add up in chunk order: the same sums for any number of threads.
         let np = params.len();

@@ -8,10 +8,11 @@
 //! in creation order.
 //!
 //! [`render`] turns the same picture into SVG or PNG: with Graphviz's `dot`
-//! when it is on the `PATH` (the better layout), and otherwise, for SVG,
-//! with the pure-Rust layout of the `layout-rs` crate, which needs nothing
-//! installed but gets slow on big graphs (see [`BUILTIN_MAX_NODES`] and
-//! [`BUILTIN_MAX_WORK`]). [`render_within`] also puts a time limit on
+//! when it is on the `PATH` (the better layout), and otherwise with the
+//! pure-Rust layout of the `layout-rs` crate, which needs nothing installed
+//! but gets slow on big graphs (see [`BUILTIN_MAX_NODES`] and
+//! [`BUILTIN_MAX_WORK`]); its SVG becomes PNG through `resvg`
+//! ([`svg_to_png`]) with the embedded font. [`render_within`] also puts a time limit on
 //! either layout.
 //!
 //! ```
@@ -35,9 +36,11 @@ use std::str::FromStr;
 
 use crate::{Graph, NodeId, Op};
 
+#[cfg(feature = "layout")]
+pub use render::render_svg_builtin;
 pub use render::{
     BUILTIN_MAX_NODES, BUILTIN_MAX_WORK, Format, GRAPHVIZ_MAX_NODES, Renderer, VizError, graphviz,
-    graphviz_available, render, render_svg_builtin, render_within, write_atomic,
+    graphviz_available, render, render_within, svg_to_png, write_atomic,
 };
 
 /// Which way the graph flows.

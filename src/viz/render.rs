@@ -1,21 +1,32 @@
-//! SVG and PNG rendering: Graphviz when it is installed, the pure-Rust
-//! `layout-rs` crate for SVG otherwise; and atomic file writes.
+//! SVG and PNG rendering: Graphviz when it is installed; otherwise the
+//! pure-Rust `layout-rs` crate lays out an SVG and `resvg` rasterizes it to
+//! PNG with the embedded font; and atomic file writes.
 
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+#[cfg(feature = "layout")]
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "layout")]
 use layout::backends::svg::SVGWriter;
+#[cfg(feature = "layout")]
 use layout::core::base::Orientation;
+#[cfg(feature = "layout")]
 use layout::core::color::Color;
+#[cfg(feature = "layout")]
 use layout::core::style::StyleAttr;
+#[cfg(feature = "layout")]
 use layout::std_shapes::render::get_shape_size;
+#[cfg(feature = "layout")]
 use layout::std_shapes::shapes::{Arrow, Element, RecordDef, ShapeKind};
+#[cfg(feature = "layout")]
 use layout::topo::layout::VisualGraph;
 
-use super::{DotOptions, RankDir, to_dot, views};
+#[cfg(feature = "layout")]
+use super::RankDir;
+use super::{DotOptions, to_dot, views};
 use crate::{Graph, NodeId};
 
 /// The largest drawing (record nodes plus op nodes) the built-in layout
@@ -50,7 +61,7 @@ pub enum Format {
     Dot,
     /// An SVG image.
     Svg,
-    /// A PNG image (needs Graphviz).
+    /// A PNG image.
     Png,
 }
 
@@ -89,7 +100,8 @@ pub enum Renderer {
     /// Graphviz when `dot` is on the `PATH`, the built-in layout otherwise.
     #[default]
     Auto,
-    /// Always the built-in, pure-Rust layout (SVG only).
+    /// Always the built-in, pure-Rust layout (SVG, and PNG rasterized by
+    /// `resvg`).
     Builtin,
     /// Always Graphviz's `dot`.
     Graphviz,
@@ -155,9 +167,20 @@ pub enum VizError {
         /// The time allowed.
         limit: Duration,
     },
-    /// The built-in layout cannot draw this format.
-    #[error("the built-in layout only draws SVG, not {0} (install Graphviz for it)")]
-    Unsupported(&'static str),
+    /// What is needed is not compiled into this build of the library.
+    #[error(
+        "{what} is not part of this build of backprop (its cargo feature `{feature}` is off); \
+         install Graphviz, or write .dot"
+    )]
+    NotBuilt {
+        /// What is missing, like "the built-in layout".
+        what: &'static str,
+        /// The cargo feature that adds it.
+        feature: &'static str,
+    },
+    /// The SVG could not be rasterized to PNG.
+    #[error("cannot rasterize the SVG to PNG: {0}")]
+    Raster(String),
     /// Graphviz failed.
     #[error(
         "graphviz `dot -T{format}` failed ({status}){}; write .dot instead",
@@ -276,6 +299,7 @@ fn wait_within(child: &mut Child, limit: Duration) -> io::Result<Option<std::pro
     }
 }
 
+#[cfg(feature = "layout")]
 /// How many steps the built-in layout's acyclicity checks walk: after each
 /// of the `E` edges is added, one depth-first search per edge that counts
 /// every path from the edge's head. So about `E * sum over edges (u, v) of
@@ -310,7 +334,8 @@ fn builtin_layout_work(nodes: &[super::NodeView], edges: &[(NodeId, NodeId)]) ->
 }
 
 /// Draws the subgraph that leads to `root` as SVG with the built-in,
-/// pure-Rust layout (no Graphviz needed).
+/// pure-Rust layout (no Graphviz needed). Needs the `layout` cargo feature
+/// (on by default).
 ///
 /// # Errors
 /// [`VizError::TooLarge`] past [`BUILTIN_MAX_NODES`] drawn nodes,
@@ -328,12 +353,14 @@ fn builtin_layout_work(nodes: &[super::NodeView], edges: &[(NodeId, NodeId)]) ->
 /// assert!(svg.contains("<svg") && svg.contains("tanh") && svg.contains("grad 0.7864"));
 /// # Ok::<(), backprop::viz::VizError>(())
 /// ```
+#[cfg(feature = "layout")]
 pub fn render_svg_builtin(g: &Graph, root: NodeId, opts: &DotOptions) -> Result<String, VizError> {
     builtin_within(g, root, opts, None)
 }
 
 /// [`render_svg_builtin`], giving up after `limit` (the layout then keeps
 /// running on its own thread until it is done, since it cannot be stopped).
+#[cfg(feature = "layout")]
 fn builtin_within(
     g: &Graph,
     root: NodeId,
@@ -414,13 +441,14 @@ fn builtin_within(
 
 /// Draws the subgraph that leads to `root` in `format`.
 ///
-/// DOT is always available. SVG uses Graphviz if the renderer is
+/// DOT is always available. SVG and PNG use Graphviz if the renderer is
 /// [`Renderer::Graphviz`], or [`Renderer::Auto`] and `dot` is installed;
-/// otherwise the built-in layout. PNG needs Graphviz.
+/// otherwise the built-in layout draws the SVG, and for PNG [`svg_to_png`]
+/// rasterizes it.
 ///
 /// # Errors
-/// [`VizError::GraphvizMissing`] for PNG (or [`Renderer::Graphviz`])
-/// without Graphviz; [`VizError::TooLarge`] or [`VizError::TooTangled`]
+/// [`VizError::GraphvizMissing`] for [`Renderer::Graphviz`] without
+/// Graphviz; [`VizError::TooLarge`] or [`VizError::TooTangled`]
 /// for a graph the built-in layout would take too long on,
 /// [`VizError::TooLargeForGraphviz`] past [`GRAPHVIZ_MAX_NODES`];
 /// [`VizError::Graphviz`] if `dot` fails.
@@ -491,10 +519,8 @@ fn render_impl(
     let use_graphviz = match (format, renderer) {
         (Format::Dot, _) => return Ok(to_dot(g, root, opts).into_bytes()),
         (_, Renderer::Graphviz) => true,
-        (Format::Png, Renderer::Builtin) => return Err(VizError::Unsupported("png")),
         (_, Renderer::Builtin) => false,
-        (Format::Png, Renderer::Auto) => true,
-        (Format::Svg, Renderer::Auto) => graphviz_available(),
+        (_, Renderer::Auto) => graphviz_available(),
     };
     if use_graphviz {
         let (nodes, _) = views(g, root);
@@ -505,9 +531,97 @@ fn render_impl(
                 max: GRAPHVIZ_MAX_NODES,
             });
         }
-        graphviz_within(&to_dot(g, root, opts), format, limit)
-    } else {
-        Ok(builtin_within(g, root, opts, limit)?.into_bytes())
+        return graphviz_within(&to_dot(g, root, opts), format, limit);
+    }
+    #[cfg(feature = "layout")]
+    {
+        let svg = builtin_within(g, root, opts, limit)?;
+        match format {
+            Format::Png => svg_to_png(&svg, PNG_SCALE),
+            _ => Ok(svg.into_bytes()),
+        }
+    }
+    #[cfg(not(feature = "layout"))]
+    {
+        let _ = limit;
+        Err(VizError::NotBuilt {
+            what: "the built-in layout",
+            feature: "layout",
+        })
+    }
+}
+
+/// How many PNG pixels the built-in renderer draws per SVG unit: about
+/// what Graphviz's 96 dpi PNGs show, and sharp on high-density screens.
+#[cfg(feature = "layout")]
+const PNG_SCALE: f32 = 2.0;
+
+/// Rasterizes an SVG to PNG with `resvg` on a white background, `scale`
+/// pixels per SVG unit. Text is set in the embedded DejaVu Sans (whatever
+/// family the SVG names), so no system fonts are needed. Needs the `png`
+/// cargo feature (on by default).
+///
+/// # Errors
+/// [`VizError::Raster`] if the SVG does not parse or the image would be
+/// empty or too large for memory; [`VizError::NotBuilt`] without the `png`
+/// feature.
+///
+/// ```
+/// let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">
+///   <text x="2" y="15" font-size="12">a</text></svg>"#;
+/// let png = backprop::viz::svg_to_png(svg, 2.0)?;
+/// assert!(png.starts_with(b"\x89PNG"));
+/// # Ok::<(), backprop::viz::VizError>(())
+/// ```
+pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, VizError> {
+    #[cfg(feature = "png")]
+    {
+        use resvg::{tiny_skia, usvg};
+        let mut options = usvg::Options::default();
+        let fonts = options.fontdb_mut();
+        fonts.load_font_data(crate::FONT.to_vec());
+        // Every generic family, and any family not found, is DejaVu Sans.
+        for set in [
+            usvg::fontdb::Database::set_serif_family,
+            usvg::fontdb::Database::set_sans_serif_family,
+            usvg::fontdb::Database::set_monospace_family,
+            usvg::fontdb::Database::set_cursive_family,
+            usvg::fontdb::Database::set_fantasy_family,
+        ] {
+            set(fonts, "DejaVu Sans");
+        }
+        options.font_family = "DejaVu Sans".into();
+        let tree =
+            usvg::Tree::from_str(svg, &options).map_err(|e| VizError::Raster(e.to_string()))?;
+        let size = tree
+            .size()
+            .to_int_size()
+            .scale_by(scale)
+            .ok_or_else(|| VizError::Raster(format!("cannot scale the picture by {scale}")))?;
+        let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| {
+            VizError::Raster(format!(
+                "a {} x {} picture is empty or too large",
+                size.width(),
+                size.height()
+            ))
+        })?;
+        pixmap.fill(tiny_skia::Color::WHITE);
+        resvg::render(
+            &tree,
+            tiny_skia::Transform::from_scale(scale, scale),
+            &mut pixmap.as_mut(),
+        );
+        pixmap
+            .encode_png()
+            .map_err(|e| VizError::Raster(e.to_string()))
+    }
+    #[cfg(not(feature = "png"))]
+    {
+        let _ = (svg, scale);
+        Err(VizError::NotBuilt {
+            what: "PNG rasterization",
+            feature: "png",
+        })
     }
 }
 

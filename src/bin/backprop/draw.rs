@@ -21,7 +21,7 @@ pub enum FormatArg {
     Dot,
     /// SVG (Graphviz if installed, else the built-in layout).
     Svg,
-    /// PNG (needs Graphviz).
+    /// PNG (Graphviz if installed, else the built-in layout).
     Png,
 }
 
@@ -30,7 +30,7 @@ pub enum FormatArg {
 pub enum LayoutArg {
     /// Graphviz when `dot` is on the PATH, else the built-in layout.
     Auto,
-    /// The built-in, pure-Rust layout (SVG only, small graphs).
+    /// The built-in, pure-Rust layout (small graphs).
     Builtin,
     /// Graphviz's `dot`.
     Graphviz,
@@ -128,14 +128,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         LayoutArg::Builtin => Renderer::Builtin,
         LayoutArg::Graphviz => Renderer::Graphviz,
     };
-    if let (Format::Png, LayoutArg::Builtin) = (format, args.layout) {
-        return Err(Usage(
-            "the built-in layout only draws SVG: for PNG use --layout auto or graphviz (needs \
-             Graphviz), or write .svg"
-                .into(),
-        )
-        .into());
-    }
     let g = Graph::new();
     let ev = program
         .eval(&g, &overrides)
@@ -172,14 +164,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         show_grad: !args.no_grad,
     };
     let limit = Duration::from_secs_f64(args.timeout);
-    let bytes =
-        viz::render_within(&g, root.id(), &opts, format, renderer, limit).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot draw the graph as {}: {e}{}",
-                format.name(),
-                hint(&e, args.layout, format)
-            )
-        })?;
+    let bytes = viz::render_within(&g, root.id(), &opts, format, renderer, limit).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot draw the graph as {}: {e}{}",
+            format.name(),
+            hint(&e, args.layout)
+        )
+    })?;
     match output {
         Some(path) => viz::write_atomic(path, &bytes)
             .with_context(|| format!("cannot write `{}`", path.display()))?,
@@ -193,18 +184,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// What to do about a drawing error, in terms of this command's options.
-fn hint(err: &VizError, layout: LayoutArg, format: Format) -> String {
+fn hint(err: &VizError, layout: LayoutArg) -> String {
     let builtin_gave_up = match err {
         VizError::TooLarge { .. } | VizError::TooTangled { .. } => true,
         VizError::Timeout { engine, .. } => engine.contains("built-in"),
         _ => false,
     };
     match err {
-        VizError::GraphvizMissing(_) if format == Format::Svg => {
-            "; or draw it with the built-in layout (--layout builtin), or write .dot".into()
-        }
         VizError::GraphvizMissing(_) => {
-            "; or write .svg (drawn by the built-in layout) or .dot".into()
+            "; or draw it with the built-in layout (--layout builtin), or write .dot".into()
         }
         _ if builtin_gave_up
             && matches!(layout, LayoutArg::Builtin)

@@ -581,13 +581,13 @@ impl Progress {
             Progress::Bar(bar) => {
                 // Redrawing is rate-limited by indicatif; formatting the
                 // message every step is not, so do it every 10th.
-                if step % 10 == 0 || step + 1 == bar.length().unwrap_or(0) as usize {
+                if step.is_multiple_of(10) || step + 1 == bar.length().unwrap_or(0) as usize {
                     bar.set_position(step as u64 + 1);
                     bar.set_message(format!("loss {loss:.4}"));
                 }
             }
             Progress::Lines { every, last } => {
-                if step % every == 0 || step == *last {
+                if step.is_multiple_of(*every) || step == *last {
                     eprintln!("step {step} loss {loss:.4}");
                 }
             }

@@ -95,8 +95,9 @@ pub struct Args {
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
-    /// Threads that share each step's batch (0: one per core). The results
-    /// are the same to the last bit for any number.
+    /// Threads that share each step's batch (0: chosen from the work per
+    /// step, one for small steps, up to one per core for large ones). The
+    /// results are the same to the last bit for any number.
     #[arg(
         long,
         default_value_t = 0,
@@ -164,10 +165,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let kind = args.optimizer.unwrap_or(loss.default_optimizer());
     let lr = args.lr.unwrap_or(kind.default_lr());
     let schedule = args.schedule.unwrap_or(kind.default_schedule());
-    if !args.standardize && !args.quiet {
-        if let Some(w) = scale_warning(&raw) {
-            eprintln!("warning: {w}");
-        }
+    if !args.standardize
+        && !args.quiet
+        && let Some(w) = scale_warning(&raw)
+    {
+        eprintln!("warning: {w}");
     }
     let normalization = args.standardize.then(|| Normalization::fit(&raw));
     let data = match &normalization {
@@ -198,7 +200,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         batch_size: args.batch_size,
         loss,
         alpha: args.alpha,
-        lr,
         schedule,
         seed: args.data.seed,
         threads: args.threads,
@@ -408,7 +409,7 @@ impl Progress {
                 ));
             }
             Progress::Lines { every, last } => {
-                if step % every == 0 || step == *last {
+                if step.is_multiple_of(*every) || step == *last {
                     eprintln!(
                         "step {step} loss {}, accuracy {:.1}%",
                         num(loss),

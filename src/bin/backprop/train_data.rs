@@ -86,12 +86,13 @@ impl DataArgs {
             )));
         }
         let classes = self.classes.unwrap_or_else(|| spec.default_classes());
-        if let Some(n) = self.samples {
-            if multi_class && n < classes {
-                return Err(Usage(format!(
-                    "--samples {n} is fewer than the {classes} classes of {name}: give at least one sample per class"
-                )));
-            }
+        if let Some(n) = self.samples
+            && multi_class
+            && n < classes
+        {
+            return Err(Usage(format!(
+                "--samples {n} is fewer than the {classes} classes of {name}: give at least one sample per class"
+            )));
         }
         Ok(())
     }

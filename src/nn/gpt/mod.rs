@@ -261,7 +261,7 @@ impl GptConfig {
         check("n_head", self.n_head, self.n_embd)?;
         check("block_size", self.block_size, MAX_BLOCK_SIZE)?;
         check("vocab_size", self.vocab_size, MAX_PARAMETERS)?;
-        if self.n_embd % self.n_head != 0 {
+        if !self.n_embd.is_multiple_of(self.n_head) {
             return Err(GptError::Heads {
                 n_embd: self.n_embd,
                 n_head: self.n_head,
