@@ -566,17 +566,16 @@ impl<'g> Forward<'g, '_> {
             // Checked once per layer rather than once per neuron.
             let x_run = self.mlp.weight_runs
                 && self.cur.iter().enumerate().all(|(i, v)| {
-                    std::ptr::eq(v.graph(), self.g)
-                        && v.id().index() == self.cur[0].id().index() + i
+                    std::ptr::eq(v.graph(), self.g) && v.index() == self.cur[0].index() + i
                 });
             if !x_run {
                 self.fill_params();
             }
+            let x0 = self.cur[0].id();
             for _ in 0..layer.nout() {
                 let ids = &self.mlp.params;
                 self.next.push(if x_run {
-                    self.g
-                        .linear_runs(ids[off], self.cur[0].id(), nin, ids[off + nin])
+                    self.g.linear_runs(ids[off], x0, nin, ids[off + nin])
                 } else {
                     let w = &self.params[off..off + nin];
                     self.g.linear(w, &self.cur, self.params[off + nin])
