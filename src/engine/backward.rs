@@ -225,7 +225,8 @@ impl<'g> Scalar for Value<'g> {
         self.graph().value(c)
     }
     fn powf(self, p: f64) -> Self {
-        Value::powf(self, p)
+        // `x ** 1` is `x`, to the bit and in every derivative: no node.
+        if p == 1.0 { self } else { Value::powf(self, p) }
     }
     fn pow(self, e: Self) -> Self {
         Value::pow(self, e)
