@@ -3,6 +3,11 @@
 //! second, and bytes per node, cold (a fresh graph) and in the steady state
 //! of a training loop (storage reused after `truncate`).
 //!
+//! W2 also measures second order: a Hessian-vector product with respect to
+//! the 64 leaves (`hvp`: forward, gradient as graph values, its dot with
+//! `v`, and that product's gradient), next to one gradient (`gradient`:
+//! forward and backward), both in the steady state.
+//!
 //! `cargo bench --bench engine`
 
 use std::hint::black_box;
@@ -109,6 +114,44 @@ fn bench(c: &mut Criterion) {
             let root = build(&g, &ids);
             root.backward();
             black_box(g.get(ids[0]).grad())
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("w2_second_order");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    let v: Vec<f64> = (0..ids.len()).map(|k| ((k as f64) * 0.61).cos()).collect();
+    group.bench_function("gradient", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                {
+                    let xs: Vec<_> = ids.iter().map(|&id| g.get(id)).collect();
+                    let root = build(&g, &ids);
+                    black_box(g.gradients(root, &xs));
+                }
+                total += start.elapsed();
+                g.truncate(mark);
+            }
+            total
+        })
+    });
+    group.bench_function("hvp", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                {
+                    let xs: Vec<_> = ids.iter().map(|&id| g.get(id)).collect();
+                    let root = build(&g, &ids);
+                    black_box(g.hvp(root, &xs, &v));
+                }
+                total += start.elapsed();
+                g.truncate(mark);
+            }
+            total
         })
     });
     group.finish();

@@ -3,11 +3,18 @@
 //! each applying [`chain`] to every node that the output reaches.
 //!
 //! Creation order is a topological order, so no recursion and no visited
-//! set are needed. "Reached" is one bit per node, set when a node receives
-//! a contribution: a node whose total gradient happens to be `0.0` or
-//! `-0.0` is still reached and still passes `0 * inf = NaN` on, as in
-//! PyTorch. Adjoints start at `-0.0`, the identity of `+`, so the first
-//! contribution is taken exactly, sign of zero included.
+//! set are needed. Adjoints start at `-0.0`, the identity of `+`, so the
+//! first contribution is taken exactly, sign of zero included.
+//!
+//! A node is reached when it received a contribution, whatever its value:
+//! one whose total gradient happens to be `0.0` or `-0.0` still passes
+//! `0 * inf = NaN` on, as in PyTorch. The number sweep knows this without a
+//! bit per contribution: in IEEE addition (round to nearest) a sum that
+//! starts at `-0.0` stays `-0.0` only while every term is `-0.0` (any other
+//! zero, or an exact cancellation, gives `+0.0`, and nothing turns back into
+//! `-0.0`). So an adjoint that is not `-0.0` was reached, and the reached
+//! bitset needs setting only for `-0.0` contributions (and for dot runs,
+//! a word at a time).
 
 use super::Value;
 use super::kernels::axpy;
@@ -15,20 +22,39 @@ use super::rules::{Scalar, Sweep, chain};
 use super::tape::Tape;
 
 /// One bit per node.
+#[inline]
 fn bit(bits: &[u64], i: usize) -> bool {
     bits[i / 64] >> (i % 64) & 1 != 0
 }
 
+#[inline]
 fn set_bit(bits: &mut [u64], i: usize) {
     bits[i / 64] |= 1 << (i % 64);
 }
 
+/// Sets bits `from..from + n`, a word at a time.
 fn set_bits(bits: &mut [u64], from: usize, n: usize) {
-    // Runs are long in layers; whole words at a time would be faster still,
-    // but the bit loop is already far below the cost of the `axpy`.
-    for i in from..from + n {
-        set_bit(bits, i);
+    let (mut i, end) = (from, from + n);
+    while i < end {
+        let (word, shift) = (i / 64, i % 64);
+        let take = (64 - shift).min(end - i);
+        let mask = if take == 64 {
+            !0
+        } else {
+            ((1u64 << take) - 1) << shift
+        };
+        bits[word] |= mask;
+        i += take;
     }
+}
+
+/// The bits of `-0.0`, where every adjoint starts.
+const NEG_ZERO: u64 = 0x8000_0000_0000_0000;
+
+/// Whether node `i` received a contribution (see the module docs).
+#[inline]
+fn is_reached(adj: &[f64], bits: &[u64], i: usize) -> bool {
+    adj[i].to_bits() != NEG_ZERO || bit(bits, i)
 }
 
 /// The `f64` sweep's state: data in, adjoints and reached bits out.
@@ -50,7 +76,9 @@ impl Sweep<f64> for Numbers<'_> {
     #[inline]
     fn add(&mut self, i: u32, d: f64) {
         self.adj[i as usize] += d;
-        set_bit(self.reached, i as usize);
+        if d.to_bits() == NEG_ZERO {
+            set_bit(self.reached, i as usize);
+        }
     }
     #[inline]
     fn add_run(&mut self, dst: u32, g: f64, src: u32, n: u32) {
@@ -85,10 +113,9 @@ impl Tape {
         reached.clear();
         reached.resize(n.div_ceil(64), 0);
         adj[root] = 1.0;
-        set_bit(reached, root);
         let mut sweep = Numbers { data, adj, reached };
         for i in (0..n).rev() {
-            if !bit(sweep.reached, i) {
+            if !is_reached(sweep.adj, sweep.reached, i) {
                 continue;
             }
             let g = sweep.adj[i];
@@ -102,7 +129,7 @@ impl Tape {
     /// d(root)/d(node) after [`Tape::backward`]: 0 for a node the root
     /// does not reach.
     pub(super) fn adjoint(&self, i: usize) -> f64 {
-        if i < self.adj.len() && bit(&self.reached, i) {
+        if i < self.adj.len() && is_reached(&self.adj, &self.reached, i) {
             self.adj[i]
         } else {
             0.0
@@ -198,7 +225,8 @@ impl<'g> Scalar for Value<'g> {
         self.graph().value(c)
     }
     fn powf(self, p: f64) -> Self {
-        Value::powf(self, p)
+        // `x ** 1` is `x`, to the bit and in every derivative: no node.
+        if p == 1.0 { self } else { Value::powf(self, p) }
     }
     fn pow(self, e: Self) -> Self {
         Value::pow(self, e)

@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use std::fmt;
 
 use super::backward::grad_values;
-use super::rules::forward;
 use super::tape::{Node, Tape, side_index};
 use super::{Mark, NodeId, Trace, Value};
 
@@ -83,16 +82,17 @@ impl Graph {
     /// assert_eq!(x.data(), 3.0);
     /// assert_eq!(x.grad(), 0.0);
     /// ```
+    #[inline]
     pub fn value(&self, data: f64) -> Value<'_> {
         let i = self.tape.borrow_mut().push(Node::Leaf, data);
         Value::new(self, i)
     }
 
-    /// Appends a computed node (its data from the forward rule).
+    /// Appends a computed node (its data from the forward rule). Inlined,
+    /// so that each operator's `match` in the forward rule folds away.
+    #[inline(always)]
     pub(super) fn push(&self, node: Node) -> Value<'_> {
-        let mut t = self.tape.borrow_mut();
-        let y = forward(node, &t.data, &t.args, &t.consts);
-        let i = t.push(node, y);
+        let i = self.tape.borrow_mut().push_computed(node);
         Value::new(self, i)
     }
 
@@ -239,25 +239,23 @@ impl Graph {
     /// If `n` is 0, an id is from another graph or stale, or a run does not
     /// fit inside the graph.
     pub fn linear_runs(&self, w: NodeId, x: NodeId, n: usize, b: NodeId) -> Value<'_> {
-        let at = {
-            let mut t = self.tape.borrow_mut();
-            let len = t.data.len();
-            let (ws, xs, bi) = (t.check(w), t.check(x), t.check(b));
-            assert!(
-                n > 0 && ws as usize + n <= len && xs as usize + n <= len,
-                "linear_runs: runs of {n} nodes at {w} and {x} do not fit in a graph of {len} nodes"
-            );
-            let at = side_index(t.args.len());
-            t.args.extend([ws, xs, bi]);
-            at
-        };
-        let n = side_index(n);
-        self.push(Node::Dot {
+        let mut t = self.tape.borrow_mut();
+        let len = t.data.len();
+        let (ws, xs, bi) = (t.check(w), t.check(x), t.check(b));
+        assert!(
+            n > 0 && ws as usize + n <= len && xs as usize + n <= len,
+            "linear_runs: runs of {n} nodes at {w} and {x} do not fit in a graph of {len} nodes"
+        );
+        let at = side_index(t.args.len());
+        t.args.extend([ws, xs, bi]);
+        let i = t.push_computed(Node::Dot {
             at,
-            n,
+            n: side_index(n),
             runs: true,
             bias: true,
-        })
+        });
+        drop(t);
+        Value::new(self, i)
     }
 
     fn fused_dot<'g>(
@@ -502,6 +500,7 @@ impl Graph {
             .collect()
     }
 
+    #[inline]
     pub(super) fn check_same(&self, v: Value<'_>) {
         assert!(
             std::ptr::eq(self, v.graph()),

@@ -11,7 +11,7 @@
 //! gradient penalties; see [`hessian`], [`hvp`] and [`jacobian`]).
 //!
 //! Read it in this order:
-//! - `tape.rs`: storage (the [`Node`](tape::Node) enum, whose variants carry
+//! - `tape.rs`: storage (the `Node` enum, whose variants carry
 //!   their operands; side tables; the checks behind [`NodeId`] and [`Mark`]),
 //! - `rules.rs`: each op's forward rule and chain rule, written once for
 //!   numbers and graph values,

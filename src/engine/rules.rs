@@ -109,7 +109,7 @@ pub(super) fn powf(x: f64, p: f64) -> f64 {
 }
 
 /// The forward rule: the number a node holds, from its operands' data.
-#[inline]
+#[inline(always)]
 pub(super) fn forward(node: Node, data: &[f64], args: &[u32], consts: &[f64]) -> f64 {
     let x = |i: u32| data[i as usize];
     match node {

@@ -184,7 +184,14 @@ impl Default for Lineage {
 
 impl Lineage {
     /// The generation that node `index` was created in.
+    #[inline]
     pub(super) fn generation_of(&self, index: u32) -> u32 {
+        // Fast path: below every cut (a model's parameters, below its mark).
+        match self.cuts.first() {
+            None => return 0,
+            Some(&(_, len)) if index < len => return 0,
+            _ => {}
+        }
         self.cuts
             .iter()
             .rev()
@@ -224,10 +231,19 @@ impl Lineage {
     /// Whether something made by `graph` in generation `generation` about
     /// the first `len` nodes was made by this graph, or by a graph this one
     /// was copied from before the copy.
+    #[inline]
     fn owns(&self, graph: u32, generation: u32, len: u32) -> bool {
         if graph == self.graph {
             return true;
         }
+        match self.forks.as_slice() {
+            // The common case: one copy (a training thread's graph).
+            [f] => f.graph == graph && len <= f.len && generation <= f.generation,
+            _ => self.owns_as_copy(graph, generation, len),
+        }
+    }
+
+    fn owns_as_copy(&self, graph: u32, generation: u32, len: u32) -> bool {
         // Must have been shared with every copy made since.
         let Some(k) = self.forks.iter().position(|f| f.graph == graph) else {
             return false;
@@ -236,6 +252,14 @@ impl Lineage {
             .iter()
             .all(|f| len <= f.len && generation <= f.generation)
             && generation <= self.forks[k].generation
+    }
+
+    /// Whether `id` names a live node of this graph of `len` nodes.
+    #[inline]
+    pub(super) fn is_live(&self, id: NodeId, len: usize) -> bool {
+        id.index() < len
+            && self.generation_of(id.index) == id.generation
+            && self.owns(id.graph, id.generation, id.index + 1)
     }
 
     /// Why `id` does not name a live node of this graph of `len` nodes, or
@@ -319,6 +343,7 @@ impl Clone for Tape {
 }
 
 impl Tape {
+    #[inline]
     pub(super) fn push(&mut self, node: Node, data: f64) -> u32 {
         let i = u32::try_from(self.data.len())
             .ok()
@@ -329,7 +354,15 @@ impl Tape {
         i
     }
 
+    /// Appends a computed node, its data from the forward rule.
+    #[inline(always)]
+    pub(super) fn push_computed(&mut self, node: Node) -> u32 {
+        let y = super::rules::forward(node, &self.data, &self.args, &self.consts);
+        self.push(node, y)
+    }
+
     /// The full id of the live node at `index`.
+    #[inline]
     pub(super) fn id(&self, index: u32) -> NodeId {
         NodeId {
             index,
@@ -342,11 +375,19 @@ impl Tape {
     ///
     /// # Panics
     /// If `id` is from another graph or stale.
+    #[inline]
     pub(super) fn check(&self, id: NodeId) -> u32 {
-        if let Some(why) = self.lineage.reject(id, self.data.len()) {
-            panic!("{why}");
+        if !self.lineage.is_live(id, self.data.len()) {
+            self.refuse(id);
         }
         id.index
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, id: NodeId) -> ! {
+        let why = self.lineage.reject(id, self.data.len());
+        panic!("{}", why.unwrap_or_default());
     }
 
     pub(super) fn grad(&self, i: usize) -> f64 {

@@ -28,6 +28,7 @@ pub struct Value<'g> {
 }
 
 impl<'g> Value<'g> {
+    #[inline]
     pub(super) fn new(graph: &'g Graph, index: u32) -> Self {
         Self { graph, index }
     }
@@ -39,8 +40,16 @@ impl<'g> Value<'g> {
 
     /// The node's identity (index, graph and generation), to keep across
     /// [`Graph::truncate`] calls.
+    #[inline]
     pub fn id(self) -> NodeId {
         self.graph.tape.borrow().id(self.index)
+    }
+
+    /// The node's position in the arena (creation order, from 0): the
+    /// [`NodeId::index`] of [`Value::id`], without building the id.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.index as usize
     }
 
     fn i(self) -> usize {
@@ -203,7 +212,8 @@ impl<'g> Value<'g> {
         self.graph.tape.borrow_mut().backward(self.i(), true);
     }
 
-    pub(super) fn binary(self, other: Value<'g>, node: fn(u32, u32) -> Node) -> Self {
+    #[inline]
+    pub(super) fn binary(self, other: Value<'g>, node: impl FnOnce(u32, u32) -> Node) -> Self {
         self.graph.check_same(other);
         self.graph.push(node(self.index, other.index))
     }
