@@ -93,7 +93,7 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
     for n in e.nodes.iter().take(options.max_forward) {
         let pad = width - n.name.chars().count();
         let pad = " ".repeat(pad);
-        if n.is_leaf() {
+        if n.is_leaf() || n.label.is_none() {
             let _ = writeln!(s, "  {}{pad} = {}", n.name, number(n.data));
         } else {
             let _ = writeln!(s, "  {}{pad} = {} = {}", n.name, n.expr, number(n.data));
