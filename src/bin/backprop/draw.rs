@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use backprop::Graph;
+use backprop::explain;
 use backprop::viz::{self, DotOptions, Format, RankDir, Renderer, VizError};
 
-use crate::grad::{Loaded, ProgramArgs};
+use crate::explain::{ModelArgs, build, explanation};
+use crate::grad::ProgramArgs;
 use crate::{Usage, out};
 
 /// Output formats for `--format`.
@@ -22,6 +24,9 @@ pub enum FormatArg {
     Svg,
     /// PNG (needs Graphviz).
     Png,
+    /// An interactive, self-contained HTML page that replays the forward
+    /// and backward pass (needs nothing installed).
+    Html,
 }
 
 /// Layout engines for `--layout`.
@@ -37,10 +42,17 @@ pub enum LayoutArg {
 
 /// Arguments of `backprop draw`.
 #[derive(clap::Args)]
+#[command(mut_arg("program", |a| a.required_unless_present_any(["file", "model"])))]
 pub struct Args {
     #[command(flatten)]
     pub source: ProgramArgs,
-    /// Output file; its extension picks the format (.dot, .svg, .png).
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// For .html: draw only the paths from the output to this input.
+    #[arg(long, value_name = "NAME")]
+    pub leaf: Option<String>,
+    /// Output file; its extension picks the format (.dot, .svg, .png,
+    /// .html).
     /// Without it, DOT goes to stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -77,15 +89,28 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
 
 /// Runs `backprop draw`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Loaded { program, overrides } = args.source.load()?;
+    let html = match (args.format, &args.output) {
+        (Some(FormatArg::Html), _) => true,
+        (Some(_), _) | (None, None) => false,
+        (None, Some(path)) => path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm")),
+    };
+    if html {
+        return run_html(&args);
+    }
+    if args.leaf.is_some() {
+        return Err(Usage("--leaf is for .html pages".into()).into());
+    }
     let format = match (args.format, &args.output) {
+        (Some(FormatArg::Html), _) => unreachable!("handled above"),
         (Some(FormatArg::Dot), _) => Format::Dot,
         (Some(FormatArg::Svg), _) => Format::Svg,
         (Some(FormatArg::Png), _) => Format::Png,
         (None, None) => Format::Dot,
         (None, Some(path)) => Format::from_path(path).ok_or_else(|| {
             Usage(format!(
-                "cannot tell the format of `{}` from its extension: use .dot, .svg or .png, or --format",
+                "cannot tell the format of `{}` from its extension: use .dot, .svg, .png or .html, or --format",
                 path.display()
             ))
         })?,
@@ -104,31 +129,53 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .into());
     }
     let g = Graph::new();
-    let ev = program
-        .eval(&g, &overrides)
-        .map_err(|e| Usage(format!("--at: {e}")))?;
+    let root = build(&g, &args.source, &args.model)?.root;
     if !args.no_grad {
-        ev.output.backward();
+        root.backward();
     }
     let opts = DotOptions {
         rankdir: args.rankdir,
         show_grad: !args.no_grad,
     };
     let limit = Duration::from_secs_f64(args.timeout);
-    let bytes =
-        viz::render_within(&g, ev.output.id(), &opts, format, renderer, limit).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot draw the graph as {}: {e}{}",
-                format.name(),
-                hint(&e, args.layout, format)
-            )
-        })?;
+    let bytes = viz::render_within(&g, root.id(), &opts, format, renderer, limit).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot draw the graph as {}: {e}{}",
+            format.name(),
+            hint(&e, args.layout, format)
+        )
+    })?;
     match &args.output {
         Some(path) => viz::write_atomic(path, &bytes)
             .with_context(|| format!("cannot write `{}`", path.display()))?,
         None => {
             let mut out = out::stdout();
             out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the interactive page (`-o FILE.html` or `--format html`).
+fn run_html(args: &Args) -> anyhow::Result<ExitCode> {
+    let g = Graph::new();
+    let built = build(&g, &args.source, &args.model)?;
+    let e = explanation(built.root, &built.leaves, None, None)?;
+    if let Some(leaf) = &args.leaf {
+        // Checked here for the message; the page focuses its own copy.
+        e.clone()
+            .focus(leaf)
+            .map_err(|err| Usage(format!("--leaf: {err}")))?;
+    }
+    let page = explain::to_html(&e, args.leaf.as_deref(), &built.title)
+        .map_err(|err| Usage(format!("cannot draw the page: {err}")))?;
+    match &args.output {
+        Some(path) => viz::write_atomic(path, page.as_bytes())
+            .with_context(|| format!("cannot write `{}`", path.display()))?,
+        None => {
+            let mut out = out::stdout();
+            out.write_all(page.as_bytes())?;
             out.flush()?;
         }
     }

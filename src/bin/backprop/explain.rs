@@ -39,7 +39,7 @@ pub struct ModelArgs {
     /// Which output to explain when there is no --label (counted from 0;
     /// default: the predicted class's output).
     #[arg(long, value_name = "K", requires = "model", conflicts_with = "label")]
-    pub output: Option<usize>,
+    pub output_index: Option<usize>,
 }
 
 /// The graph to explain, built on a caller's [`Graph`].
@@ -84,8 +84,8 @@ pub fn build<'g>(
             ))
             .into());
         }
-        let net = explain::network_graph(g, &saved, &x, model.label, model.output)
-            .map_err(|e| Usage(format!("--output: {e}")))?;
+        let net = explain::network_graph(g, &saved, &x, model.label, model.output_index)
+            .map_err(|e| Usage(format!("--output-index: {e}")))?;
         return Ok(Built {
             root: net.root,
             leaves: net.leaves,

@@ -1,0 +1,481 @@
+//! The page `backprop draw PROGRAM -o graph.html` writes, tested in a
+//! real headless Chromium over the DevTools protocol, the way a person
+//! uses it: it opens from disk with no network request and no console
+//! error; the keyboard steps it to the end, where it shows the same
+//! gradients as `backprop grad --json`; the buttons and the slider move
+//! the step; a screenshot is not blank.
+//!
+//! Needs the `chromium` binary (Debian package `chromium`, which `.ci/run`
+//! installs; or set `BACKPROP_CHROMIUM`). Without it the tests say so and
+//! pass without checking.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use base64::Engine as _;
+use serde_json::{Value, json};
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+const NEURON: &str = "x1 = 2.0; x2 = 0.0; w1 = -3.0; w2 = 1.0; b = 6.8813735870195432
+n = x1*w1 + x2*w2 + b
+o = tanh(n)";
+
+/// A program with reuse (`a` feeds three nodes), a constant and several ops.
+const REUSE: &str = "a = -1.5; b = 0.5
+c = a * b + a
+d = tanh(c) ** 2 + exp(a) / (1 + b*b)
+e = d * a + sigmoid(c - b)";
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("BACKPROP_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser", "google-chrome"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// A headless Chromium and one page, driven over the DevTools protocol.
+struct Browser {
+    child: Child,
+    _profile: tempfile::TempDir,
+    ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    session: String,
+    next_id: u64,
+    /// Every protocol event received so far.
+    events: Vec<Value>,
+}
+
+impl Browser {
+    fn launch(exe: &Path) -> Browser {
+        let profile = tempfile::tempdir().unwrap();
+        let child = Command::new(exe)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+                "--window-size=1400,900",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start chromium");
+        // Chromium writes its port and the browser's endpoint here.
+        let port_file = profile.path().join("DevToolsActivePort");
+        let start = Instant::now();
+        let text = loop {
+            if let Ok(t) = std::fs::read_to_string(&port_file)
+                && t.lines().count() >= 2
+            {
+                break t;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "chromium did not start within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut lines = text.lines();
+        let port = lines.next().unwrap().trim();
+        let path = lines.next().unwrap().trim();
+        let (ws, _) = tungstenite::connect(format!("ws://127.0.0.1:{port}{path}")).unwrap();
+        let mut b = Browser {
+            child,
+            _profile: profile,
+            ws,
+            session: String::new(),
+            next_id: 0,
+            events: Vec::new(),
+        };
+        let target = b.call("Target.createTarget", json!({"url": "about:blank"}));
+        let target = target["targetId"].as_str().unwrap().to_string();
+        let attached = b.call(
+            "Target.attachToTarget",
+            json!({"targetId": target, "flatten": true}),
+        );
+        b.session = attached["sessionId"].as_str().unwrap().to_string();
+        for domain in ["Runtime", "Log", "Network", "Page"] {
+            b.call(&format!("{domain}.enable"), json!({}));
+        }
+        b
+    }
+
+    /// Sends a command (to the page once attached) and waits for its result.
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut msg = json!({"id": id, "method": method, "params": params});
+        if !self.session.is_empty() {
+            msg["sessionId"] = json!(self.session);
+        }
+        self.ws.send(Message::text(msg.to_string())).unwrap();
+        loop {
+            let reply = match self.ws.read().unwrap() {
+                Message::Text(t) => serde_json::from_str::<Value>(t.as_str()).unwrap(),
+                _ => continue,
+            };
+            if reply["id"] == json!(id) {
+                assert!(
+                    reply.get("error").is_none(),
+                    "{method} failed: {}",
+                    reply["error"]
+                );
+                return reply["result"].clone();
+            }
+            if reply.get("method").is_some() {
+                self.events.push(reply);
+            }
+        }
+    }
+
+    /// Evaluates a JavaScript expression in the page and returns its value.
+    fn eval(&mut self, expr: &str) -> Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expr, "returnByValue": true, "awaitPromise": true}),
+        );
+        assert!(
+            r.get("exceptionDetails").is_none(),
+            "`{expr}` threw: {}",
+            r["exceptionDetails"]
+        );
+        r["result"]["value"].clone()
+    }
+
+    /// Opens `file` and waits until the page has laid out its graph.
+    fn open(&mut self, file: &Path) {
+        let url = format!("file://{}", file.display());
+        self.call("Page.navigate", json!({ "url": url }));
+        let start = Instant::now();
+        loop {
+            let ready =
+                self.eval("document.body ? document.body.getAttribute('data-ready') : null");
+            if ready == json!("true") {
+                return;
+            }
+            let status = self.eval("(document.getElementById('status') || {}).textContent || ''");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the page was not ready within 30 s (status: {status})"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn key(&mut self, key: &str, code: u32) {
+        for kind in ["keyDown", "keyUp"] {
+            self.call(
+                "Input.dispatchKeyEvent",
+                json!({"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code}),
+            );
+        }
+    }
+
+    /// A real mouse click at the centre of the element `selector`, or at
+    /// `fraction` of its width.
+    fn click(&mut self, selector: &str, fraction: f64) {
+        let r = self.eval(&format!(
+            "(() => {{ const r = document.querySelector('{selector}').getBoundingClientRect(); \
+             return [r.left, r.top, r.width, r.height]; }})()"
+        ));
+        let x = r[0].as_f64().unwrap() + r[2].as_f64().unwrap() * fraction;
+        let y = r[1].as_f64().unwrap() + r[3].as_f64().unwrap() / 2.0;
+        for kind in ["mousePressed", "mouseReleased"] {
+            self.call(
+                "Input.dispatchMouseEvent",
+                json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
+            );
+        }
+    }
+
+    fn step(&mut self) -> u64 {
+        self.eval("window.backpropPage.step()").as_u64().unwrap()
+    }
+
+    /// Console errors, uncaught exceptions and error log entries so far
+    /// (collects pending events first).
+    fn errors(&mut self) -> Vec<String> {
+        self.eval("0");
+        let mut out = Vec::new();
+        for e in &self.events {
+            let p = &e["params"];
+            match e["method"].as_str().unwrap_or("") {
+                "Runtime.consoleAPICalled" if p["type"] == "error" || p["type"] == "assert" => {
+                    out.push(format!("console.error: {}", p["args"]))
+                }
+                "Runtime.exceptionThrown" => {
+                    out.push(format!("exception: {}", p["exceptionDetails"]))
+                }
+                "Log.entryAdded" if p["entry"]["level"] == "error" => {
+                    out.push(format!("log: {}", p["entry"]["text"]))
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// URLs the page requested besides itself.
+    fn requests(&mut self, page: &Path) -> Vec<String> {
+        self.eval("0");
+        let me = format!("file://{}", page.display());
+        self.events
+            .iter()
+            .filter(|e| e["method"] == "Network.requestWillBeSent")
+            .map(|e| {
+                e["params"]["request"]["url"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .filter(|u| *u != me && !u.starts_with(&format!("{me}#")))
+            .collect()
+    }
+
+    fn screenshot(&mut self) -> image::RgbaImage {
+        let r = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(r["data"].as_str().unwrap())
+            .unwrap();
+        image::load_from_memory(&bytes).unwrap().to_rgba8()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn backprop(args: &[&str]) -> std::process::Output {
+    let out = Command::cargo_bin("backprop")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "backprop {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Writes the page for `program` into a fresh directory (kept alive by
+/// the returned guard).
+fn page(program: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("graph.html");
+    backprop(&["draw", program, "-o", file.to_str().unwrap()]);
+    (dir, file)
+}
+
+fn browser() -> Option<Browser> {
+    match chromium() {
+        Some(exe) => Some(Browser::launch(&exe)),
+        None => {
+            eprintln!(
+                "SKIPPED: no chromium on PATH (install the Debian package `chromium`, or set \
+                 BACKPROP_CHROMIUM); the page was not tested"
+            );
+            None
+        }
+    }
+}
+
+/// Each leaf's record: its name, the grad field as shown, and the full
+/// number the page holds for it.
+fn shown_grads(b: &mut Browser) -> Vec<(String, String, String)> {
+    let v = b.eval(
+        "Array.from(document.querySelectorAll('g.node[id^=\"n\"]')).map(g => { \
+           const t = g.querySelectorAll('text'); \
+           return [t[0].textContent, t[2].textContent, g.getAttribute('data-grad')]; })",
+    );
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_string(),
+                r[1].as_str().unwrap().to_string(),
+                r[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn keyboard_steps_to_the_gradients_of_grad_json() {
+    let Some(mut b) = browser() else { return };
+    for program in [NEURON, REUSE] {
+        let (_dir, file) = page(program);
+        b.events.clear();
+        b.open(&file);
+        let total = b.eval("window.backpropPage.total").as_u64().unwrap();
+        // Before any step, no gradient is shown.
+        assert!(shown_grads(&mut b).iter().all(|(_, g, _)| g == "grad"));
+        for _ in 0..total {
+            b.key("ArrowRight", 39);
+        }
+        assert_eq!(b.step(), total);
+        let grad = backprop(&["grad", program, "--json"]);
+        let grad: Value = serde_json::from_slice(&grad.stdout).unwrap();
+        let shown = shown_grads(&mut b);
+        let want = grad["grads"].as_object().unwrap();
+        assert!(!want.is_empty());
+        for (name, g) in want {
+            let g = g.as_f64().unwrap();
+            let (_, text, full) = shown
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .unwrap_or_else(|| panic!("no record for {name} in {shown:?}"));
+            let on_screen: f64 = text.strip_prefix("grad ").unwrap().parse().unwrap();
+            assert!(
+                (on_screen - g).abs() <= 0.5e-4 + 1e-12,
+                "{name}: the page shows `{text}`, grad --json says {g}"
+            );
+            let full: f64 = full.parse().unwrap();
+            assert!(
+                (full - g).abs() <= 1e-12 * (1.0 + g.abs()),
+                "{name}: page {full}, grad --json {g}"
+            );
+        }
+        // Past the end, the right arrow does nothing; the left goes back.
+        b.key("ArrowRight", 39);
+        assert_eq!(b.step(), total);
+        b.key("ArrowLeft", 37);
+        assert_eq!(b.step(), total - 1);
+        b.key("Home", 36);
+        assert_eq!(b.step(), 0);
+        let errors = b.errors();
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+        let requests = b.requests(&file);
+        assert!(requests.is_empty(), "network requests: {requests:?}");
+    }
+}
+
+#[test]
+fn buttons_and_slider_move_the_step() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(NEURON);
+    b.open(&file);
+    let total = b.eval("window.backpropPage.total").as_u64().unwrap();
+    assert_eq!(b.step(), 0);
+    b.click("#next", 0.5);
+    b.click("#next", 0.5);
+    assert_eq!(b.step(), 2);
+    b.click("#prev", 0.5);
+    assert_eq!(b.step(), 1);
+    b.click("#last", 0.5);
+    assert_eq!(b.step(), total);
+    b.click("#first", 0.5);
+    assert_eq!(b.step(), 0);
+    // A click three quarters along the slider lands in the backward pass.
+    b.click("#slider", 0.75);
+    let s = b.step();
+    assert!(
+        s > total / 2 && s < total,
+        "slider at 3/4 gave step {s} of {total}"
+    );
+    let panel = b.eval("document.getElementById('arith').textContent");
+    assert!(panel.as_str().unwrap().contains("Backward"), "{panel}");
+    assert_eq!(b.eval("+document.getElementById('slider').value"), json!(s));
+    let errors = b.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+#[test]
+fn the_backward_panel_shows_the_notebooks_arithmetic() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(NEURON);
+    b.open(&file);
+    let forward = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    for _ in 0..forward + 1 {
+        b.key("ArrowRight", 39);
+    }
+    let panel = b.eval("document.getElementById('arith').textContent");
+    let panel = panel.as_str().unwrap();
+    assert!(
+        panel.contains("n.grad = o.grad * (1 - o**2) = 1 * 0.5 = 0.5"),
+        "{panel}"
+    );
+    // The edge from n into tanh carries its local derivative.
+    let local =
+        b.eval("Array.from(document.querySelectorAll('text.local')).map(t => t.textContent)");
+    assert_eq!(local, json!(["0.5"]));
+    // Hovering the inspector over x1 shows its finite-difference estimate.
+    b.eval("document.getElementById('n0').dispatchEvent(new MouseEvent('mouseenter')); 0");
+    let inspect = b.eval("document.getElementById('inspect').textContent");
+    let inspect = inspect.as_str().unwrap();
+    assert!(
+        inspect.contains("x1") && inspect.contains("(f(x+h) - f(x))/h"),
+        "{inspect}"
+    );
+    let est: f64 = inspect
+        .lines()
+        .find(|l| l.contains("(f(x+h) - f(x-h))/2h"))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((est + 1.5).abs() < 1e-6, "{inspect}");
+}
+
+#[test]
+fn a_screenshot_is_not_blank() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(NEURON);
+    b.open(&file);
+    b.key("End", 35);
+    let img = b.screenshot();
+    let (w, h) = img.dimensions();
+    assert!(w >= 800 && h >= 600, "{w}x{h}");
+    let white = img.pixels().filter(|p| p.0[..3] == [255, 255, 255]).count();
+    let dark = img
+        .pixels()
+        .filter(|p| p.0[..3].iter().all(|&c| c < 100))
+        .count();
+    let total = (w * h) as usize;
+    // Text and boxes (dark pixels) on a mostly light page.
+    assert!(dark > total / 500, "only {dark} dark pixels of {total}");
+    assert!(
+        white < total * 99 / 100,
+        "{white} of {total} pixels are white"
+    );
+}
+
+/// The checks above can fail: a console error, an exception and a
+/// network request in the page are all seen.
+#[test]
+fn the_harness_sees_errors_and_requests() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page("x = 1; y = x * 2");
+    b.open(&file);
+    assert!(b.errors().is_empty());
+    b.eval("console.error('boom'); setTimeout(() => { throw new Error('bang'); }); 0");
+    b.eval("fetch('http://127.0.0.1:9/x').catch(() => 0); new Promise(r => setTimeout(r, 200))");
+    let errors = b.errors();
+    assert!(errors.iter().any(|e| e.contains("boom")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("bang")), "{errors:?}");
+    assert!(!b.requests(&file).is_empty() || errors.iter().any(|e| e.contains("127.0.0.1")));
+}
