@@ -479,3 +479,81 @@ fn the_harness_sees_errors_and_requests() {
     assert!(errors.iter().any(|e| e.contains("bang")), "{errors:?}");
     assert!(!b.requests(&file).is_empty() || errors.iter().any(|e| e.contains("127.0.0.1")));
 }
+
+/// A program of about 200 nodes: twenty tanh units on two shared inputs
+/// (fan-out), summed with weights into a squared loss.
+fn program_200() -> String {
+    let mut p = String::from("x1 = 0.5\nx2 = -1.2\n");
+    let c = |i: i32, m: i32, r: i32| f64::from((i * m) % r - r / 2) / 10.0;
+    for i in 1..=20 {
+        p += &format!(
+            "w{i}a = {}; w{i}b = {}; b{i} = {}; v{i} = {}\n",
+            c(i, 37, 19),
+            c(i, 53, 17),
+            c(i, 29, 13),
+            c(i, 41, 23)
+        );
+    }
+    for i in 1..=20 {
+        p += &format!("h{i} = tanh(x1*w{i}a + x2*w{i}b + b{i})\n");
+    }
+    let terms: Vec<String> = (1..=20).map(|i| format!("h{i}*v{i}")).collect();
+    p += &format!("out = {}\nloss = (out - 1)**2\n", terms.join(" + "));
+    p
+}
+
+/// At 100 % zoom the 200-node page keeps 14 px text, and no edge passes
+/// through a node it does not connect (sampled every 2 px along each
+/// edge, against every node's box shrunk by 1 px).
+#[test]
+fn a_200_node_page_is_legible() {
+    let Some(mut b) = browser() else { return };
+    let program = program_200();
+    let (_dir, file) = page(&program);
+    b.open(&file);
+    let nodes = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    assert!((200..=260).contains(&nodes), "{nodes} nodes");
+    assert_eq!(
+        b.eval("document.getElementById('zoomlevel').textContent"),
+        json!("100%")
+    );
+    let size = b.eval(
+        "parseFloat(getComputedStyle(document.querySelector('g.node text')).fontSize) * \
+         document.querySelector('#graph svg').getScreenCTM().a",
+    );
+    assert!(size.as_f64().unwrap() >= 13.0, "text is {size} px");
+    let crossings = b.eval(
+        r#"(() => {
+          const D = JSON.parse(document.getElementById('explanation').textContent);
+          const svg = document.querySelector('#graph svg');
+          const boxes = {};
+          svg.querySelectorAll('g.node').forEach(g => {
+            const r = g.querySelector('polygon, ellipse').getBBox();
+            boxes[g.id] = r;
+          });
+          const bad = [];
+          svg.querySelectorAll('g.edge').forEach(e => {
+            let ends;
+            let m = /^e(\d+)_(\d+)$/.exec(e.id);
+            if (m) ends = ['n' + D.nodes[+m[1]].operands[+m[2]], 'op' + m[1]];
+            else { m = /^eo(\d+)$/.exec(e.id); ends = ['op' + m[1], 'n' + m[1]]; }
+            const p = e.querySelector('path');
+            const len = p.getTotalLength();
+            for (let s = 0; s <= len; s += 2) {
+              const pt = p.getPointAtLength(s);
+              for (const id in boxes) {
+                if (ends.includes(id)) continue;
+                const r = boxes[id];
+                if (pt.x > r.x + 1 && pt.x < r.x + r.width - 1 && pt.y > r.y + 1 && pt.y < r.y + r.height - 1) {
+                  bad.push(e.id + ' through ' + id);
+                  s = len + 1;
+                  break;
+                }
+              }
+            }
+          });
+          return bad;
+        })()"#,
+    );
+    assert_eq!(crossings, json!([]), "edges through other nodes");
+}

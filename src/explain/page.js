@@ -74,10 +74,10 @@
     }
     // Titles would show Graphviz's node names on hover.
     svg.querySelectorAll('title').forEach(function (t) { t.remove(); });
-    // Small graphs fit the window; big ones open at 75% or more, where
-    // the text stays readable, and the view follows the active node.
-    var fit = Math.min(1, (g.clientWidth - 8) / (base.w * 4 / 3), (g.clientHeight - 8) / (base.h * 4 / 3));
-    setZoom(Math.max(fit, 0.75));
+    // 100% draws Graphviz's points as pixels: 14 px text. Big graphs
+    // open there too (the view follows the active node); zoom out to see
+    // all of one.
+    setZoom(1);
     panning(g);
     $('slider').max = TOTAL;
   }
@@ -95,8 +95,8 @@
 
   function setZoom(z) {
     zoom = Math.min(4, Math.max(0.05, z));
-    svg.setAttribute('width', (base.w * zoom * 4 / 3).toFixed(1));
-    svg.setAttribute('height', (base.h * zoom * 4 / 3).toFixed(1));
+    svg.setAttribute('width', (base.w * zoom).toFixed(1));
+    svg.setAttribute('height', (base.h * zoom).toFixed(1));
     $('zoomlevel').textContent = Math.round(zoom * 100) + '%';
   }
 
@@ -292,7 +292,7 @@
     $('zoomout').onclick = function () { setZoom(zoom / 1.25); };
     $('fit').onclick = function () {
       var g = $('graph');
-      setZoom(Math.min((g.clientWidth - 8) / (base.w * 4 / 3), (g.clientHeight - 8) / (base.h * 4 / 3)));
+      setZoom(Math.min((g.clientWidth - 8) / base.w, (g.clientHeight - 8) / base.h));
     };
     document.addEventListener('keydown', function (e) {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -325,7 +325,7 @@
       // `page.html#step=12` opens at step 12.
       var m = /step=(\d+)/.exec(location.hash);
       render(m ? parseInt(m[1], 10) : 0);
-      window.backpropPage = { ready: true, total: TOTAL, forward: N, backward: B, step: function () { return cur; } };
+      window.backpropPage = { ready: true, readyMs: performance.now(), total: TOTAL, forward: N, backward: B, step: function () { return cur; } };
       document.body.setAttribute('data-ready', 'true');
     }).catch(function (err) { fail('Could not lay out the graph: ' + err); });
   }, 20);
