@@ -59,7 +59,10 @@ use serde::ser::{SerializeMap, Serializer};
 use crate::{NodeId, Op, Value};
 
 pub use network::{NetworkGraph, network_graph};
-pub use page::{PAGE_MAX_NODES, PageError, VIZ_JS_VERSION, to_dot, to_html};
+pub use page::{
+    GRAPHVIZ_VERSION, LAYOUT_SECONDS, PAGE_FD_STEP, PAGE_MAX_NODES, PageError, VIZ_JS_VERSION,
+    to_dot, to_html,
+};
 pub use text::{DEFAULT_MAX_STEPS, TextOptions};
 
 /// The longest name given to an unlabelled computed node, in characters;

@@ -66,12 +66,19 @@
     for (var k = 0; k < N; k++) {
       var node = svg.getElementById('n' + k);
       var texts = node ? node.querySelectorAll('text') : [];
-      rec.push({ g: node, op: svg.getElementById('op' + k), texts: texts });
+      rec.push({ g: node, op: svg.getElementById('op' + k), texts: texts, copies: [] });
       if (node) hook(node, k);
       var op = svg.getElementById('op' + k);
       if (op) hook(op, k);
       if (nodes[k].uses > 1 && node) node.classList.add('fan');
     }
+    // Dashed copies of a leaf, next to its far uses.
+    steps.forEach(function (st) {
+      st.terms.forEach(function (t, j) {
+        var c = svg.getElementById('g' + st.node_index + '_' + j);
+        if (c) { rec[t.operand_index].copies.push(c.querySelectorAll('text')); hook(c, t.operand_index); }
+      });
+    });
     // Titles would show Graphviz's node names on hover.
     svg.querySelectorAll('title').forEach(function (t) { t.remove(); });
     // 100% draws Graphviz's points as pixels: 14 px text. Big graphs
@@ -168,8 +175,10 @@
       var r = rec[k];
       if (!r.g) continue;
       var hasData = k < f, hasGrad = Object.prototype.hasOwnProperty.call(grad, k);
-      setText(r.texts[1], hasData ? 'data ' + f4(nodes[k].data) : 'data', !hasData);
-      setText(r.texts[2], hasGrad ? 'grad ' + f4(grad[k]) : 'grad', !hasGrad);
+      [r.texts].concat(r.copies).forEach(function (tx) {
+        setText(tx[1], hasData ? 'data ' + f4(nodes[k].data) : 'data', !hasData);
+        setText(tx[2], hasGrad ? 'grad ' + f4(grad[k]) : 'grad', !hasGrad);
+      });
       r.g.setAttribute('data-grad', hasGrad ? String(grad[k]) : '');
       r.g.classList.toggle('fwd', hasData && !hasGrad);
       r.g.classList.toggle('bwd', hasGrad);
@@ -317,16 +326,63 @@
     if (s) { s.textContent = msg; s.classList.add('error'); }
   }
 
-  // Let the "Laying out" message paint before Graphviz takes the thread.
-  setTimeout(function () {
-    Viz.instance().then(function (viz) {
-      setup(viz.renderSVGElement(D.dot));
-      controls();
-      // `page.html#step=12` opens at step 12.
-      var m = /step=(\d+)/.exec(location.hash);
-      render(m ? parseInt(m[1], 10) : 0);
-      window.backpropPage = { ready: true, readyMs: performance.now(), total: TOTAL, forward: N, backward: B, step: function () { return cur; } };
-      document.body.setAttribute('data-ready', 'true');
-    }).catch(function (err) { fail('Could not lay out the graph: ' + err); });
-  }, 20);
+  function start(svgText) {
+    var el = new DOMParser().parseFromString(svgText, 'image/svg+xml').documentElement;
+    setup(document.importNode(el, true));
+    controls();
+    // `page.html#step=12` opens at step 12.
+    var m = /step=(\d+)/.exec(location.hash);
+    render(m ? parseInt(m[1], 10) : 0);
+    window.backpropPage = { ready: true, readyMs: performance.now(), total: TOTAL, forward: N, backward: B, step: function () { return cur; } };
+    document.body.setAttribute('data-ready', 'true');
+  }
+
+  // Graphviz runs in a worker, so that the page stays responsive and a
+  // layout that takes too long is stopped with a message instead of
+  // freezing the tab.
+  var LIMIT = D.layout_seconds;
+  var WORKER = 'self.onmessage = function (e) { Viz.instance().then(function (viz) {' +
+    ' postMessage(viz.render(e.data, { format: "svg" })); }).catch(function (err) {' +
+    ' postMessage({ status: "failure", errors: [{ level: "error", message: String(err) }] }); }); };';
+  function layout() {
+    var src = document.getElementById('viz-js').textContent;
+    var worker;
+    try {
+      worker = new Worker(URL.createObjectURL(new Blob([src, '\n', WORKER], { type: 'text/javascript' })));
+    } catch (err) {
+      // No workers here: lay out on the page itself.
+      var sc = document.createElement('script');
+      sc.textContent = src;
+      document.head.appendChild(sc);
+      Viz.instance().then(function (viz) { start(viz.renderString(D.dot, { format: 'svg' })); })
+        .catch(function (e) { fail('Could not lay out the graph: ' + e); });
+      return;
+    }
+    var t0 = performance.now();
+    var tick = setInterval(function () {
+      var s = (performance.now() - t0) / 1000;
+      if (s > LIMIT) {
+        clearInterval(tick);
+        worker.terminate();
+        fail('Graphviz could not lay out these ' + N + ' nodes within ' + LIMIT + ' s. Draw the ' +
+          'paths to one input instead: backprop draw ... --leaf NAME -o page.html (' + Object.keys(D.grads).slice(0, 5).join(', ') + ' ...).');
+        return;
+      }
+      var st = $('status');
+      if (st) st.textContent = 'Laying out ' + N + ' nodes… ' + Math.floor(s) + ' s';
+    }, 250);
+    worker.onmessage = function (e) {
+      clearInterval(tick);
+      worker.terminate();
+      var r = e.data;
+      if (r.status !== 'success') {
+        fail('Could not lay out the graph: ' + (r.errors || []).map(function (x) { return x.message; }).join('; '));
+        return;
+      }
+      start(r.output);
+    };
+    worker.onerror = function (e) { clearInterval(tick); fail('Could not lay out the graph: ' + e.message); };
+    worker.postMessage(D.dot);
+  }
+  layout();
 })();

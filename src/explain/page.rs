@@ -12,18 +12,26 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{Estimate, Explanation, text::number};
+use super::{Estimate, Explanation};
 use crate::viz::escape_record;
 
 /// The most nodes (values, not counting op nodes) a page draws. Graphviz
 /// lays out a graph this size in a few seconds in the browser; past it,
 /// [`to_html`] refuses with [`PageError::TooLarge`] instead of writing a
 /// page that would freeze while it lays out.
-pub const PAGE_MAX_NODES: usize = 1000;
+pub const PAGE_MAX_NODES: usize = 2000;
 
 /// The version of the embedded Viz.js (`@viz-js/viz` on npm; Graphviz
 /// 16.1.0 inside).
 pub const VIZ_JS_VERSION: &str = "3.31.0";
+
+/// How long the page lets Graphviz lay out the graph, in seconds, before
+/// it stops and says to draw less (`--leaf`). The layout runs in a worker,
+/// so the page stays responsive meanwhile.
+pub const LAYOUT_SECONDS: u32 = 30;
+
+/// The version of Graphviz inside the embedded Viz.js.
+pub const GRAPHVIZ_VERSION: &str = "16.1.0";
 
 /// The step `h` of the finite-difference estimates the page's inspector
 /// shows.
@@ -54,7 +62,9 @@ pub enum PageError {
 /// `{ name | data | grad }` per node (left to right), an op node between
 /// each op's operands and its result, one edge per operand use (`a + a`
 /// gets two). Records of fan-out nodes (used more than once) are drawn
-/// bold and orange. Node and edge ids (`n3`, `op3`, `e3_0` for operand 0
+/// bold and orange; a leaf's use far to the right of its nearest use
+/// starts at a dashed copy of it (`g3_1` for operand 1 of node 3). Node
+/// and edge ids (`n3`, `op3`, `e3_0` for operand 0
 /// of node 3, indices into [`Explanation::nodes`]) let the page find
 /// them in the SVG.
 ///
@@ -97,14 +107,49 @@ pub fn to_dot(e: &Explanation) -> String {
             );
         }
     }
+    // Where each op node would be ranked (left to right), with leaves
+    // at 0: a leaf itself sits just before its nearest user.
+    let mut op_rank = vec![0usize; e.nodes.len()];
+    let mut rank = vec![0usize; e.nodes.len()];
+    let mut nearest = vec![usize::MAX; e.nodes.len()];
+    for n in &e.nodes {
+        if !n.is_leaf() {
+            op_rank[n.index] = n.operands.iter().map(|&o| rank[o]).max().unwrap_or(0) + 1;
+            rank[n.index] = op_rank[n.index] + 1;
+            for &o in &n.operands {
+                nearest[o] = nearest[o].min(op_rank[n.index]);
+            }
+        }
+    }
     for n in &e.nodes {
         for (j, &o) in n.operands.iter().enumerate() {
-            let _ = writeln!(s, "  n{o} -> op{k} [id=\"e{k}_{j}\"];", k = n.index);
+            let k = n.index;
+            let leaf = &e.nodes[o];
+            if leaf.is_leaf() && op_rank[k] - nearest[o] > GHOST_SPAN {
+                let _ = writeln!(
+                    s,
+                    "  g{k}_{j} [id=\"g{k}_{j}\", label=\"{{{}|data {:.4}|grad {:.4}}}\", \
+                     shape=record, style=dashed, color=\"#d9480f\", penwidth=2];\n  \
+                     g{k}_{j} -> op{k} [id=\"e{k}_{j}\"];",
+                    escape_record(&leaf.name),
+                    leaf.data,
+                    leaf.grad,
+                );
+            } else {
+                let _ = writeln!(s, "  n{o} -> op{k} [id=\"e{k}_{j}\"];");
+            }
         }
     }
     s.push_str("}\n");
     s
 }
+
+/// How many ranks an edge from a leaf may span beyond the leaf's nearest
+/// user before it starts at a dashed copy of the leaf instead. Long edges
+/// are what make Graphviz slow (each rank crossed is a node to place) and
+/// what makes a big picture hard to follow: a weight shared by every step
+/// of a long chain gets a copy next to each use.
+const GHOST_SPAN: usize = 4;
 
 /// What the page's script reads: the explanation and, per node, its
 /// finite-difference estimate.
@@ -116,12 +161,18 @@ struct PageData<'a> {
     /// Per node of `explanation.nodes`; absent when not computed.
     estimates: Vec<Option<Estimate>>,
     estimate_step: f64,
+    /// How long the page lets Graphviz work before it gives up.
+    layout_seconds: u32,
     dot: String,
 }
 
 /// The interactive page for `full`'s graph, or for the paths from its
 /// output to the input `focus` when given: one self-contained HTML file
-/// (see the [module docs](self)) with step controls (next, previous,
+/// that opens offline from disk, with no network request (it embeds the
+/// explanation as JSON in a `<script type="application/json"
+/// id="explanation">`, the graph as DOT, Graphviz compiled to WebAssembly
+/// (Viz.js [`VIZ_JS_VERSION`], with its licenses) and its own script),
+/// with step controls (next, previous,
 /// play, a slider, the arrow keys) that replay the forward pass, then the
 /// backward pass, one node at a time, with the chain-rule arithmetic of
 /// each step, the local derivatives on the edges, and a node inspector
@@ -140,12 +191,11 @@ struct PageData<'a> {
 ///
 /// # Errors
 /// [`PageError::TooLarge`] past [`PAGE_MAX_NODES`] nodes (counted after
-/// focusing); a [`super::FocusError`] message, as
-/// [`PageError::TooLarge`] cannot carry it, is the caller's to check
-/// first with [`Explanation::focus`].
+/// focusing).
 ///
 /// # Panics
-/// If `full` is already focused, or `focus` is not one of its leaves.
+/// If `full` is already focused, or `focus` is not one of its leaves
+/// (check a user's name first with [`Explanation::focus`]).
 pub fn to_html(full: &Explanation, focus: Option<&str>, title: &str) -> Result<String, PageError> {
     let shown = match focus {
         Some(leaf) => full
@@ -172,6 +222,7 @@ pub fn to_html(full: &Explanation, focus: Option<&str>, title: &str) -> Result<S
         explanation: &shown,
         estimates,
         estimate_step: PAGE_FD_STEP,
+        layout_seconds: LAYOUT_SECONDS,
         dot: to_dot(&shown),
     };
     let json = serde_json::to_string(&data).expect("page data always serializes");
@@ -208,7 +259,7 @@ fn assemble(title: &str, json: &str, e: &Explanation) -> String {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; worker-src 'none'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval' blob:; worker-src blob:; style-src 'unsafe-inline'; img-src data:">
 <title>backprop: {title}</title>
 <style>
 {STYLE}
@@ -240,9 +291,9 @@ fn assemble(title: &str, json: &str, e: &Explanation) -> String {
     </section>
   </aside>
 </main>
-<footer><details><summary>About this page</summary><p>Written by <code>backprop draw</code>. Layout by Graphviz {gv} compiled to WebAssembly (Viz.js {VIZ_JS_VERSION}), embedded in this file.</p><pre>{licenses}</pre></details></footer>
+<footer><details><summary>About this page</summary><p>Written by <code>backprop draw</code>. Layout by Graphviz {GRAPHVIZ_VERSION} compiled to WebAssembly (Viz.js {VIZ_JS_VERSION}), embedded in this file.</p><pre>{licenses}</pre></details></footer>
 <script type="application/json" id="explanation">{data}</script>
-<script>
+<script type="text/plain" id="viz-js">
 {VIZ_JS}
 </script>
 <script>
@@ -252,10 +303,8 @@ fn assemble(title: &str, json: &str, e: &Explanation) -> String {
 </html>
 "#,
         nodes = e.nodes.len(),
-        gv = "16.1.0",
         licenses = html_escape(LICENSES),
         data = script_safe(json),
     );
-    let _ = number;
     s
 }

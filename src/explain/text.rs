@@ -221,7 +221,7 @@ mod tests {
         assert_eq!(number(0.4999999999999999), "0.5");
         assert_eq!(number(-1.4999999999999996), "-1.5");
         assert_eq!(number(6.8813735870195432), "6.88137");
-        assert_eq!(number(0.7071067811865476), "0.707107");
+        assert_eq!(number(0.5f64.sqrt()), "0.707107");
         assert_eq!(number(1e-20), "1e-20");
         assert_eq!(number(f64::NAN), "NaN");
     }
