@@ -202,27 +202,52 @@ fn the_backward_panel_shows_the_notebooks_arithmetic() {
     assert!((est + 1.5).abs() < 1e-6, "{inspect}");
 }
 
+/// The screenshot in the README comes from this test:
+/// `BACKPROP_SCREENSHOT=docs/watch-backprop.png cargo test --test page screenshot`.
 #[test]
 fn a_screenshot_is_not_blank() {
-    let Some(mut b) = browser() else { return };
+    let Some(exe) = chromium() else {
+        eprintln!("SKIPPED: no chromium on PATH; the page was not tested");
+        return;
+    };
+    // Wide enough for the whole neuron at 100%.
+    let mut b = Browser::launch_sized(&exe, 1800, 760);
     let (_dir, file) = page(NEURON);
     b.open(&file);
-    b.key("End", 35);
+    // The third backward step: the `+` that passes 0.5 to both products.
+    let forward = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    for _ in 0..forward + 3 {
+        b.key("ArrowRight", 39);
+    }
+    // Let the highlight's colour transition finish.
+    b.eval("new Promise(r => setTimeout(r, 400))");
     let img = b.screenshot();
     let (w, h) = img.dimensions();
-    assert!(w >= 800 && h >= 600, "{w}x{h}");
+    assert!(w >= 800 && h >= 500, "{w}x{h}");
     let white = img.pixels().filter(|p| p.0[..3] == [255, 255, 255]).count();
     let dark = img
         .pixels()
         .filter(|p| p.0[..3].iter().all(|&c| c < 100))
         .count();
     let total = (w * h) as usize;
-    // Text and boxes (dark pixels) on a mostly light page.
+    // Text and boxes (dark pixels) on a mostly light page, and the
+    // active node's yellow.
     assert!(dark > total / 500, "only {dark} dark pixels of {total}");
     assert!(
         white < total * 99 / 100,
         "{white} of {total} pixels are white"
     );
+    let yellow = img
+        .pixels()
+        .filter(|p| p.0[..3] == [0xff, 0xe0, 0x66])
+        .count();
+    assert!(
+        yellow > 500,
+        "the active node is not highlighted ({yellow} yellow pixels)"
+    );
+    if let Some(path) = std::env::var_os("BACKPROP_SCREENSHOT") {
+        img.save(&path).unwrap();
+    }
 }
 
 /// The checks above can fail: a console error, an exception and a

@@ -81,10 +81,11 @@
     });
     // Titles would show Graphviz's node names on hover.
     svg.querySelectorAll('title').forEach(function (t) { t.remove(); });
-    // 100% draws Graphviz's points as pixels: 14 px text. Big graphs
-    // open there too (the view follows the active node); zoom out to see
-    // all of one.
-    setZoom(1);
+    // 100% draws Graphviz's points as pixels: 14 px text. A graph that
+    // fits the window at 75% or more opens whole; bigger ones open at
+    // 100% (the view follows the active node; zoom out to see all).
+    var fit = Math.min((g.clientWidth - 8) / base.w, (g.clientHeight - 8) / base.h);
+    setZoom(fit >= 0.75 && fit < 1 ? fit : 1);
     panning(g);
     $('slider').max = TOTAL;
   }
@@ -344,18 +345,22 @@
   var WORKER = 'self.onmessage = function (e) { Viz.instance().then(function (viz) {' +
     ' postMessage(viz.render(e.data, { format: "svg" })); }).catch(function (err) {' +
     ' postMessage({ status: "failure", errors: [{ level: "error", message: String(err) }] }); }); };';
+  function onPage(src) {
+    var sc = document.createElement('script');
+    sc.textContent = src;
+    document.head.appendChild(sc);
+    Viz.instance().then(function (viz) { start(viz.renderString(D.dot, { format: 'svg' })); })
+      .catch(function (e) { fail('Could not lay out the graph: ' + e); });
+  }
   function layout() {
     var src = document.getElementById('viz-js').textContent;
+    // Small graphs lay out in about a second: on the page itself.
+    if (!D.layout_in_worker) { onPage(src); return; }
     var worker;
     try {
       worker = new Worker(URL.createObjectURL(new Blob([src, '\n', WORKER], { type: 'text/javascript' })));
     } catch (err) {
-      // No workers here: lay out on the page itself.
-      var sc = document.createElement('script');
-      sc.textContent = src;
-      document.head.appendChild(sc);
-      Viz.instance().then(function (viz) { start(viz.renderString(D.dot, { format: 'svg' })); })
-        .catch(function (e) { fail('Could not lay out the graph: ' + e); });
+      onPage(src);
       return;
     }
     var t0 = performance.now();
@@ -384,5 +389,5 @@
     worker.onerror = function (e) { clearInterval(tick); fail('Could not lay out the graph: ' + e.message); };
     worker.postMessage(D.dot);
   }
-  layout();
+  setTimeout(layout, 20);
 })();

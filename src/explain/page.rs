@@ -77,6 +77,13 @@ pub enum PageError {
 /// assert_eq!(dot.matches("n0 -> op1").count(), 2);
 /// ```
 pub fn to_dot(e: &Explanation) -> String {
+    dot_and_work(e).0
+}
+
+/// [`to_dot`], and an estimate of Graphviz's work: the number of ranks
+/// its edges cross (each one a virtual node to place).
+fn dot_and_work(e: &Explanation) -> (String, usize) {
+    let mut work = 0;
     let mut s = String::with_capacity(e.nodes.len() * 160);
     s.push_str(
         "digraph G {\n  rankdir=LR;\n  bgcolor=\"transparent\";\n  nodesep=0.25;\n  ranksep=0.4;\n  \
@@ -136,12 +143,17 @@ pub fn to_dot(e: &Explanation) -> String {
                     leaf.grad,
                 );
             } else {
+                work += if leaf.is_leaf() {
+                    op_rank[k] - nearest[o]
+                } else {
+                    op_rank[k] - rank[o] - 1
+                };
                 let _ = writeln!(s, "  n{o} -> op{k} [id=\"e{k}_{j}\"];");
             }
         }
     }
     s.push_str("}\n");
-    s
+    (s, work)
 }
 
 /// How many ranks an edge from a leaf may span beyond the leaf's nearest
@@ -150,6 +162,12 @@ pub fn to_dot(e: &Explanation) -> String {
 /// what makes a big picture hard to follow: a weight shared by every step
 /// of a long chain gets a copy next to each use.
 const GHOST_SPAN: usize = 4;
+
+/// Graphs up to this many nodes, whose edges cross at most
+/// [`MAIN_THREAD_WORK`] ranks in all, are laid out on the page itself
+/// (about a second); others in a worker with a time limit.
+const MAIN_THREAD_NODES: usize = 400;
+const MAIN_THREAD_WORK: usize = 2000;
 
 /// What the page's script reads: the explanation and, per node, its
 /// finite-difference estimate.
@@ -163,6 +181,10 @@ struct PageData<'a> {
     estimate_step: f64,
     /// How long the page lets Graphviz work before it gives up.
     layout_seconds: u32,
+    /// Whether the layout runs in a worker (big or tangled graphs) or on
+    /// the page itself (small ones: quick, and finished when the page's
+    /// load event has run, which `chromium --screenshot` relies on).
+    layout_in_worker: bool,
     dot: String,
 }
 
@@ -217,13 +239,15 @@ pub fn to_html(full: &Explanation, focus: Option<&str>, title: &str) -> Result<S
         .iter()
         .map(|n| Some(full.finite_difference(by_id[&n.id], PAGE_FD_STEP)))
         .collect();
+    let (dot, work) = dot_and_work(&shown);
     let data = PageData {
         title,
         explanation: &shown,
         estimates,
         estimate_step: PAGE_FD_STEP,
         layout_seconds: LAYOUT_SECONDS,
-        dot: to_dot(&shown),
+        layout_in_worker: shown.nodes.len() > MAIN_THREAD_NODES || work > MAIN_THREAD_WORK,
+        dot,
     };
     let json = serde_json::to_string(&data).expect("page data always serializes");
     Ok(assemble(title, &json, &shown))

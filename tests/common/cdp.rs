@@ -45,7 +45,13 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Starts Chromium with a 1400 x 800 window.
     pub fn launch(exe: &Path) -> Browser {
+        Browser::launch_sized(exe, 1400, 800)
+    }
+
+    /// Starts Chromium with a window of `width` x `height` pixels.
+    pub fn launch_sized(exe: &Path, width: u32, height: u32) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let child = Command::new(exe)
             .args([
@@ -58,8 +64,8 @@ impl Browser {
                 "--disable-component-update",
                 "--disable-sync",
                 "--remote-debugging-port=0",
-                "--window-size=1400,900",
             ])
+            .arg(format!("--window-size={width},{height}"))
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
             .stdout(Stdio::null())
