@@ -380,7 +380,7 @@ fn a_saved_network_is_explained_with_labelled_parameters() {
 #[test]
 fn a_page_past_the_limit_is_refused_with_a_hint() {
     let mut p = String::from("x = 1\ny = x\n");
-    for _ in 0..1200 {
+    for _ in 0..2100 {
         p.push_str("y = y * x\n");
     }
     let dir = tempfile::tempdir().unwrap();
@@ -390,7 +390,7 @@ fn a_page_past_the_limit_is_refused_with_a_hint() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("more than the page's limit of 1000")
+            predicate::str::contains("more than the page's limit of 2000")
                 .and(predicate::str::contains("--leaf")),
         );
     assert!(!out.exists());

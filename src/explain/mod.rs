@@ -554,7 +554,8 @@ fn local_grads<'g>(v: Value<'g>) -> Vec<(Value<'g>, f64)> {
 /// The local derivative's formula for operand `k` of node `v`, in the
 /// notebook's words: `name` is the node's name and `names` its operands'.
 fn formula(v: Value<'_>, name: &str, names: &[&str], k: usize) -> String {
-    let data = |k: usize| format!("{}.data", names[k]);
+    let data = |k: usize| format!("{}.data", text::grouped(names[k]));
+    let name = &text::grouped(name);
     match v.op() {
         Op::Leaf => String::new(),
         Op::Add | Op::Sum => "1".into(),

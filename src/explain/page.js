@@ -38,13 +38,26 @@
   // The notebook's `%.4f`.
   function f4(x) { x = val(x); return isFinite(x) ? x.toFixed(4) : num(x); }
   function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]; }); }
+  // The same rule as `backprop explain`: a name that is not a plain name
+  // or already bracketed gets parentheses inside a formula.
+  function grouped(n) {
+    if (/^[\p{L}\p{N}_.]+$/u.test(n)) return n;
+    if (n[0] === '(' && n[n.length - 1] === ')') {
+      var d = 0;
+      for (var i = 0; i < n.length; i++) {
+        if (n[i] === '(') d++; else if (n[i] === ')') d--;
+        if (d === 0) return i === n.length - 1 ? n : '(' + n + ')';
+      }
+    }
+    return '(' + n + ')';
+  }
   function paren(f) { return (f.indexOf(' ') >= 0 || f[0] === '-') ? '(' + f + ')' : f; }
 
   function termLine(step, t) {
     var op = t.accumulates ? '+=' : '=';
-    var line = t.operand + '.grad ' + op + ' ' + step.node + '.grad * ' + paren(t.formula) +
+    var line = grouped(t.operand) + '.grad ' + op + ' ' + grouped(step.node) + '.grad * ' + paren(t.formula) +
       ' = ' + factor(step.upstream) + ' * ' + factor(t.local) + ' = ' + num(t.contribution);
-    if (t.accumulates) line += '    -> ' + t.operand + '.grad = ' + num(t.total);
+    if (t.accumulates) line += '    -> ' + grouped(t.operand) + '.grad = ' + num(t.total);
     return line;
   }
 

@@ -62,6 +62,38 @@ pub(crate) fn number(x: f64) -> String {
     }
 }
 
+/// A name as it appears inside a formula: as it is when it is a plain
+/// name (`x1`, `L1.N3.w2`) or already bracketed (`(x1*w1)`), otherwise in
+/// parentheses (a label such as `x1*w1 + b` becomes `(x1*w1 + b)`), so that
+/// `NAME.grad` reads right.
+pub(crate) fn grouped(name: &str) -> String {
+    let plain = name
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    let bracketed = name.starts_with('(') && name.ends_with(')') && balanced_outer(name);
+    if plain || bracketed {
+        name.to_string()
+    } else {
+        format!("({name})")
+    }
+}
+
+/// Whether the first `(` of `s` closes at its last character.
+fn balanced_outer(s: &str) -> bool {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            return i == s.len() - 1;
+        }
+    }
+    false
+}
+
 /// Wraps a number in parentheses when it is negative, for products:
 /// `0.5 * (-3)`.
 fn factor(x: f64) -> String {
@@ -93,7 +125,7 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
     for n in e.nodes.iter().take(options.max_forward) {
         let pad = width - n.name.chars().count();
         let pad = " ".repeat(pad);
-        if n.is_leaf() || n.label.is_none() {
+        if n.is_leaf() || n.label.is_none() || n.expr == n.name {
             let _ = writeln!(s, "  {}{pad} = {}", n.name, number(n.data));
         } else {
             let _ = writeln!(s, "  {}{pad} = {} = {}", n.name, n.expr, number(n.data));
@@ -111,11 +143,15 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
         s,
         "backward pass: the chain rule from the output back, in the order backward() runs"
     );
-    let _ = writeln!(s, "  {}.grad = 1", e.output);
+    let _ = writeln!(s, "  {}.grad = 1", grouped(&e.output));
     for step in &e.steps {
         let node = &e.nodes[step.node_index];
         let what = if node.label.is_some() {
-            format!("{} = {}", node.name, node.expr)
+            if node.expr == node.name {
+                node.name.clone()
+            } else {
+                format!("{} = {}", node.name, node.expr)
+            }
         } else {
             node.name.clone()
         };
@@ -135,14 +171,19 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
             let _ = write!(
                 s,
                 "  {}.grad {assign} {}.grad * {local} = {} * {} = {}",
-                t.operand,
-                step.node,
+                grouped(&t.operand),
+                grouped(&step.node),
                 factor(step.upstream),
                 factor(t.local),
                 number(t.contribution)
             );
             if t.accumulates {
-                let _ = write!(s, "    -> {}.grad = {}", t.operand, number(t.total));
+                let _ = write!(
+                    s,
+                    "    -> {}.grad = {}",
+                    grouped(&t.operand),
+                    number(t.total)
+                );
             }
             let _ = writeln!(s);
         }
@@ -165,7 +206,7 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
             .unwrap_or(0);
         for (name, g) in &e.grads {
             let pad = " ".repeat(width - name.chars().count());
-            let _ = writeln!(s, "  {name}.grad{pad} = {}", number(*g));
+            let _ = writeln!(s, "  {}.grad{pad} = {}", grouped(name), number(*g));
         }
     } else {
         let h = e.checks[0].h;
@@ -224,5 +265,16 @@ mod tests {
         assert_eq!(number(0.5f64.sqrt()), "0.707107");
         assert_eq!(number(1e-20), "1e-20");
         assert_eq!(number(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn names_are_grouped_inside_formulas() {
+        use super::grouped;
+        assert_eq!(grouped("x1"), "x1");
+        assert_eq!(grouped("L1.N3.w2"), "L1.N3.w2");
+        assert_eq!(grouped("(x1*w1)"), "(x1*w1)");
+        assert_eq!(grouped("x1*w1"), "(x1*w1)");
+        assert_eq!(grouped("(a)*(b)"), "((a)*(b))");
+        assert_eq!(grouped("tanh(n)"), "(tanh(n))");
     }
 }
