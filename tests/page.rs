@@ -88,7 +88,7 @@ fn shown_grads(b: &mut Browser) -> Vec<(String, String, String)> {
 #[test]
 fn keyboard_steps_to_the_gradients_of_grad_json() {
     let Some(mut b) = browser() else { return };
-    for program in [NEURON, REUSE] {
+    for program in [NEURON, REUSE, "x = 1; unused = 3; y = x * 2 + x"] {
         let (_dir, file) = page(program);
         b.events.clear();
         b.open(&file);
@@ -104,12 +104,31 @@ fn keyboard_steps_to_the_gradients_of_grad_json() {
         let shown = shown_grads(&mut b);
         let want = grad["grads"].as_object().unwrap();
         assert!(!want.is_empty());
+        // The last step's panel lists every input's gradient, used or not.
+        let panel = b.eval("document.getElementById('arith').textContent");
+        let listed: Vec<(String, f64)> = panel
+            .as_str()
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.trim().split_once(".grad = "))
+            .filter_map(|(n, v)| Some((n.to_string(), v.parse().ok()?)))
+            .collect();
         for (name, g) in want {
             let g = g.as_f64().unwrap();
-            let (_, text, full) = shown
+            let (_, p) = listed
                 .iter()
-                .find(|(n, _, _)| n == name)
-                .unwrap_or_else(|| panic!("no record for {name} in {shown:?}"));
+                .rev()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("{name} is not in the final panel: {panel}"));
+            assert!(
+                (p - g).abs() <= 1e-5 * (1.0 + g.abs()),
+                "{name}: panel {p}, grad --json {g}"
+            );
+            let Some((_, text, full)) = shown.iter().find(|(n, _, _)| n == name) else {
+                // Not drawn: the output does not depend on it.
+                assert_eq!(g, 0.0, "{name}");
+                continue;
+            };
             let on_screen: f64 = text.strip_prefix("grad ").unwrap().parse().unwrap();
             assert!(
                 (on_screen - g).abs() <= 0.5e-4 + 1e-12,

@@ -178,7 +178,7 @@
     cur = Math.max(0, Math.min(TOTAL, s));
     var f = Math.min(cur, N), b = Math.max(0, cur - N);
     var grad = {};
-    if (b >= 1 && N > 0) grad[N - 1] = 1;
+    if (N > 0 && (b >= 1 || (B === 0 && cur === TOTAL))) grad[N - 1] = 1;
     for (var i = 0; i < b; i++) {
       steps[i].terms.forEach(function (t) { grad[t.operand_index] = t.total; });
     }
@@ -203,7 +203,11 @@
       st.terms.forEach(function (t, q) { edgeLabel('e' + st.node_index + '_' + q, num(t.local), j === b - 1); });
     }
     var active = null, html = '', info = 'step 0 of ' + TOTAL;
-    if (cur === 0) {
+    if (cur === TOTAL && B === 0 && N > 0) {
+      active = N - 1;
+      info = 'the output is an input: its grad is 1';
+      html = '<span class="head">Done</span>\n' + esc(D.output) + '.grad = 1\n' + gradTable();
+    } else if (cur === 0) {
       html = '<span class="head">Start</span>\nPress → (or next) to run the forward pass, one node at a time; then the backward pass.';
     } else if (cur <= N) {
       var n = nodes[f - 1];
@@ -239,7 +243,7 @@
         var e = svg.getElementById('e' + st2.node_index + '_' + q); if (e) e.classList.add('active');
         if (rec[t.operand_index].g) rec[t.operand_index].g.classList.add('target');
       });
-      if (b === B) html += '\nThe backward pass is over: every gradient is in place.';
+      if (b === B) html += '\nThe backward pass is over: every gradient is in place.\n' + gradTable();
     }
     if (active !== null) {
       if (rec[active].g) rec[active].g.classList.add('active');
@@ -251,6 +255,13 @@
     $('slider').value = cur;
     document.body.setAttribute('data-step', cur);
     if (selected !== null) inspect(selected);
+  }
+
+  // Every input's gradient, including inputs the output does not use.
+  function gradTable() {
+    var h = '\ngradients of the inputs:\n';
+    Object.keys(D.grads).forEach(function (k) { h += '  ' + esc(grouped(k)) + '.grad = ' + esc(num(D.grads[k])) + '\n'; });
+    return h;
   }
 
   function follow(el) {
