@@ -339,3 +339,77 @@ proptest! {
         }
     }
 }
+
+/// One statement of a random expression program over the names defined so
+/// far (`v0`, `v1`, ... with the inputs first), in the program language.
+fn statement(k: usize) -> impl Strategy<Value = String> {
+    let name = move || (0..k).prop_map(|i| format!("v{i}"));
+    let pos = |n: String| format!("({n}*{n} + 0.5)");
+    prop_oneof![
+        (name(), name()).prop_map(|(a, b)| format!("{a} + {b}")),
+        (name(), name()).prop_map(|(a, b)| format!("{a} - {b}")),
+        (name(), name()).prop_map(|(a, b)| format!("{a} * {b}")),
+        (name(), name()).prop_map(move |(a, b)| format!("{a} / {}", pos(b))),
+        name().prop_map(|a| format!("-{a}")),
+        (
+            name(),
+            prop::sample::select(vec!["2", "3", "0", "-1", "0.5"])
+        )
+            .prop_map(move |(a, p)| format!("{} ** {p}", pos(a))),
+        (name(), name()).prop_map(move |(a, b)| format!("{} ** tanh({b})", pos(a))),
+        name().prop_map(|a| format!("exp(tanh({a}))")),
+        name().prop_map(move |a| format!("ln{}", pos(a))),
+        name().prop_map(|a| format!("tanh({a})")),
+        name().prop_map(|a| format!("relu({a})")),
+        name().prop_map(|a| format!("sigmoid({a})")),
+        name().prop_map(move |a| format!("sqrt{}", pos(a))),
+        (name(), name()).prop_map(|(a, b)| format!("{a} * {a} + {b}")),
+    ]
+}
+
+fn program_text() -> impl Strategy<Value = String> {
+    (1usize..4, prop::collection::vec(-2.0f64..2.0, 3))
+        .prop_flat_map(|(n_stmts, xs)| {
+            let stmts: Vec<_> = (0..n_stmts * 3).map(|i| statement(3 + i)).collect();
+            (Just(xs), stmts)
+        })
+        .prop_map(|(xs, stmts)| {
+            let mut p = format!("v0 = {}; v1 = {}; v2 = {}\n", xs[0], xs[1], xs[2]);
+            for (i, s) in stmts.iter().enumerate() {
+                p.push_str(&format!("v{} = {s}\n", 3 + i));
+            }
+            p
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// For random programs in the expression language: each input's
+    /// contributions add up to its gradient from backward().
+    #[test]
+    fn program_contributions_add_up_to_backward(src in program_text()) {
+        let p = Program::parse(&src).unwrap();
+        let g = Graph::new();
+        let ev = p.eval(&g, &[] as &[(&str, f64)]).unwrap();
+        let e = explain_with_leaves(ev.output, &ev.inputs);
+        ev.output.backward();
+        for (name, v) in &ev.inputs {
+            let backward = v.grad();
+            let sum: f64 = e
+                .steps
+                .iter()
+                .flat_map(|s| &s.terms)
+                .filter(|t| t.operand == *name)
+                .map(|t| t.contribution)
+                .sum();
+            let mine = e.grad(name).unwrap();
+            prop_assume!(backward.is_finite());
+            prop_assert!(close(mine, backward), "{src}\n{name}: explain {mine} backward {backward}");
+            let used = e.node(name).is_some();
+            if used && *name != e.output {
+                prop_assert!(close(sum, backward), "{src}\n{name}: contributions {sum} backward {backward}");
+            }
+        }
+    }
+}
