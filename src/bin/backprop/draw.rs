@@ -89,21 +89,13 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
 
 /// Runs `backprop draw`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let html = match (args.format, &args.output) {
-        (Some(FormatArg::Html), _) => true,
-        (Some(_), _) | (None, None) => false,
-        (None, Some(path)) => path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm")),
+    let is_html = |path: &std::path::Path| {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
     };
-    if html {
-        return run_html(&args);
-    }
-    if args.leaf.is_some() {
-        return Err(Usage("--leaf is for .html pages".into()).into());
-    }
     let format = match (args.format, &args.output) {
-        (Some(FormatArg::Html), _) => unreachable!("handled above"),
+        (Some(FormatArg::Html), _) => return run_html(&args),
+        (None, Some(path)) if is_html(path) => return run_html(&args),
         (Some(FormatArg::Dot), _) => Format::Dot,
         (Some(FormatArg::Svg), _) => Format::Svg,
         (Some(FormatArg::Png), _) => Format::Png,
@@ -115,6 +107,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ))
         })?,
     };
+    if args.leaf.is_some() {
+        return Err(Usage("--leaf is for .html pages".into()).into());
+    }
     let renderer = match args.layout {
         LayoutArg::Auto => Renderer::Auto,
         LayoutArg::Builtin => Renderer::Builtin,
