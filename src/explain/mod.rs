@@ -58,7 +58,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::{NodeId, Op, Value};
 
-pub use network::{NetworkGraph, network_graph};
+pub use network::{NetworkError, NetworkGraph, network_graph};
 pub use page::{
     GRAPHVIZ_VERSION, LAYOUT_SECONDS, PAGE_FD_STEP, PAGE_MAX_NODES, PageError, VIZ_JS_VERSION,
     to_dot, to_html,

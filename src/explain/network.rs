@@ -4,6 +4,30 @@
 use crate::nn::{NnError, SavedModel};
 use crate::{Graph, Value};
 
+/// Why [`network_graph`] could not build a graph.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// The model does not validate, or the point has the wrong size.
+    #[error(transparent)]
+    Model(#[from] NnError),
+    /// A label that is not one of the model's classes.
+    #[error("label {label} is not a class of this model (its classes are 0 to {})", classes - 1)]
+    Label {
+        /// The label given.
+        label: usize,
+        /// The model's number of classes.
+        classes: usize,
+    },
+    /// An output index past the network's outputs.
+    #[error("output {index} does not exist: the network has {outputs} output(s), counted from 0")]
+    Output {
+        /// The index given.
+        index: usize,
+        /// The network's number of outputs.
+        outputs: usize,
+    },
+}
+
 /// One sample's forward graph through a network: the root to explain and
 /// the leaves to report, inputs first, then each layer's parameters.
 #[derive(Clone, Debug)]
@@ -42,31 +66,32 @@ pub struct NetworkGraph<'g> {
 /// ```
 ///
 /// # Errors
-/// [`NnError::InvalidModel`] if the model does not validate,
-/// [`NnError::FeatureCount`] for a point of the wrong size, and
-/// [`NnError::InvalidModel`] with a message naming the label or output
-/// for a label that is not a class or an output that does not exist.
+/// [`NetworkError::Model`] with [`NnError::InvalidModel`] if the model
+/// does not validate or [`NnError::FeatureCount`] for a point of the
+/// wrong size; [`NetworkError::Label`] for a label that is not a class;
+/// [`NetworkError::Output`] for an output that does not exist.
 pub fn network_graph<'g>(
     g: &'g Graph,
     model: &SavedModel,
     point: &[f64],
     label: Option<usize>,
     output: Option<usize>,
-) -> Result<NetworkGraph<'g>, NnError> {
+) -> Result<NetworkGraph<'g>, NetworkError> {
     model.validate()?;
     if point.len() != model.inputs {
         return Err(NnError::FeatureCount {
             expected: model.inputs,
             found: point.len(),
-        });
+        }
+        .into());
     }
     if let Some(c) = label
         && c >= model.classes
     {
-        return Err(NnError::InvalidModel(format!(
-            "label {c} is not a class of this model (its classes are 0 to {})",
-            model.classes - 1
-        )));
+        return Err(NetworkError::Label {
+            label: c,
+            classes: model.classes,
+        });
     }
     let mlp = model.to_mlp(g)?;
     let mut leaves = Vec::new();
@@ -129,11 +154,10 @@ pub fn network_graph<'g>(
         None => {
             let k = match output {
                 Some(k) if k >= nout => {
-                    return Err(NnError::InvalidModel(format!(
-                        "output {k} does not exist: the network has {nout} output{} (0 to {})",
-                        if nout == 1 { "" } else { "s" },
-                        nout - 1
-                    )));
+                    return Err(NetworkError::Output {
+                        index: k,
+                        outputs: nout,
+                    });
                 }
                 Some(k) => k,
                 None if nout == 1 => 0,

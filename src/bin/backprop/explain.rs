@@ -84,8 +84,19 @@ pub fn build<'g>(
             ))
             .into());
         }
-        let net = explain::network_graph(g, &saved, &x, model.label, model.output_index)
-            .map_err(|e| Usage(format!("--output-index: {e}")))?;
+        let net = explain::network_graph(g, &saved, &x, model.label, model.output_index).map_err(
+            |e| match e {
+                explain::NetworkError::Output { .. } => {
+                    anyhow::Error::new(Usage(format!("--output-index: {e}")))
+                }
+                explain::NetworkError::Label { .. } => {
+                    anyhow::Error::new(Usage(format!("--label: {e}")))
+                }
+                explain::NetworkError::Model(e) => {
+                    anyhow::Error::new(e).context(format!("cannot use model {}", path.display()))
+                }
+            },
+        )?;
         return Ok(Built {
             root: net.root,
             leaves: net.leaves,
