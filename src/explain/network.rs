@@ -1,8 +1,10 @@
 //! One sample's graph through a saved network, with every parameter
 //! labelled, ready to explain.
 
+use std::collections::HashMap;
+
 use crate::nn::{NnError, SavedModel};
-use crate::{Graph, Value};
+use crate::{Graph, NodeId, Op, Value};
 
 /// Why [`network_graph`] could not build a graph.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +142,7 @@ pub fn network_graph<'g>(
             });
         }
     }
+    name_neurons(g, &outs, &leaves);
     let (root, title) = match label {
         Some(c) => {
             let loss = model.loss.compute(g, &outs, &[c]).with_label("loss");
@@ -180,4 +183,36 @@ pub fn network_graph<'g>(
         leaves,
         title,
     })
+}
+
+/// Labels each neuron's pre-activation `L1.N3.n` (its dot node, found by
+/// its bias) and its activation `L1.N3.o`, as the notebook names a
+/// neuron's `n` and `o = tanh(n)`; nodes that already have a label (the
+/// outputs) keep it.
+fn name_neurons<'g>(g: &'g Graph, outs: &[Value<'g>], leaves: &[(String, Value<'g>)]) {
+    let neuron_of_bias: HashMap<NodeId, &str> = leaves
+        .iter()
+        .filter_map(|(name, v)| name.strip_suffix(".b").map(|n| (v.id(), n)))
+        .collect();
+    let mut neuron_of: HashMap<NodeId, String> = HashMap::new();
+    for out in outs {
+        for id in g.trace(out.id()).nodes {
+            let v = g.get(id);
+            let children = v.children();
+            let name = match (v.op(), children.last()) {
+                (Op::Dot, Some(b)) => neuron_of_bias.get(&b.id()).map(|n| format!("{n}.n")),
+                (Op::Relu | Op::Tanh | Op::Sigmoid, Some(c)) => neuron_of
+                    .get(&c.id())
+                    .and_then(|n| n.strip_suffix(".n"))
+                    .map(|n| format!("{n}.o")),
+                _ => None,
+            };
+            if let Some(name) = name {
+                neuron_of.insert(id, name.clone());
+                if v.label().is_none() {
+                    v.set_label(name);
+                }
+            }
+        }
+    }
 }

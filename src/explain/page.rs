@@ -166,8 +166,8 @@ const GHOST_SPAN: usize = 4;
 /// Graphs up to this many nodes, whose edges cross at most
 /// [`MAIN_THREAD_WORK`] ranks in all, are laid out on the page itself
 /// (about a second); others in a worker with a time limit.
-const MAIN_THREAD_NODES: usize = 400;
-const MAIN_THREAD_WORK: usize = 2000;
+const MAIN_THREAD_NODES: usize = 1000;
+const MAIN_THREAD_WORK: usize = 3000;
 
 /// What the page's script reads: the explanation and, per node, its
 /// finite-difference estimate.
