@@ -5,9 +5,14 @@
 //! `Value` is a small handle into it; the operators record the graph as
 //! they compute.
 //!
+//! It also writes the graph as an interactive page (the notebook's
+//! `draw_dot` picture, with the forward pass replayed node by node) to
+//! the system's temporary directory; the program prints where.
+//!
 //! `cargo run --example 02-neuron-values`
 
 use backprop::Graph;
+use backprop::explain::{explain, to_html};
 
 fn main() {
     let g = Graph::new();
@@ -42,5 +47,14 @@ fn main() {
             children.join(", "),
             v.data()
         );
+    }
+
+    // The picture: open the page in a browser and step through the
+    // forward pass (then the backward pass, which example 03 does by hand).
+    let page = to_html(&explain(o), None, "the notebook's neuron").expect("10 nodes fit a page");
+    let path = std::env::temp_dir().join("backprop-02-neuron.html");
+    match std::fs::write(&path, page) {
+        Ok(()) => println!("\nthe graph as a page: {}", path.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
     }
 }

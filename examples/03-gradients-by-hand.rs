@@ -5,9 +5,14 @@
 //! derivative of tanh), then a `+` passes its gradient through unchanged
 //! and a `*` multiplies it by the other operand's data.
 //!
+//! Then `backprop::explain` writes out the same steps for the graph, with
+//! each local derivative's formula and value, so the two can be compared
+//! line by line (`backprop explain PROGRAM` does it for any expression).
+//!
 //! `cargo run --example 03-gradients-by-hand`
 
 use backprop::Graph;
+use backprop::explain::explain;
 
 fn main() {
     let g = Graph::new();
@@ -37,5 +42,18 @@ fn main() {
 
     for v in [o, n, x1w1x2w2, b, x1w1, x2w2, x1, w1, x2, w2] {
         println!("{:>14}: {v:.4}", v.label().unwrap_or_default());
+    }
+
+    // The same steps, written out by the library from the graph alone.
+    let e = explain(o);
+    println!("\nthe same steps, by backprop::explain:\n\n{e}");
+    for v in [x1, w1, x2, w2, b] {
+        let label = v.label().unwrap_or_default();
+        let auto = e.grad(&label).expect("an input of o");
+        assert!(
+            (auto - v.grad()).abs() < 1e-12,
+            "{label}: by hand {}, explain {auto}",
+            v.grad()
+        );
     }
 }

@@ -5,9 +5,14 @@
 //! numbers as example 03, with no arithmetic by hand. A numerical check
 //! (example 01's idea, with central differences) confirms them.
 //!
+//! The page it writes (path printed at the end) replays that backward
+//! pass on the graph, one node at a time, with the chain-rule arithmetic
+//! of each step.
+//!
 //! `cargo run --example 04-backward`
 
 use backprop::Graph;
+use backprop::explain::{explain, to_html};
 use backprop::gradcheck::{Tolerances, gradcheck};
 
 fn main() {
@@ -32,4 +37,12 @@ fn main() {
         Tolerances::default(),
     );
     println!("\ngradient check (x1, x2, w1, w2, b):\n{report}");
+
+    // Watch backward() happen: each step's chain rule, on the graph.
+    let page = to_html(&explain(o), None, "o = tanh(x1*w1 + x2*w2 + b)").expect("a small graph");
+    let path = std::env::temp_dir().join("backprop-04-backward.html");
+    match std::fs::write(&path, page) {
+        Ok(()) => println!("\nbackward() step by step, as a page: {}", path.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
+    }
 }

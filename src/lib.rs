@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod engine;
+pub mod explain;
 pub mod expr;
 pub mod files;
 pub mod gradcheck;

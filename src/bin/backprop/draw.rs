@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use backprop::Graph;
+use backprop::explain;
 use backprop::files::{check_paths, check_writable};
 use backprop::viz::{self, DotOptions, Format, RankDir, Renderer, VizError};
+use backprop::{Graph, Value};
 
-use crate::grad::{Loaded, ProgramArgs};
+use crate::explain::{ModelArgs, build, explanation};
+use crate::grad::ProgramArgs;
 use crate::{Usage, out};
 
 /// Output formats for `--format`.
@@ -23,6 +25,9 @@ pub enum FormatArg {
     Svg,
     /// PNG (Graphviz if installed, else the built-in layout).
     Png,
+    /// An interactive, self-contained HTML page that replays the forward
+    /// and backward pass (needs nothing installed).
+    Html,
 }
 
 /// Layout engines for `--layout`.
@@ -38,12 +43,18 @@ pub enum LayoutArg {
 
 /// Arguments of `backprop draw`.
 #[derive(clap::Args)]
+#[command(mut_arg("program", |a| a.required_unless_present_any(["file", "model"])))]
 pub struct Args {
     #[command(flatten)]
     pub source: ProgramArgs,
-    /// Output file; its extension picks the format (.dot, .svg, .png).
-    /// Without it, or with `-`, the drawing goes to stdout (DOT unless
-    /// --format says svg).
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// For .html: draw only the paths from the output to this input.
+    #[arg(long, value_name = "NAME")]
+    pub leaf: Option<String>,
+    /// Output file; its extension picks the format (.dot, .svg, .png,
+    /// .html). Without it, or with `-`, the drawing goes to stdout (DOT
+    /// unless --format says svg or html).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// The format, overriding the file extension.
@@ -99,29 +110,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .filter(|f| f.as_os_str() != "-")
             .map(|f| ("--file", f))
             .into_iter()
+            .chain(args.model.model.as_deref().map(|m| ("--model", m)))
             .collect();
         check_paths(&inputs, &[("--output", path)]).map_err(|e| Usage(e.to_string()))?;
         check_writable(path).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
-    let Loaded { program, overrides } = args.source.load()?;
+    let is_html = |path: &Path| {
+        path.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+    };
     let format = match (args.format, output) {
+        (Some(FormatArg::Html), _) => return run_html(&args, output),
+        (None, Some(path)) if is_html(path) => return run_html(&args, output),
         (Some(FormatArg::Dot), _) => Format::Dot,
         (Some(FormatArg::Svg), _) => Format::Svg,
         (Some(FormatArg::Png), _) => Format::Png,
         (None, None) => Format::Dot,
         (None, Some(path)) => Format::from_path(path).ok_or_else(|| {
             Usage(format!(
-                "cannot tell the format of `{}` from its extension: use .dot, .svg or .png, or --format",
+                "cannot tell the format of `{}` from its extension: use .dot, .svg, .png or .html, or --format",
                 path.display()
             ))
         })?,
     };
     if format == Format::Png && output.is_none() {
         return Err(Usage(
-            "PNG is not text: write it to a file with -o FILE.png (stdout takes DOT and SVG)"
+            "PNG is not text: write it to a file with -o FILE.png (stdout takes DOT, SVG and HTML)"
                 .into(),
         )
         .into());
+    }
+    if args.leaf.is_some() {
+        return Err(Usage("--leaf is for .html pages".into()).into());
     }
     let renderer = match args.layout {
         LayoutArg::Auto => Renderer::Auto,
@@ -129,36 +149,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         LayoutArg::Graphviz => Renderer::Graphviz,
     };
     let g = Graph::new();
-    let ev = program
-        .eval(&g, &overrides)
-        .map_err(|e| Usage(format!("--at: {e}")))?;
-    let root = if args.grad_graph {
-        let (name, x) = match &args.wrt {
-            Some(name) => ev.inputs.iter().find(|(n, _)| n == name).ok_or_else(|| {
-                Usage(format!(
-                    "--wrt: `{name}` is not an input of the program (inputs: {})",
-                    ev.inputs
-                        .iter()
-                        .map(|(n, _)| n.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?,
-            None => ev.inputs.first().ok_or_else(|| {
-                Usage("--grad-graph: the program has no input to differentiate by".into())
-            })?,
-        };
-        let d = g.grad(ev.output, &[*x])[0].with_label(format!("d{}/d{name}", ev.output_name));
-        if !args.no_grad {
-            d.backward();
-        }
-        d
-    } else {
-        if !args.no_grad {
-            ev.output.backward();
-        }
-        ev.output
-    };
+    let built = build(&g, &args.source, &args.model)?;
+    let root = root_to_draw(&args, &built)?;
+    if !args.no_grad {
+        root.backward();
+    }
     let opts = DotOptions {
         rankdir: args.rankdir,
         show_grad: !args.no_grad,
@@ -177,6 +172,59 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => {
             let mut out = out::stdout();
             out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The node to draw: the output, or with --grad-graph the gradient of the
+/// output with respect to the --wrt input, as graph values.
+fn root_to_draw<'g>(args: &Args, built: &crate::explain::Built<'g>) -> anyhow::Result<Value<'g>> {
+    if !args.grad_graph {
+        return Ok(built.root);
+    }
+    let inputs = &built.leaves;
+    let (name, x) = match &args.wrt {
+        Some(name) => inputs.iter().find(|(n, _)| n == name).ok_or_else(|| {
+            Usage(format!(
+                "--wrt: `{name}` is not an input (inputs: {})",
+                inputs
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+        None => inputs.first().ok_or_else(|| {
+            Usage("--grad-graph: the program has no input to differentiate by".into())
+        })?,
+    };
+    let y = built.root.label().unwrap_or_else(|| "y".into());
+    let g = built.root.graph();
+    Ok(g.grad(built.root, &[*x])[0].with_label(format!("d{y}/d{name}")))
+}
+
+/// Writes the interactive page (`-o FILE.html` or `--format html`).
+fn run_html(args: &Args, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let g = Graph::new();
+    let built = build(&g, &args.source, &args.model)?;
+    let root = root_to_draw(args, &built)?;
+    let e = explanation(root, &built.leaves, None, None)?;
+    if let Some(leaf) = &args.leaf {
+        // Checked here for the message; the page focuses its own copy.
+        e.clone()
+            .focus(leaf)
+            .map_err(|err| Usage(format!("--leaf: {err}")))?;
+    }
+    let page = explain::to_html(&e, args.leaf.as_deref(), &built.title)
+        .map_err(|err| Usage(format!("cannot draw the page: {err}")))?;
+    match output {
+        Some(path) => viz::write_atomic(path, page.as_bytes())
+            .with_context(|| format!("cannot write `{}`", path.display()))?,
+        None => {
+            let mut out = out::stdout();
+            out.write_all(page.as_bytes())?;
             out.flush()?;
         }
     }

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod args;
 mod draw;
 mod eval;
+mod explain;
 mod gpt;
 mod grad;
 mod out;
@@ -28,6 +29,9 @@ struct Cli {
 enum Command {
     /// Gradients of an expression program (a table, or JSON with --json).
     Grad(grad::Args),
+    /// The forward and backward pass step by step, as the notebook works
+    /// it out by hand.
+    Explain(explain::Args),
     /// Draw the expression graph with data and gradients (DOT, SVG, PNG).
     Draw(draw::Args),
     /// Train a multi-layer perceptron (default: micrograd's moons demo).
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
     clean_up_on_signals();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::Grad(args) => grad::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Draw(args) => draw::run(args),
         Command::Train(args) => train::run(args),
         Command::Predict(args) => predict::run(args),

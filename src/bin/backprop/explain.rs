@@ -1,0 +1,197 @@
+//! `backprop explain`: the forward and backward pass of an expression
+//! program (or of one sample through a saved network), step by step.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use backprop::explain::{self, DEFAULT_MAX_STEPS, Explanation, TextOptions};
+use backprop::gradcheck::Tolerances;
+use backprop::nn::SavedModel;
+use backprop::{Graph, Value};
+
+use crate::args::positive;
+use crate::grad::{Loaded, ProgramArgs};
+use crate::{Usage, out};
+
+/// A network and one sample, instead of a program: shared by `explain`
+/// and `draw`.
+#[derive(clap::Args)]
+pub struct ModelArgs {
+    /// A model saved by `backprop train --save`: explain one sample's graph
+    /// through it (with --point) instead of a program.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["program", "file", "at"], requires = "point")]
+    pub model: Option<PathBuf>,
+    /// The sample's features, comma separated (with --model), e.g.
+    /// --point 0.5,0.2.
+    #[arg(
+        long,
+        value_name = "X1,X2,...",
+        requires = "model",
+        allow_hyphen_values = true
+    )]
+    pub point: Option<String>,
+    /// The sample's class (with --model): the graph is then the sample's
+    /// loss; without it, the graph is one output of the network.
+    #[arg(long, value_name = "CLASS", requires = "model")]
+    pub label: Option<usize>,
+    /// Which output to explain when there is no --label (counted from 0;
+    /// default: the predicted class's output).
+    #[arg(long, value_name = "K", requires = "model", conflicts_with = "label")]
+    pub output_index: Option<usize>,
+}
+
+/// The graph to explain, built on a caller's [`Graph`].
+pub struct Built<'g> {
+    pub root: Value<'g>,
+    /// The leaves whose gradients are reported, in order.
+    pub leaves: Vec<(String, Value<'g>)>,
+    /// What the graph is, for a page's title.
+    pub title: String,
+}
+
+/// Builds the graph from a program (`source`) or from a network and a
+/// sample (`model`).
+pub fn build<'g>(
+    g: &'g Graph,
+    source: &ProgramArgs,
+    model: &ModelArgs,
+) -> anyhow::Result<Built<'g>> {
+    if let Some(path) = &model.model {
+        let saved = SavedModel::load(path)
+            .with_context(|| format!("cannot load model {}", path.display()))?;
+        let p = model.point.as_deref().unwrap_or_default();
+        let x = p
+            .split(',')
+            .map(|c| c.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+            .collect::<Option<Vec<f64>>>()
+            .ok_or_else(|| Usage(format!("--point {p}: expected numbers separated by commas")))?;
+        if x.len() != saved.inputs {
+            return Err(Usage(format!(
+                "--point {p}: the model takes {} features, but the point has {}",
+                saved.inputs,
+                x.len()
+            ))
+            .into());
+        }
+        if let Some(c) = model.label
+            && c >= saved.classes
+        {
+            return Err(Usage(format!(
+                "--label {c}: the model's classes are 0 to {}",
+                saved.classes - 1
+            ))
+            .into());
+        }
+        let net = explain::network_graph(g, &saved, &x, model.label, model.output_index).map_err(
+            |e| match e {
+                explain::NetworkError::Output { .. } => {
+                    anyhow::Error::new(Usage(format!("--output-index: {e}")))
+                }
+                explain::NetworkError::Label { .. } => {
+                    anyhow::Error::new(Usage(format!("--label: {e}")))
+                }
+                explain::NetworkError::Model(e) => {
+                    anyhow::Error::new(e).context(format!("cannot use model {}", path.display()))
+                }
+            },
+        )?;
+        return Ok(Built {
+            root: net.root,
+            leaves: net.leaves,
+            title: format!("{}: {}", path.display(), net.title),
+        });
+    }
+    let Loaded { program, overrides } = source.load()?;
+    let ev = program
+        .eval(g, &overrides)
+        .map_err(|e| Usage(format!("--at: {e}")))?;
+    let title = format!("{} = {}", ev.output_name, ev.output.data());
+    Ok(Built {
+        root: ev.output,
+        leaves: ev.inputs,
+        title,
+    })
+}
+
+/// Arguments of `backprop explain`.
+#[derive(clap::Args)]
+#[command(mut_arg("program", |a| a.required_unless_present_any(["file", "model"])))]
+pub struct Args {
+    #[command(flatten)]
+    pub source: ProgramArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print the explanation as one JSON object (see the README).
+    #[arg(long)]
+    pub json: bool,
+    /// Add each input's finite differences, (f(x+h)-f(x))/h and
+    /// (f(x+h)-f(x-h))/2h, next to its backprop gradient.
+    #[arg(long)]
+    pub check: bool,
+    /// The step h for --check.
+    #[arg(
+        long,
+        default_value_t = Tolerances::default().eps,
+        value_name = "H",
+        value_parser = positive,
+        requires = "check"
+    )]
+    pub eps: f64,
+    /// Keep only the steps on paths from the output to this input.
+    #[arg(long, value_name = "NAME")]
+    pub leaf: Option<String>,
+    /// Print at most this many backward steps (and forward lines); the
+    /// default is 2000 for text and no limit for --json.
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<usize>,
+}
+
+/// The explanation `args` ask for, with checks and focus applied.
+pub fn explanation(
+    root: Value<'_>,
+    leaves: &[(String, Value<'_>)],
+    check: Option<f64>,
+    leaf: Option<&str>,
+) -> anyhow::Result<Explanation> {
+    let mut e = explain::explain_with_leaves(root, leaves);
+    if let Some(h) = check {
+        e = e.with_checks(h);
+    }
+    if let Some(leaf) = leaf {
+        e = e
+            .focus(leaf)
+            .map_err(|err| Usage(format!("--leaf: {err}")))?;
+    }
+    Ok(e)
+}
+
+/// Runs `backprop explain`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let g = Graph::new();
+    let built = build(&g, &args.source, &args.model)?;
+    let check = args.check.then_some(args.eps);
+    let mut e = explanation(built.root, &built.leaves, check, args.leaf.as_deref())?;
+    let mut out = out::stdout();
+    if args.json {
+        if let Some(n) = args.max_steps {
+            e.truncate(n);
+        }
+        writeln!(out, "{}", e.to_json())?;
+    } else {
+        let max = args.max_steps.unwrap_or(DEFAULT_MAX_STEPS);
+        e.truncate(max);
+        let opts = TextOptions { max_forward: max };
+        if model_title(&args) {
+            writeln!(out, "{}\n", built.title)?;
+        }
+        write!(out, "{}", e.to_text(&opts))?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn model_title(args: &Args) -> bool {
+    args.model.model.is_some()
+}

@@ -1,0 +1,417 @@
+// The page's script: lays out the graph with Viz.js, then replays the
+// forward pass (one node per step) and the backward pass (one op node per
+// step, in the order backward() runs) on it. Everything it shows comes
+// from the JSON in #explanation, written by `backprop draw`.
+(function () {
+  'use strict';
+  var D = JSON.parse(document.getElementById('explanation').textContent);
+  var nodes = D.nodes, steps = D.steps;
+  var N = nodes.length, B = steps.length, TOTAL = N + B;
+  var cur = 0, timer = null, zoom = 1, base = null, svg = null, selected = null;
+  var rec = [];           // per node: { g, op, texts }
+  var received = [];      // per node: [{ step, term }]
+  var stepOf = [];        // per node: its backward step, or null
+  var labels = [];        // the local-derivative labels drawn on edges
+  var $ = function (id) { return document.getElementById(id); };
+
+  function isNum(x) { return typeof x === 'number'; }
+  function val(x) { return isNum(x) ? x : (x === 'inf' ? Infinity : x === '-inf' ? -Infinity : NaN); }
+
+  // A number as a person reads it (the same rule as `backprop explain`).
+  function num(x) {
+    x = val(x);
+    if (!isFinite(x)) return isNaN(x) ? 'NaN' : (x > 0 ? 'inf' : '-inf');
+    var plain = String(x);
+    if (plain.length <= 8) return plain;
+    var a = Math.abs(x);
+    if (a >= 1e-4 && a < 1e9) {
+      var d = Math.min(12, Math.max(0, 5 - Math.floor(Math.log10(a))));
+      var s = x.toFixed(d);
+      if (s.indexOf('.') >= 0) s = s.replace(/0+$/, '').replace(/\.$/, '');
+      return s === '-0' ? '0' : s;
+    }
+    var e = x.toExponential(5).split('e');
+    var m = e[0].indexOf('.') >= 0 ? e[0].replace(/0+$/, '').replace(/\.$/, '') : e[0];
+    return m + 'e' + (e[1][0] === '+' ? e[1].slice(1) : e[1]);
+  }
+  function factor(x) { var s = num(x); return s[0] === '-' ? '(' + s + ')' : s; }
+  // The notebook's `%.4f`.
+  function f4(x) { x = val(x); return isFinite(x) ? x.toFixed(4) : num(x); }
+  function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]; }); }
+  // The same rule as `backprop explain`: a name that is not a plain name
+  // or already bracketed gets parentheses inside a formula.
+  function grouped(n) {
+    if (/^[\p{L}\p{N}_.]+$/u.test(n)) return n;
+    if (n[0] === '(' && n[n.length - 1] === ')') {
+      var d = 0;
+      for (var i = 0; i < n.length; i++) {
+        if (n[i] === '(') d++; else if (n[i] === ')') d--;
+        if (d === 0) return i === n.length - 1 ? n : '(' + n + ')';
+      }
+    }
+    return '(' + n + ')';
+  }
+  function paren(f) { return (f.indexOf(' ') >= 0 || f[0] === '-') ? '(' + f + ')' : f; }
+
+  function termLine(step, t) {
+    var op = t.accumulates ? '+=' : '=';
+    var line = grouped(t.operand) + '.grad ' + op + ' ' + grouped(step.node) + '.grad * ' + paren(t.formula) +
+      ' = ' + factor(step.upstream) + ' * ' + factor(t.local) + ' = ' + num(t.contribution);
+    if (t.accumulates) line += '    -> ' + grouped(t.operand) + '.grad = ' + num(t.total);
+    return line;
+  }
+
+  for (var k = 0; k < N; k++) { received.push([]); stepOf.push(null); }
+  steps.forEach(function (s, i) {
+    stepOf[s.node_index] = i;
+    s.terms.forEach(function (t) { received[t.operand_index].push({ step: i, term: t }); });
+  });
+
+  function setup(el) {
+    svg = el;
+    svg.removeAttribute('width');
+    svg.removeAttribute('height');
+    var vb = svg.viewBox.baseVal;
+    base = { w: vb.width, h: vb.height };
+    var g = $('graph');
+    $('status').remove();
+    g.appendChild(svg);
+    for (var k = 0; k < N; k++) {
+      var node = svg.getElementById('n' + k);
+      var texts = node ? node.querySelectorAll('text') : [];
+      rec.push({ g: node, op: svg.getElementById('op' + k), texts: texts, copies: [] });
+      if (node) hook(node, k);
+      var op = svg.getElementById('op' + k);
+      if (op) hook(op, k);
+      if (nodes[k].uses > 1 && node) node.classList.add('fan');
+    }
+    // Dashed copies of a leaf, next to its far uses.
+    steps.forEach(function (st) {
+      st.terms.forEach(function (t, j) {
+        var c = svg.getElementById('g' + st.node_index + '_' + j);
+        if (c) { rec[t.operand_index].copies.push(c.querySelectorAll('text')); hook(c, t.operand_index); }
+      });
+    });
+    // Titles would show Graphviz's node names on hover.
+    svg.querySelectorAll('title').forEach(function (t) { t.remove(); });
+    // 100% draws Graphviz's points as pixels: 14 px text. A graph that
+    // fits the window at 75% or more opens whole; bigger ones open at
+    // 100% (the view follows the active node; zoom out to see all).
+    var fit = Math.min((g.clientWidth - 8) / base.w, (g.clientHeight - 8) / base.h);
+    setZoom(fit >= 0.75 && fit < 1 ? fit : 1);
+    panning(g);
+    $('slider').max = TOTAL;
+  }
+
+  function hook(el, k) {
+    el.addEventListener('mouseenter', function () { if (selected === null) inspect(k); });
+    el.addEventListener('click', function (ev) {
+      ev.stopPropagation();
+      if (selected !== null && rec[selected].g) rec[selected].g.classList.remove('selected');
+      selected = selected === k ? null : k;
+      if (selected !== null && rec[k].g) rec[k].g.classList.add('selected');
+      inspect(k);
+    });
+  }
+
+  function setZoom(z) {
+    zoom = Math.min(4, Math.max(0.05, z));
+    svg.setAttribute('width', (base.w * zoom).toFixed(1));
+    svg.setAttribute('height', (base.h * zoom).toFixed(1));
+    $('zoomlevel').textContent = Math.round(zoom * 100) + '%';
+  }
+
+  function panning(g) {
+    var drag = null;
+    g.addEventListener('mousedown', function (e) {
+      if (e.button !== 0) return;
+      drag = { x: e.clientX, y: e.clientY, l: g.scrollLeft, t: g.scrollTop };
+      g.classList.add('dragging');
+    });
+    window.addEventListener('mousemove', function (e) {
+      if (!drag) return;
+      g.scrollLeft = drag.l - (e.clientX - drag.x);
+      g.scrollTop = drag.t - (e.clientY - drag.y);
+    });
+    window.addEventListener('mouseup', function () { drag = null; g.classList.remove('dragging'); });
+    g.addEventListener('wheel', function (e) {
+      if (!e.ctrlKey) return;
+      e.preventDefault();
+      var r = g.getBoundingClientRect();
+      var fx = (g.scrollLeft + e.clientX - r.left) / zoom, fy = (g.scrollTop + e.clientY - r.top) / zoom;
+      setZoom(zoom * (e.deltaY < 0 ? 1.15 : 1 / 1.15));
+      g.scrollLeft = fx * zoom - (e.clientX - r.left);
+      g.scrollTop = fy * zoom - (e.clientY - r.top);
+    }, { passive: false });
+    g.addEventListener('click', function () {
+      if (selected !== null && rec[selected].g) rec[selected].g.classList.remove('selected');
+      selected = null;
+    });
+  }
+
+  function edgeLabel(id, text, now) {
+    var e = svg.getElementById(id);
+    if (!e) return;
+    var p = e.querySelector('path');
+    if (!p) return;
+    var len = p.getTotalLength();
+    var pt = p.getPointAtLength(len * 0.5);
+    var t = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+    t.setAttribute('x', pt.x);
+    t.setAttribute('y', pt.y - 3);
+    t.setAttribute('text-anchor', 'middle');
+    t.setAttribute('class', now ? 'local now' : 'local');
+    t.textContent = text;
+    e.parentNode.appendChild(t);
+    labels.push(t);
+  }
+
+  function setText(t, s, pending) {
+    if (!t) return;
+    if (t.textContent !== s) t.textContent = s;
+    t.classList.toggle('pending', pending);
+  }
+
+  // Draws the state after `s` steps: the first min(s, N) nodes have their
+  // data; the first s - N backward steps have passed on their gradients.
+  function render(s) {
+    cur = Math.max(0, Math.min(TOTAL, s));
+    var f = Math.min(cur, N), b = Math.max(0, cur - N);
+    var grad = {};
+    if (N > 0 && (b >= 1 || (B === 0 && cur === TOTAL))) grad[N - 1] = 1;
+    for (var i = 0; i < b; i++) {
+      steps[i].terms.forEach(function (t) { grad[t.operand_index] = t.total; });
+    }
+    svg.querySelectorAll('.active, .target').forEach(function (el) { el.classList.remove('active', 'target'); });
+    labels.forEach(function (t) { t.remove(); });
+    labels = [];
+    for (var k = 0; k < N; k++) {
+      var r = rec[k];
+      if (!r.g) continue;
+      var hasData = k < f, hasGrad = Object.prototype.hasOwnProperty.call(grad, k);
+      [r.texts].concat(r.copies).forEach(function (tx) {
+        setText(tx[1], hasData ? 'data ' + f4(nodes[k].data) : 'data', !hasData);
+        setText(tx[2], hasGrad ? 'grad ' + f4(grad[k]) : 'grad', !hasGrad);
+      });
+      r.g.setAttribute('data-grad', hasGrad ? String(grad[k]) : '');
+      r.g.classList.toggle('fwd', hasData && !hasGrad);
+      r.g.classList.toggle('bwd', hasGrad);
+      if (r.op) r.op.classList.toggle('opdone', hasData);
+    }
+    for (var j = 0; j < b; j++) {
+      var st = steps[j];
+      st.terms.forEach(function (t, q) { edgeLabel('e' + st.node_index + '_' + q, num(t.local), j === b - 1); });
+    }
+    var active = null, html = '', info = 'step 0 of ' + TOTAL;
+    if (cur === TOTAL && B === 0 && N > 0) {
+      active = N - 1;
+      info = 'the output is an input: its grad is 1';
+      html = '<span class="head">Done</span>\n' + esc(D.output) + '.grad = 1\n' + gradTable();
+    } else if (cur === 0) {
+      html = '<span class="head">Start</span>\nPress → (or next) to run the forward pass, one node at a time; then the backward pass.';
+    } else if (cur <= N) {
+      var n = nodes[f - 1];
+      active = f - 1;
+      info = 'forward ' + f + ' of ' + N + ': ' + n.name;
+      html = '<span class="head">Forward ' + f + ' of ' + N + '</span>\n';
+      if (n.op === '') {
+        html += esc(n.name) + ' = ' + esc(num(n.data)) + '    (' + (n.label ? 'an input' : 'a constant') + ')';
+      } else {
+        if (n.label) html += esc(n.name) + ' = ' + esc(n.expr) + '\n';
+        else html += esc(n.name) + '\n';
+        var seen = {};
+        var ops = n.operands.filter(function (o) { var d = seen[o]; seen[o] = true; return !d; });
+        ops.slice(0, 12).forEach(function (o) { html += '  ' + esc(nodes[o].name) + ' = ' + esc(num(nodes[o].data)) + '\n'; });
+        if (ops.length > 12) html += '  … and ' + (ops.length - 12) + ' more operands\n';
+        html += '= ' + esc(num(n.data));
+      }
+      ['eo' + active].concat(n.operands.map(function (o, q) { return 'e' + active + '_' + q; })).forEach(function (id) {
+        var e = svg.getElementById(id); if (e) e.classList.add('active');
+      });
+    } else {
+      var st2 = steps[b - 1];
+      active = st2.node_index;
+      info = 'backward ' + b + ' of ' + B + ': ' + st2.node;
+      html = '<span class="head">Backward ' + b + ' of ' + B + ': ' + esc(st2.node) + '</span>\n';
+      if (b === 1) html += esc(D.output) + '.grad = 1    (d' + esc(D.output) + '/d' + esc(D.output) + ')\n';
+      var sn = nodes[st2.node_index];
+      if (sn.label) html += esc(sn.name) + ' = ' + esc(sn.expr) + '\n';
+      html += esc(st2.node) + '.grad = ' + esc(num(st2.upstream)) + '\n\n';
+      st2.terms.forEach(function (t, q) {
+        var line = esc(termLine(st2, t));
+        html += (t.accumulates ? '<span class="acc">' + line + '</span>' : line) + '\n';
+        var e = svg.getElementById('e' + st2.node_index + '_' + q); if (e) e.classList.add('active');
+        if (rec[t.operand_index].g) rec[t.operand_index].g.classList.add('target');
+      });
+      if (b === B) html += '\nThe backward pass is over: every gradient is in place.\n' + gradTable();
+    }
+    if (active !== null) {
+      if (rec[active].g) rec[active].g.classList.add('active');
+      if (rec[active].op) rec[active].op.classList.add('active');
+      follow(rec[active].g);
+    }
+    $('arith').innerHTML = html;
+    $('stepinfo').textContent = info;
+    $('slider').value = cur;
+    document.body.setAttribute('data-step', cur);
+    if (selected !== null) inspect(selected);
+  }
+
+  // Every input's gradient, including inputs the output does not use.
+  function gradTable() {
+    var h = '\ngradients of the inputs:\n';
+    Object.keys(D.grads).forEach(function (k) { h += '  ' + esc(grouped(k)) + '.grad = ' + esc(num(D.grads[k])) + '\n'; });
+    return h;
+  }
+
+  function follow(el) {
+    if (!el) return;
+    var g = $('graph'), r = el.getBoundingClientRect(), v = g.getBoundingClientRect();
+    if (r.left < v.left || r.right > v.right || r.top < v.top || r.bottom > v.bottom) {
+      g.scrollLeft += (r.left + r.right) / 2 - (v.left + v.right) / 2;
+      g.scrollTop += (r.top + r.bottom) / 2 - (v.top + v.bottom) / 2;
+    }
+  }
+
+  function inspect(k) {
+    var n = nodes[k];
+    var h = '<span class="head">' + esc(n.name) + '</span>\n';
+    h += 'op: ' + (n.op === '' ? (n.label ? 'none (an input)' : 'none (a constant)') : esc(n.op)) + '\n';
+    if (n.op !== '') h += 'computes: ' + esc(n.expr) + '\n';
+    h += 'data: ' + esc(String(n.data)) + '\n';
+    h += 'grad: ' + esc(String(n.grad)) + '  (after the backward pass)\n';
+    if (n.uses > 1) h += 'used ' + n.uses + ' times: its grad is the sum (+=) of ' + n.uses + ' contributions\n';
+    var si = stepOf[k];
+    if (si !== null) {
+      h += '\nlocal derivatives d(' + esc(n.name) + ')/d(operand):\n';
+      steps[si].terms.forEach(function (t) { h += '  ' + esc(t.operand) + ': ' + esc(t.formula) + ' = ' + esc(num(t.local)) + '\n'; });
+    }
+    if (received[k].length) {
+      h += '\ncontributions received:\n';
+      received[k].forEach(function (r) {
+        var s = steps[r.step];
+        h += '  step ' + s.number + ' from ' + esc(s.node) + ': ' + esc(factor(s.upstream)) + ' * ' + esc(factor(r.term.local)) + ' = ' + esc(num(r.term.contribution)) + '\n';
+      });
+    } else if (k === N - 1) {
+      h += '\nthe output: its grad is 1 (d' + esc(n.name) + '/d' + esc(n.name) + ')\n';
+    }
+    var est = D.estimates && D.estimates[k];
+    if (est) {
+      h += '\nfinite differences, h = ' + D.estimate_step + ':\n';
+      h += '  (f(x+h) - f(x))/h    = ' + esc(String(est.forward)) + '\n';
+      h += '  (f(x+h) - f(x-h))/2h = ' + esc(String(est.central)) + '\n';
+      h += '  backprop             = ' + esc(String(n.grad)) + '\n';
+    }
+    $('inspect').innerHTML = h;
+  }
+
+  function play() {
+    if (timer) { clearInterval(timer); timer = null; $('play').innerHTML = '&#x25B6; play'; return; }
+    if (cur >= TOTAL) render(0);
+    $('play').innerHTML = '&#x23F8; pause';
+    timer = setInterval(function () {
+      if (cur >= TOTAL) { play(); return; }
+      render(cur + 1);
+    }, 700);
+  }
+
+  function controls() {
+    $('next').onclick = function () { render(cur + 1); };
+    $('prev').onclick = function () { render(cur - 1); };
+    $('first').onclick = function () { render(0); };
+    $('last').onclick = function () { render(TOTAL); };
+    $('play').onclick = play;
+    $('slider').addEventListener('input', function () { render(parseInt(this.value, 10)); });
+    $('zoomin').onclick = function () { setZoom(zoom * 1.25); };
+    $('zoomout').onclick = function () { setZoom(zoom / 1.25); };
+    $('fit').onclick = function () {
+      var g = $('graph');
+      setZoom(Math.min((g.clientWidth - 8) / base.w, (g.clientHeight - 8) / base.h));
+    };
+    document.addEventListener('keydown', function (e) {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      var handled = true;
+      switch (e.key) {
+        case 'ArrowRight': case 'ArrowDown': render(cur + 1); break;
+        case 'ArrowLeft': case 'ArrowUp': render(cur - 1); break;
+        case 'Home': render(0); break;
+        case 'End': render(TOTAL); break;
+        case ' ': play(); break;
+        case '+': case '=': setZoom(zoom * 1.25); break;
+        case '-': setZoom(zoom / 1.25); break;
+        case '0': $('fit').onclick(); break;
+        default: handled = false;
+      }
+      if (handled) e.preventDefault();
+    });
+  }
+
+  function fail(msg) {
+    var s = $('status');
+    if (s) { s.textContent = msg; s.classList.add('error'); }
+  }
+
+  function start(svgText) {
+    var el = new DOMParser().parseFromString(svgText, 'image/svg+xml').documentElement;
+    setup(document.importNode(el, true));
+    controls();
+    // `page.html#step=12` opens at step 12.
+    var m = /step=(\d+)/.exec(location.hash);
+    render(m ? parseInt(m[1], 10) : 0);
+    window.backpropPage = { ready: true, readyMs: performance.now(), total: TOTAL, forward: N, backward: B, step: function () { return cur; } };
+    document.body.setAttribute('data-ready', 'true');
+  }
+
+  // Graphviz runs in a worker, so that the page stays responsive and a
+  // layout that takes too long is stopped with a message instead of
+  // freezing the tab.
+  var LIMIT = D.layout_seconds;
+  var WORKER = 'self.onmessage = function (e) { Viz.instance().then(function (viz) {' +
+    ' postMessage(viz.render(e.data, { format: "svg" })); }).catch(function (err) {' +
+    ' postMessage({ status: "failure", errors: [{ level: "error", message: String(err) }] }); }); };';
+  function onPage(src) {
+    var sc = document.createElement('script');
+    sc.textContent = src;
+    document.head.appendChild(sc);
+    Viz.instance().then(function (viz) { start(viz.renderString(D.dot, { format: 'svg' })); })
+      .catch(function (e) { fail('Could not lay out the graph: ' + e); });
+  }
+  function layout() {
+    var src = document.getElementById('viz-js').textContent;
+    // Small graphs lay out in about a second: on the page itself.
+    if (!D.layout_in_worker) { onPage(src); return; }
+    var worker;
+    try {
+      worker = new Worker(URL.createObjectURL(new Blob([src, '\n', WORKER], { type: 'text/javascript' })));
+    } catch (err) {
+      onPage(src);
+      return;
+    }
+    var t0 = performance.now();
+    var tick = setInterval(function () {
+      var s = (performance.now() - t0) / 1000;
+      if (s > LIMIT) {
+        clearInterval(tick);
+        worker.terminate();
+        fail('Graphviz could not lay out these ' + N + ' nodes within ' + LIMIT + ' s. Draw the ' +
+          'paths to one input instead: backprop draw ... --leaf NAME -o page.html (' + Object.keys(D.grads).slice(0, 5).join(', ') + ' ...).');
+        return;
+      }
+      var st = $('status');
+      if (st) st.textContent = 'Laying out ' + N + ' nodes… ' + Math.floor(s) + ' s';
+    }, 250);
+    worker.onmessage = function (e) {
+      clearInterval(tick);
+      worker.terminate();
+      var r = e.data;
+      if (r.status !== 'success') {
+        fail('Could not lay out the graph: ' + (r.errors || []).map(function (x) { return x.message; }).join('; '));
+        return;
+      }
+      start(r.output);
+    };
+    worker.onerror = function (e) { clearInterval(tick); fail('Could not lay out the graph: ' + e.message); };
+    worker.postMessage(D.dot);
+  }
+  setTimeout(layout, 20);
+})();

@@ -1,0 +1,364 @@
+//! The page `backprop draw PROGRAM -o graph.html` writes, tested in a
+//! real headless Chromium over the DevTools protocol, the way a person
+//! uses it: it opens from disk with no network request and no console
+//! error; the keyboard steps it to the end, where it shows the same
+//! gradients as `backprop grad --json`; the buttons and the slider move
+//! the step; a screenshot is not blank.
+//!
+//! Needs the `chromium` binary (Debian package `chromium`, which `.ci/run`
+//! installs; or set `BACKPROP_CHROMIUM`). Without it the tests say so and
+//! pass without checking.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use common::cdp::{Browser, chromium};
+use serde_json::{Value, json};
+
+const NEURON: &str = "x1 = 2.0; x2 = 0.0; w1 = -3.0; w2 = 1.0; b = 6.8813735870195432
+n = x1*w1 + x2*w2 + b
+o = tanh(n)";
+
+/// A program with reuse (`a` feeds three nodes), a constant and several ops.
+const REUSE: &str = "a = -1.5; b = 0.5
+c = a * b + a
+d = tanh(c) ** 2 + exp(a) / (1 + b*b)
+e = d * a + sigmoid(c - b)";
+
+fn backprop(args: &[&str]) -> std::process::Output {
+    let out = Command::cargo_bin("backprop")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "backprop {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Writes the page for `program` into a fresh directory (kept alive by
+/// the returned guard).
+fn page(program: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("graph.html");
+    backprop(&["draw", program, "-o", file.to_str().unwrap()]);
+    (dir, file)
+}
+
+fn browser() -> Option<Browser> {
+    match chromium() {
+        Some(exe) => Some(Browser::launch(&exe)),
+        None => {
+            eprintln!(
+                "SKIPPED: no chromium on PATH (install the Debian package `chromium`, or set \
+                 BACKPROP_CHROMIUM); the page was not tested"
+            );
+            None
+        }
+    }
+}
+
+/// Each leaf's record: its name, the grad field as shown, and the full
+/// number the page holds for it.
+fn shown_grads(b: &mut Browser) -> Vec<(String, String, String)> {
+    let v = b.eval(
+        "Array.from(document.querySelectorAll('g.node[id^=\"n\"]')).map(g => { \
+           const t = g.querySelectorAll('text'); \
+           return [t[0].textContent, t[2].textContent, g.getAttribute('data-grad')]; })",
+    );
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_string(),
+                r[1].as_str().unwrap().to_string(),
+                r[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn keyboard_steps_to_the_gradients_of_grad_json() {
+    let Some(mut b) = browser() else { return };
+    for program in [NEURON, REUSE, "x = 1; unused = 3; y = x * 2 + x"] {
+        let (_dir, file) = page(program);
+        b.events.clear();
+        b.open(&file);
+        let total = b.eval("window.backpropPage.total").as_u64().unwrap();
+        // Before any step, no gradient is shown.
+        assert!(shown_grads(&mut b).iter().all(|(_, g, _)| g == "grad"));
+        for _ in 0..total {
+            b.key("ArrowRight", 39);
+        }
+        assert_eq!(b.step(), total);
+        let grad = backprop(&["grad", program, "--json"]);
+        let grad: Value = serde_json::from_slice(&grad.stdout).unwrap();
+        let shown = shown_grads(&mut b);
+        let want = grad["grads"].as_object().unwrap();
+        assert!(!want.is_empty());
+        // The last step's panel lists every input's gradient, used or not.
+        let panel = b.eval("document.getElementById('arith').textContent");
+        let listed: Vec<(String, f64)> = panel
+            .as_str()
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.trim().split_once(".grad = "))
+            .filter_map(|(n, v)| Some((n.to_string(), v.parse().ok()?)))
+            .collect();
+        for (name, g) in want {
+            let g = g.as_f64().unwrap();
+            let (_, p) = listed
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("{name} is not in the final panel: {panel}"));
+            assert!(
+                (p - g).abs() <= 1e-5 * (1.0 + g.abs()),
+                "{name}: panel {p}, grad --json {g}"
+            );
+            let Some((_, text, full)) = shown.iter().find(|(n, _, _)| n == name) else {
+                // Not drawn: the output does not depend on it.
+                assert_eq!(g, 0.0, "{name}");
+                continue;
+            };
+            let on_screen: f64 = text.strip_prefix("grad ").unwrap().parse().unwrap();
+            assert!(
+                (on_screen - g).abs() <= 0.5e-4 + 1e-12,
+                "{name}: the page shows `{text}`, grad --json says {g}"
+            );
+            let full: f64 = full.parse().unwrap();
+            assert!(
+                (full - g).abs() <= 1e-12 * (1.0 + g.abs()),
+                "{name}: page {full}, grad --json {g}"
+            );
+        }
+        // Past the end, the right arrow does nothing; the left goes back.
+        b.key("ArrowRight", 39);
+        assert_eq!(b.step(), total);
+        b.key("ArrowLeft", 37);
+        assert_eq!(b.step(), total - 1);
+        b.key("Home", 36);
+        assert_eq!(b.step(), 0);
+        let errors = b.errors();
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+        let requests = b.requests(&file);
+        assert!(requests.is_empty(), "network requests: {requests:?}");
+    }
+}
+
+#[test]
+fn buttons_and_slider_move_the_step() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(NEURON);
+    b.open(&file);
+    let total = b.eval("window.backpropPage.total").as_u64().unwrap();
+    assert_eq!(b.step(), 0);
+    b.click("#next", 0.5);
+    b.click("#next", 0.5);
+    assert_eq!(b.step(), 2);
+    b.click("#prev", 0.5);
+    assert_eq!(b.step(), 1);
+    b.click("#last", 0.5);
+    assert_eq!(b.step(), total);
+    b.click("#first", 0.5);
+    assert_eq!(b.step(), 0);
+    // A click three quarters along the slider lands in the backward pass.
+    b.click("#slider", 0.75);
+    let s = b.step();
+    assert!(
+        s > total / 2 && s < total,
+        "slider at 3/4 gave step {s} of {total}"
+    );
+    let panel = b.eval("document.getElementById('arith').textContent");
+    assert!(panel.as_str().unwrap().contains("Backward"), "{panel}");
+    assert_eq!(b.eval("+document.getElementById('slider').value"), json!(s));
+    let errors = b.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+#[test]
+fn the_backward_panel_shows_the_notebooks_arithmetic() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(NEURON);
+    b.open(&file);
+    let forward = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    for _ in 0..forward + 1 {
+        b.key("ArrowRight", 39);
+    }
+    let panel = b.eval("document.getElementById('arith').textContent");
+    let panel = panel.as_str().unwrap();
+    assert!(
+        panel.contains("n.grad = o.grad * (1 - o**2) = 1 * 0.5 = 0.5"),
+        "{panel}"
+    );
+    // The edge from n into tanh carries its local derivative.
+    let local =
+        b.eval("Array.from(document.querySelectorAll('text.local')).map(t => t.textContent)");
+    assert_eq!(local, json!(["0.5"]));
+    // Hovering the inspector over x1 shows its finite-difference estimate.
+    b.eval("document.getElementById('n0').dispatchEvent(new MouseEvent('mouseenter')); 0");
+    let inspect = b.eval("document.getElementById('inspect').textContent");
+    let inspect = inspect.as_str().unwrap();
+    assert!(
+        inspect.contains("x1") && inspect.contains("(f(x+h) - f(x))/h"),
+        "{inspect}"
+    );
+    let est: f64 = inspect
+        .lines()
+        .find(|l| l.contains("(f(x+h) - f(x-h))/2h"))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((est + 1.5).abs() < 1e-6, "{inspect}");
+}
+
+/// The screenshot in the README comes from this test:
+/// `BACKPROP_SCREENSHOT=docs/watch-backprop.png cargo test --test page screenshot`.
+#[test]
+fn a_screenshot_is_not_blank() {
+    let Some(exe) = chromium() else {
+        eprintln!("SKIPPED: no chromium on PATH; the page was not tested");
+        return;
+    };
+    // Wide enough for the whole neuron at 100%.
+    let mut b = Browser::launch_sized(&exe, 1800, 760);
+    let (_dir, file) = page(NEURON);
+    b.open(&file);
+    // The third backward step: the `+` that passes 0.5 to both products.
+    let forward = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    for _ in 0..forward + 3 {
+        b.key("ArrowRight", 39);
+    }
+    // Let the highlight's colour transition finish.
+    b.eval("new Promise(r => setTimeout(r, 400))");
+    let img = b.screenshot();
+    let (w, h) = img.dimensions();
+    assert!(w >= 800 && h >= 500, "{w}x{h}");
+    let white = img.pixels().filter(|p| p.0[..3] == [255, 255, 255]).count();
+    let dark = img
+        .pixels()
+        .filter(|p| p.0[..3].iter().all(|&c| c < 100))
+        .count();
+    let total = (w * h) as usize;
+    // Text and boxes (dark pixels) on a mostly light page, and the
+    // active node's yellow.
+    assert!(dark > total / 500, "only {dark} dark pixels of {total}");
+    assert!(
+        white < total * 99 / 100,
+        "{white} of {total} pixels are white"
+    );
+    let yellow = img
+        .pixels()
+        .filter(|p| p.0[..3] == [0xff, 0xe0, 0x66])
+        .count();
+    assert!(
+        yellow > 500,
+        "the active node is not highlighted ({yellow} yellow pixels)"
+    );
+    if let Some(path) = std::env::var_os("BACKPROP_SCREENSHOT") {
+        img.save(&path).unwrap();
+    }
+}
+
+/// The checks above can fail: a console error, an exception and a
+/// network request in the page are all seen.
+#[test]
+fn the_harness_sees_errors_and_requests() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page("x = 1; y = x * 2");
+    b.open(&file);
+    assert!(b.errors().is_empty());
+    b.eval("console.error('boom'); setTimeout(() => { throw new Error('bang'); }); 0");
+    b.eval("fetch('http://127.0.0.1:9/x').catch(() => 0); new Promise(r => setTimeout(r, 200))");
+    let errors = b.errors();
+    assert!(errors.iter().any(|e| e.contains("boom")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("bang")), "{errors:?}");
+    assert!(!b.requests(&file).is_empty() || errors.iter().any(|e| e.contains("127.0.0.1")));
+}
+
+/// A program of about 200 nodes: twenty tanh units on two shared inputs
+/// (fan-out), summed with weights into a squared loss.
+fn program_200() -> String {
+    let mut p = String::from("x1 = 0.5\nx2 = -1.2\n");
+    let c = |i: i32, m: i32, r: i32| f64::from((i * m) % r - r / 2) / 10.0;
+    for i in 1..=20 {
+        p += &format!(
+            "w{i}a = {}; w{i}b = {}; b{i} = {}; v{i} = {}\n",
+            c(i, 37, 19),
+            c(i, 53, 17),
+            c(i, 29, 13),
+            c(i, 41, 23)
+        );
+    }
+    for i in 1..=20 {
+        p += &format!("h{i} = tanh(x1*w{i}a + x2*w{i}b + b{i})\n");
+    }
+    let terms: Vec<String> = (1..=20).map(|i| format!("h{i}*v{i}")).collect();
+    p += &format!("out = {}\nloss = (out - 1)**2\n", terms.join(" + "));
+    p
+}
+
+/// At 100 % zoom the 200-node page keeps 14 px text, and no edge passes
+/// through a node it does not connect (sampled every 2 px along each
+/// edge, against every node's box shrunk by 1 px).
+#[test]
+fn a_200_node_page_is_legible() {
+    let Some(mut b) = browser() else { return };
+    let program = program_200();
+    let (_dir, file) = page(&program);
+    b.open(&file);
+    let nodes = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    assert!((200..=260).contains(&nodes), "{nodes} nodes");
+    assert_eq!(
+        b.eval("document.getElementById('zoomlevel').textContent"),
+        json!("100%")
+    );
+    let size = b.eval(
+        "parseFloat(getComputedStyle(document.querySelector('g.node text')).fontSize) * \
+         document.querySelector('#graph svg').getScreenCTM().a",
+    );
+    assert!(size.as_f64().unwrap() >= 13.0, "text is {size} px");
+    let crossings = b.eval(
+        r#"(() => {
+          const D = JSON.parse(document.getElementById('explanation').textContent);
+          const svg = document.querySelector('#graph svg');
+          const boxes = {};
+          svg.querySelectorAll('g.node').forEach(g => {
+            const r = g.querySelector('polygon, ellipse').getBBox();
+            boxes[g.id] = r;
+          });
+          const bad = [];
+          svg.querySelectorAll('g.edge').forEach(e => {
+            let ends;
+            let m = /^e(\d+)_(\d+)$/.exec(e.id);
+            if (m) ends = ['n' + D.nodes[+m[1]].operands[+m[2]], 'g' + m[1] + '_' + m[2], 'op' + m[1]];
+            else { m = /^eo(\d+)$/.exec(e.id); ends = ['op' + m[1], 'n' + m[1]]; }
+            const p = e.querySelector('path');
+            const len = p.getTotalLength();
+            for (let s = 0; s <= len; s += 2) {
+              const pt = p.getPointAtLength(s);
+              for (const id in boxes) {
+                if (ends.includes(id)) continue;
+                const r = boxes[id];
+                if (pt.x > r.x + 1 && pt.x < r.x + r.width - 1 && pt.y > r.y + 1 && pt.y < r.y + r.height - 1) {
+                  bad.push(e.id + ' through ' + id);
+                  s = len + 1;
+                  break;
+                }
+              }
+            }
+          });
+          return bad;
+        })()"#,
+    );
+    assert_eq!(crossings, json!([]), "edges through other nodes");
+}
