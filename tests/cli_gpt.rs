@@ -166,6 +166,32 @@ fn trains_saves_samples_and_draws() {
     );
     let dot = String::from_utf8(out.stdout).unwrap();
     assert!(dot.contains("layer0.head2[0] at 0") && !dot.contains("lm_head"));
+    // The same loss explained step by step, and as the interactive page.
+    let graph = |extra: &[&str]| {
+        let mut args = vec!["gpt", "graph", "--model", "m.safetensors", "--text", "emma"];
+        args.extend_from_slice(&["--pos", "1"]);
+        args.extend_from_slice(extra);
+        let out = backprop(d).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = graph(&["--explain"]);
+    assert!(
+        text.contains("loss[1]") && text.contains("lm_head"),
+        "{text}"
+    );
+    let focused = graph(&["--explain", "--leaf", "lm_head[3,0]"]);
+    assert!(focused.contains("lm_head[3,0]") && !focused.contains("lm_head[4,0]"));
+    // A position's whole loss is more than a page holds: the page takes
+    // the paths to one parameter.
+    graph(&["--leaf", "lm_head[3,0]", "-o", "loss.html"]);
+    let page = std::fs::read_to_string(d.join("loss.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("loss[1]") && page.contains("lm_head[3,0]"));
 }
 
 #[test]

@@ -158,7 +158,13 @@ fn a_loss_that_grows_a_thousandfold_is_divergence_even_if_finite() {
         schedule: LrSchedule::Constant,
         ..Default::default()
     };
-    let mut t = trainer(config, 2);
+    let g = Graph::new();
+    let model = Mlp::new(&g, 2, &[8, 1], &MlpConfig::default()).unwrap();
+    let sgd = Sgd::new(SgdConfig {
+        lr: 1.0,
+        ..Default::default()
+    });
+    let mut t = Trainer::new(g, model, Box::new(sgd), config);
     let mut losses = Vec::new();
     let err = t.fit(&d, |s| losses.push(s.loss)).unwrap_err();
     let NnError::Diverged { step, loss, first } = err else {

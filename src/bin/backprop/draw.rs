@@ -187,8 +187,13 @@ fn root_to_draw<'g>(args: &Args, built: &crate::explain::Built<'g>) -> anyhow::R
     let inputs = &built.leaves;
     let (name, x) = match &args.wrt {
         Some(name) => inputs.iter().find(|(n, _)| n == name).ok_or_else(|| {
+            let of = if args.model.model.is_some() {
+                "model"
+            } else {
+                "program"
+            };
             Usage(format!(
-                "--wrt: `{name}` is not an input (inputs: {})",
+                "--wrt: `{name}` is not an input of the {of} (inputs: {})",
                 inputs
                     .iter()
                     .map(|(n, _)| n.as_str())

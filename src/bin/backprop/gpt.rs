@@ -160,10 +160,21 @@ struct GraphArgs {
     /// With --head: which of the head's head_dim outputs.
     #[arg(long, default_value_t = 0, requires = "head")]
     dim: usize,
-    /// Output file (.dot, .svg, .png); without it, DOT goes to stdout.
-    /// SVG and PNG need Graphviz for graphs of more than a few hundred nodes.
+    /// Output file (.dot, .svg, .png, or .html for the interactive page
+    /// that replays the forward and backward pass); without it, DOT goes
+    /// to stdout. SVG and PNG need Graphviz for graphs of more than a few
+    /// hundred nodes; .html needs nothing installed.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Print the backward pass step by step (as `backprop explain` does)
+    /// instead of drawing.
+    #[arg(long, conflicts_with = "output")]
+    explain: bool,
+    /// With .html or --explain: keep only the paths from the output to
+    /// this parameter (for example `lm_head[3,0]`); a position's whole loss
+    /// graph is larger than a page holds.
+    #[arg(long, value_name = "NAME")]
+    leaf: Option<String>,
 }
 
 /// Runs `backprop gpt`.
@@ -422,11 +433,16 @@ fn sample_cmd(args: SampleArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
+    let html = args.output.as_deref().is_some_and(|p| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+    });
     let format = match &args.output {
         None => Format::Dot,
+        Some(_) if html => Format::Dot,
         Some(p) => Format::from_path(p).ok_or_else(|| {
             Usage(format!(
-                "-o {}: use a .dot, .svg or .png file name",
+                "-o {}: use a .dot, .svg, .png or .html file name",
                 p.display()
             ))
         })?,
@@ -483,6 +499,33 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
             out.id()
         }
     };
+    if args.leaf.is_some() && !(args.explain || html) {
+        return Err(Usage("--leaf is for .html pages and --explain".into()).into());
+    }
+    if args.explain || html {
+        let mut e = backprop::explain::explain(g.get(root));
+        if let Some(leaf) = &args.leaf {
+            // Checked here for the message; the page focuses its own copy.
+            let focused = e
+                .clone()
+                .focus(leaf)
+                .map_err(|err| Usage(format!("--leaf: {err}")))?;
+            if !html {
+                e = focused;
+            }
+        }
+        let bytes = if html {
+            let title = format!("microgpt: {:?}, position {}", args.text, args.pos);
+            backprop::explain::to_html(&e, args.leaf.as_deref(), &title)
+                .map_err(|err| Usage(format!("cannot draw the page: {err}")))?
+                .into_bytes()
+        } else {
+            let options = backprop::explain::TextOptions::default();
+            e.truncate(backprop::explain::DEFAULT_MAX_STEPS);
+            e.to_text(&options).into_bytes()
+        };
+        return write_graph_output(args.output.as_deref(), &bytes, g.trace(root).nodes.len());
+    }
     let bytes = viz::render_within(
         &g,
         root,
@@ -502,20 +545,25 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
             e => anyhow::Error::new(e).context("cannot draw the graph"),
         }
     })?;
-    match &args.output {
+    write_graph_output(args.output.as_deref(), &bytes, g.trace(root).nodes.len())
+}
+
+/// Writes a drawing, page or explanation to `output` (stdout without one).
+fn write_graph_output(
+    output: Option<&Path>,
+    bytes: &[u8],
+    nodes: usize,
+) -> anyhow::Result<ExitCode> {
+    match output {
         None => {
             let mut out = out::stdout();
-            out.write_all(&bytes)?;
+            out.write_all(bytes)?;
             out.flush()?;
         }
         Some(p) => {
-            viz::write_atomic(p, &bytes)
+            viz::write_atomic(p, bytes)
                 .with_context(|| format!("cannot write the drawing to {}", p.display()))?;
-            eprintln!(
-                "wrote {} nodes to {}",
-                g.trace(root).nodes.len(),
-                p.display()
-            );
+            eprintln!("wrote {nodes} nodes to {}", p.display());
         }
     }
     Ok(ExitCode::SUCCESS)
