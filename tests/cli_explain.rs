@@ -348,11 +348,11 @@ fn a_saved_network_is_explained_with_labelled_parameters() {
     for (args, msg) in [
         (
             vec!["--point", "0.5"],
-            "the model takes 2 features, but the point has 1",
+            "--point 0.5: the model takes 2 features, but the input has 1",
         ),
         (
             vec!["--point", "0.5,x"],
-            "expected numbers separated by commas",
+            "--point 0.5,x: value 2 `x` is not a number",
         ),
         (
             vec!["--point", "0.5,0.2", "--label", "2"],

@@ -49,3 +49,30 @@ pub fn finite_number(s: &str) -> Result<f64, String> {
         Ok(x) => Ok(x),
     }
 }
+
+/// The features of a `--point X1,X2,...` for a model that takes `inputs`
+/// of them: every value finite, and as many as the model takes. The same
+/// checks and words in every command that takes a point.
+pub fn point(p: &str, inputs: usize) -> Result<Vec<f64>, crate::Usage> {
+    let x = p
+        .split(',')
+        .enumerate()
+        .map(|(j, cell)| {
+            finite_number(cell).map_err(|why| {
+                crate::Usage(format!(
+                    "--point {p}: value {} `{}` {why}",
+                    j + 1,
+                    cell.trim()
+                ))
+            })
+        })
+        .collect::<Result<Vec<f64>, crate::Usage>>()?;
+    if x.len() != inputs {
+        let e = backprop::nn::NnError::FeatureCount {
+            expected: inputs,
+            found: x.len(),
+        };
+        return Err(crate::Usage(format!("--point {p}: {e}")));
+    }
+    Ok(x)
+}

@@ -62,19 +62,7 @@ pub fn build<'g>(
         let saved = SavedModel::load(path)
             .with_context(|| format!("cannot load model {}", path.display()))?;
         let p = model.point.as_deref().unwrap_or_default();
-        let x = p
-            .split(',')
-            .map(|c| c.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
-            .collect::<Option<Vec<f64>>>()
-            .ok_or_else(|| Usage(format!("--point {p}: expected numbers separated by commas")))?;
-        if x.len() != saved.inputs {
-            return Err(Usage(format!(
-                "--point {p}: the model takes {} features, but the point has {}",
-                saved.inputs,
-                x.len()
-            ))
-            .into());
-        }
+        let x = crate::args::point(p, saved.inputs)?;
         if let Some(c) = model.label
             && c >= saved.classes
         {

@@ -9,7 +9,6 @@ use backprop::data::{DataError, Header, LabelColumn, parse_features, parse_featu
 use backprop::nn::{NnError, SavedModel};
 
 use crate::Usage;
-use crate::args::finite_number;
 use crate::train::data::{count, exact, json_num, num, parse_header, parse_label_column};
 
 /// Arguments of `backprop predict`.
@@ -109,26 +108,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         rows.extend(values.chunks(width).map(<[f64]>::to_vec));
     }
     for (i, p) in args.points.iter().enumerate() {
-        let x = p
-            .split(',')
-            .enumerate()
-            .map(|(j, cell)| {
-                finite_number(cell).map_err(|why| {
-                    Usage(format!(
-                        "--point {p}: value {} `{}` {why}",
-                        j + 1,
-                        cell.trim()
-                    ))
-                })
-            })
-            .collect::<Result<Vec<f64>, Usage>>()?;
-        if x.len() != model.inputs {
-            let e = NnError::FeatureCount {
-                expected: model.inputs,
-                found: x.len(),
-            };
-            return Err(Usage(format!("--point {p} (point {}): {e}", i + 1)).into());
-        }
+        let x = crate::args::point(p, model.inputs).map_err(|e| {
+            // Which point, when there are several.
+            if args.points.len() > 1 {
+                Usage(e.0.replacen(
+                    &format!("--point {p}"),
+                    &format!("--point {p} (point {})", i + 1),
+                    1,
+                ))
+            } else {
+                e
+            }
+        })?;
         rows.push(x);
     }
     let mut preds = Vec::with_capacity(rows.len());
