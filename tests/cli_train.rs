@@ -535,3 +535,36 @@ fn plot_axes_take_the_csv_column_names() {
     assert!(text("height") && text("weight"), "{svg}");
     assert!(!text("x1") && !text("x2") && !text("kind"), "{svg}");
 }
+
+/// `predict --json`'s help says what it prints: one array, an object per
+/// point with the keys it names.
+#[test]
+fn predict_json_help_matches_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    backprop(dir.path())
+        .args(["train", "--no-plot", "--steps", "2", "--save", "m.json"])
+        .assert()
+        .success();
+    let help = backprop(dir.path())
+        .args(["predict", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let json_help = help.split("--json").nth(1).unwrap();
+    assert!(json_help.contains("one JSON array"), "{help}");
+    assert!(!json_help.contains("one object per point"), "{help}");
+    let out = backprop(dir.path())
+        .args([
+            "predict", "--model", "m.json", "--point", "0,0", "--point", "1,0", "--json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v.as_array().expect("one array");
+    assert_eq!(items.len(), 2);
+    for item in items {
+        for key in ["point", "class", "scores"] {
+            assert!(json_help.contains(&format!("`{key}`")) && item.get(key).is_some());
+        }
+    }
+}
