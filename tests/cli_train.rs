@@ -449,6 +449,8 @@ fn train_and_eval_losses_say_whether_l2_is_included() {
     };
     let eval = json(&["eval", "--model", "m.json", "--seed", "1337", "--json"]);
     assert_eq!(eval["loss_includes_l2"], false);
+    assert_eq!(eval["seed"], 1337);
+    assert_eq!(json(&["eval", "--model", "m.json", "--json"])["seed"], 1338);
     let train = json(&[
         "train",
         "--no-plot",
