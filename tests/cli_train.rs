@@ -570,3 +570,39 @@ fn predict_json_help_matches_its_output() {
         }
     }
 }
+
+/// On a terminal the progress bar shows the same step and numbers as the
+/// lines printed elsewhere (it used to show step k+1 next to step k's
+/// loss). The terminal is `script`'s pseudo-terminal (util-linux, part of
+/// every Debian system).
+#[test]
+fn progress_bar_and_lines_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = "train --no-plot --steps 20";
+    let lines = backprop(dir.path()).args(args.split(' ')).output().unwrap();
+    let lines = String::from_utf8(lines.stderr).unwrap();
+    let last = lines.lines().last().unwrap();
+    assert!(last.starts_with("step 19 loss "), "{lines}");
+    let bin = assert_cmd::cargo::cargo_bin("backprop");
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &format!("'{}' {args}", bin.display()), "/dev/null"])
+        .current_dir(dir.path())
+        .output()
+        .expect("script (util-linux) runs");
+    assert!(tty.status.success());
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    // The bar's last frame: after the last carriage return or erase.
+    let frames: Vec<&str> = screen
+        .split(['\r', '\n'])
+        .filter(|f| f.contains("step "))
+        .collect();
+    let final_frame = frames
+        .iter()
+        .rev()
+        .find(|f| !f.starts_with("20 steps"))
+        .unwrap();
+    // The summary starts a line of its own, not at the end of the bar.
+    assert!(screen.contains("\n20 steps: final loss"), "{screen}");
+    assert!(final_frame.contains(last), "{final_frame:?} vs {last:?}");
+    assert!(!screen.contains("step 20"), "{screen}");
+}

@@ -391,7 +391,10 @@ fn arch(m: &SavedModel) -> String {
 /// A progress bar on a terminal, periodic lines otherwise, nothing when
 /// quiet. All on stderr, so that stdout stays clean for `--json`. The bar
 /// and the lines show the same words: `step 0 loss ..., accuracy ...`
-/// (steps count from 0, like micrograd's and the divergence error's).
+/// (steps count from 0, like micrograd's and the divergence error's); the
+/// bar's fill counts the steps done, and it shows no number of its own
+/// (a redraw between two updates would pair one step's count with the
+/// previous step's loss).
 enum Progress {
     Bar(indicatif::ProgressBar, bool),
     Lines {
@@ -411,10 +414,8 @@ impl Progress {
         } else if std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(steps as u64);
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} steps done  {msg}  [{elapsed_precise}]",
-                )
-                .expect("a valid template"),
+                indicatif::ProgressStyle::with_template("{bar:30} {msg}  [{elapsed_precise}]")
+                    .expect("a valid template"),
             );
             Progress::Bar(bar, batch)
         } else {
@@ -444,6 +445,9 @@ impl Progress {
     fn finish(&self) {
         if let Progress::Bar(bar, _) = self {
             bar.abandon();
+            // The bar leaves the cursor at its end: the summary starts a
+            // line of its own.
+            eprintln!();
         }
     }
 }
