@@ -19,10 +19,10 @@ pub struct Args {
     /// The model file written by `backprop train --save`.
     #[arg(long)]
     model: PathBuf,
+    // Its `--seed` has eval's words (above) and default (set in `run`):
+    // eval initialises nothing.
     #[command(flatten)]
     data: DataArgs,
-    // `--seed` is DataArgs', with the words and default of `eval` (set in
-    // `run`): eval initialises nothing.
     /// Print a JSON object instead of text.
     #[arg(long)]
     json: bool,
