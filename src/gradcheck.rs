@@ -100,6 +100,9 @@ impl Default for Tolerances {
 pub struct InputCheck {
     /// The input's position in the `inputs` slice.
     pub index: usize,
+    /// The input's name, when the function's inputs have names (a
+    /// [`Program`](crate::expr::Program)'s); `None` from [`gradcheck`].
+    pub name: Option<String>,
     /// The input's value.
     pub value: f64,
     /// The engine's gradient (from [`Value::backward`]).
@@ -155,30 +158,49 @@ fn max_nan(it: impl Iterator<Item = f64>) -> f64 {
     })
 }
 
+/// The report as `backprop grad --check` prints it: inputs by name (or
+/// position), numbers as `f64`'s `Display` writes them (the shortest text
+/// that reads back to the same number, as `grad` prints data and
+/// gradients), errors to 4 significant digits.
 impl fmt::Display for GradcheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{:>5}  {:>22}  {:>22}  {:>10}  {:>10}  result",
-            "input", "analytic", "numeric", "abs err", "rel err"
-        )?;
+        let mut rows = vec![
+            [
+                "input", "analytic", "numeric", "abs err", "rel err", "result",
+            ]
+            .map(String::from),
+        ];
         for c in &self.inputs {
-            writeln!(
-                f,
-                "{:>5}  {:>22.15e}  {:>22.15e}  {:>10.3e}  {:>10.3e}  {}",
-                c.index,
-                c.analytic,
-                c.numeric,
-                c.abs_error,
-                c.rel_error,
-                if c.passed { "ok" } else { "FAIL" }
-            )?;
+            rows.push([
+                c.name.clone().unwrap_or_else(|| c.index.to_string()),
+                c.analytic.to_string(),
+                c.numeric.to_string(),
+                format!("{:.3e}", c.abs_error),
+                format!("{:.3e}", c.rel_error),
+                if c.passed { "ok" } else { "FAIL" }.to_string(),
+            ]);
+        }
+        let mut width = [0; 6];
+        for row in &rows {
+            for (w, cell) in width.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        for row in &rows {
+            let mut line = String::new();
+            for (i, (cell, &w)) in row.iter().zip(&width).enumerate() {
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                line.push_str(&format!("{cell:<w$}"));
+            }
+            writeln!(f, "{}", line.trim_end())?;
         }
         let t = self.tolerances;
         write!(
             f,
             "{} (eps {:e}, atol {:e}, rtol {:e})",
-            if self.passed() { "passed" } else { "failed" },
+            if self.passed() { "passed" } else { "FAILED" },
             t.eps,
             t.atol,
             t.rtol
@@ -246,6 +268,7 @@ where
             };
             InputCheck {
                 index,
+                name: None,
                 value: x,
                 analytic,
                 numeric,
@@ -316,7 +339,7 @@ impl fmt::Display for GradgradcheckReport {
         for c in &self.entries {
             writeln!(
                 f,
-                "{:>3} {:>3}  {:>22.15e}  {:>22.15e}  {:>10.3e}  {:>10.3e}  {}",
+                "{:>3} {:>3}  {:>22}  {:>22}  {:>10.3e}  {:>10.3e}  {}",
                 c.row,
                 c.col,
                 c.analytic,

@@ -368,8 +368,8 @@ fn draw_boundary<DB: DrawingBackend>(
         .x_labels(6)
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
-        .x_desc("x1")
-        .y_desc("x2")
+        .x_desc(axis_name(d, 0))
+        .y_desc(axis_name(d, 1))
         .draw()?;
     if let Some(classify) = plot.classify {
         let (dx, dy) = ((xr.1 - xr.0) / cells as f64, (yr.1 - yr.0) / cells as f64);
@@ -395,6 +395,13 @@ fn draw_boundary<DB: DrawingBackend>(
         Circle::new((x[0], x[1]), 4, BLACK.stroke_width(1))
     }))?;
     Ok(())
+}
+
+/// Feature `j`'s axis label: its column name, or `x1`, `x2` (1-based).
+fn axis_name(d: &Dataset, j: usize) -> String {
+    d.feature_names()
+        .and_then(|n| n.get(j).cloned())
+        .unwrap_or_else(|| format!("x{}", j + 1))
 }
 
 /// A feature's range `(lo, hi)` with a margin, or `None` if it cannot be

@@ -509,7 +509,7 @@ fn counts_of_one_are_singular() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("one: 1 sample, loss"), "{stdout}");
+    assert!(stdout.contains("one: 1 sample, data loss"), "{stdout}");
 }
 
 #[test]

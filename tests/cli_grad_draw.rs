@@ -284,3 +284,97 @@ fn draw_big_graph_with_builtin_layout_says_what_to_do() {
         .stderr(predicate::str::contains("apt-get install graphviz"))
         .stderr(predicate::str::contains(".dot"));
 }
+
+/// `draw -o FILE` says on stderr what it wrote, like `train` does; to
+/// stdout it prints the drawing only.
+#[test]
+fn draw_reports_the_file_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    backprop()
+        .current_dir(dir.path())
+        .args(["draw", "-o", "g.dot", "a = 2; b = a * 3"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("wrote the DOT drawing to g.dot\n");
+    assert!(
+        std::fs::read_to_string(dir.path().join("g.dot"))
+            .unwrap()
+            .starts_with("digraph")
+    );
+    backprop()
+        .args(["draw", "a = 2; b = a * 3"])
+        .assert()
+        .success()
+        .stderr("");
+}
+
+/// Python and calculator habits get the language's spelling as a hint:
+/// `relu(x)` for `x.relu()`, `**` for `^`.
+#[test]
+fn parse_errors_hint_at_the_right_spelling() {
+    backprop()
+        .args(["grad", "x = 2; y = x.relu()"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("methods are not supported: write `relu(x)`, not `x.relu()`")
+                .and(predicate::str::contains("malformed number").not()),
+        );
+    backprop()
+        .args(["grad", "a = 1; b = (a + 1).tanh()"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "write `tanh(...)` around the expression",
+        ));
+    backprop()
+        .args(["grad", "x = 2; y = x^2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "write `**` for a power, as in `x**2`",
+        ));
+    // A number with a dot still reads as one.
+    backprop()
+        .args(["grad", "x = .5; y = x * 2."])
+        .assert()
+        .success();
+}
+
+/// `grad --check` names the inputs and prints numbers as the gradient
+/// table above it does (the shortest text that reads back, not
+/// `-1.499999999999999e0`); the notebook's neuron has dx1 = -1.5 and
+/// dw2 = 0.
+#[test]
+fn check_table_names_inputs_and_prints_numbers_like_grad() {
+    let out = backprop()
+        .args(["grad", NEURON, "--check"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let (table, check) = text.split_once("gradient check").unwrap();
+    let cells = |part: &str, name: &str| -> Vec<String> {
+        part.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row {name} in {part}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    for name in ["x1", "x2", "w1", "w2", "b"] {
+        let grad = &cells(table, name)[2];
+        let check_row = cells(check, name);
+        assert_eq!(&check_row[1], grad, "{text}");
+        assert!(
+            !check_row[1].contains('e') && !check_row[2].contains('e'),
+            "{text}"
+        );
+    }
+    let dx1: f64 = cells(check, "x1")[1].parse().unwrap();
+    assert!((dx1 + 1.5).abs() < 1e-12, "{dx1}");
+    assert_eq!(cells(check, "w2")[1], "0");
+}

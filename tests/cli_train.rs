@@ -110,7 +110,7 @@ fn save_predict_eval_round_trip() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("moons: 100 samples")
+            predicate::str::contains("moons (seed 1338): 100 samples")
                 .and(predicate::str::contains("accuracy 100.0%")),
         );
 }
@@ -374,4 +374,235 @@ fn other_usage_mistakes() {
         1,
         "cannot read missing.json",
     );
+}
+
+/// `eval` without `--seed` scores other samples than `train` learned from
+/// (seed 1338, one more than train's 1337), and says so.
+#[test]
+fn eval_defaults_to_another_seed_than_training_and_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    backprop(dir.path())
+        .args(["train", "--no-plot", "--steps", "3", "--save", "m.json"])
+        .assert()
+        .success();
+    let eval = |extra: &[&str]| {
+        let out = backprop(dir.path())
+            .args(["eval", "--model", "m.json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let bare = eval(&[]);
+    assert!(bare.starts_with("moons (seed 1338): 100 samples"), "{bare}");
+    assert_eq!(bare, eval(&["--seed", "1338"]));
+    let training_set = eval(&["--seed", "1337"]);
+    assert!(
+        training_set.starts_with("moons (seed 1337)"),
+        "{training_set}"
+    );
+    // Other samples, so another loss.
+    let loss = |s: &str| {
+        s.split("data loss ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(loss(&bare), loss(&training_set));
+    let help = backprop(dir.path())
+        .args(["eval", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let seed_help = help.split("--seed").nth(1).unwrap();
+    let seed_help = seed_help.split("\n      --").next().unwrap();
+    assert!(!seed_help.contains("initialisation"), "{seed_help}");
+    assert!(seed_help.contains("1338"), "{seed_help}");
+}
+
+/// `train`'s loss includes the L2 term and `eval`'s does not, and both say
+/// so. Checked by the closed form: after one step with a negligible
+/// learning rate the saved parameters p are the ones the loss was computed
+/// with, so train's loss minus eval's data loss (same samples) is
+/// `alpha Σp²` over the model file's weights and biases.
+#[test]
+fn train_and_eval_losses_say_whether_l2_is_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = backprop(dir.path())
+        .args(["train", "--no-plot", "--steps", "1", "--lr", "1e-300"])
+        .args(["--alpha", "0.01", "--save", "m.json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("(data loss + L2 0.01 Σp²)"), "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("hinge loss + L2 0.01 Σp²"), "{stderr}");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = backprop(dir.path()).args(args).output().unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let eval = json(&["eval", "--model", "m.json", "--seed", "1337", "--json"]);
+    assert_eq!(eval["loss_includes_l2"], false);
+    assert_eq!(eval["seed"], 1337);
+    assert_eq!(json(&["eval", "--model", "m.json", "--json"])["seed"], 1338);
+    let train = json(&[
+        "train",
+        "--no-plot",
+        "--steps",
+        "1",
+        "--lr",
+        "1e-300",
+        "--alpha",
+        "0.01",
+        "--json",
+    ]);
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("m.json")).unwrap()).unwrap();
+    let mut sum_sq = 0.0;
+    for layer in model["layers"].as_array().unwrap() {
+        for n in layer["neurons"].as_array().unwrap() {
+            let b = n["bias"].as_f64().unwrap();
+            sum_sq += b * b;
+            for w in n["weights"].as_array().unwrap() {
+                sum_sq += w.as_f64().unwrap().powi(2);
+            }
+        }
+    }
+    let l2 = train["final_loss"].as_f64().unwrap() - eval["loss"].as_f64().unwrap();
+    assert!(
+        (l2 - 0.01 * sum_sq).abs() < 1e-9,
+        "{l2} vs {}",
+        0.01 * sum_sq
+    );
+    let text = backprop(dir.path())
+        .args(["eval", "--model", "m.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("data loss ") && text.contains("(no L2 term)"),
+        "{text}"
+    );
+    backprop(dir.path())
+        .args(["train", "--no-plot", "--steps", "1", "--alpha", "0"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(data loss, no L2 term)"));
+}
+
+/// With `--batch-size` the progress accuracy is the batch's, and says so.
+#[test]
+fn batch_progress_accuracy_is_labelled() {
+    let dir = tempfile::tempdir().unwrap();
+    backprop(dir.path())
+        .args(["train", "--no-plot", "--steps", "3", "--batch-size", "10"])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("step 0 loss")
+                .and(predicate::str::contains(", batch accuracy ")),
+        );
+    backprop(dir.path())
+        .args(["train", "--no-plot", "--steps", "3"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("batch accuracy").not());
+}
+
+/// A CSV header's column names label the plot's axes (not x1, x2); the
+/// label column's name is none of them.
+#[test]
+fn plot_axes_take_the_csv_column_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("height,kind,weight\n");
+    for i in 0..20 {
+        let x = f64::from(i) / 10.0;
+        csv += &format!("{x},{},{}\n", i % 2, 1.0 - x);
+    }
+    std::fs::write(dir.path().join("d.csv"), csv).unwrap();
+    backprop(dir.path())
+        .args(["train", "--dataset", "csv:d.csv", "--label-column", "kind"])
+        .args(["--steps", "2", "--plot", "p.svg"])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(dir.path().join("p.svg")).unwrap();
+    // plotters writes each text on a line of its own.
+    let text = |t: &str| svg.lines().any(|l| l.trim() == t);
+    assert!(text("height") && text("weight"), "{svg}");
+    assert!(!text("x1") && !text("x2") && !text("kind"), "{svg}");
+}
+
+/// `predict --json`'s help says what it prints: one array, an object per
+/// point with the keys it names.
+#[test]
+fn predict_json_help_matches_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    backprop(dir.path())
+        .args(["train", "--no-plot", "--steps", "2", "--save", "m.json"])
+        .assert()
+        .success();
+    let help = backprop(dir.path())
+        .args(["predict", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let json_help = help.split("--json").nth(1).unwrap();
+    assert!(json_help.contains("one JSON array"), "{help}");
+    assert!(!json_help.contains("one object per point"), "{help}");
+    let out = backprop(dir.path())
+        .args([
+            "predict", "--model", "m.json", "--point", "0,0", "--point", "1,0", "--json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v.as_array().expect("one array");
+    assert_eq!(items.len(), 2);
+    for item in items {
+        for key in ["point", "class", "scores"] {
+            assert!(json_help.contains(&format!("`{key}`")) && item.get(key).is_some());
+        }
+    }
+}
+
+/// On a terminal the progress bar shows the same step and numbers as the
+/// lines printed elsewhere (it used to show step k+1 next to step k's
+/// loss). The terminal is `script`'s pseudo-terminal (util-linux, part of
+/// every Debian system).
+#[test]
+fn progress_bar_and_lines_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = "train --no-plot --steps 20";
+    let lines = backprop(dir.path()).args(args.split(' ')).output().unwrap();
+    let lines = String::from_utf8(lines.stderr).unwrap();
+    let last = lines.lines().last().unwrap();
+    assert!(last.starts_with("step 19 loss "), "{lines}");
+    let bin = assert_cmd::cargo::cargo_bin("backprop");
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &format!("'{}' {args}", bin.display()), "/dev/null"])
+        .current_dir(dir.path())
+        .output()
+        .expect("script (util-linux) runs");
+    assert!(tty.status.success());
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    // The bar's last frame: after the last carriage return or erase.
+    let frames: Vec<&str> = screen
+        .split(['\r', '\n'])
+        .filter(|f| f.contains("step "))
+        .collect();
+    let final_frame = frames
+        .iter()
+        .rev()
+        .find(|f| !f.starts_with("20 steps"))
+        .unwrap();
+    // The summary starts a line of its own, not at the end of the bar.
+    assert!(screen.contains("\n20 steps: final loss"), "{screen}");
+    assert!(final_frame.contains(last), "{final_frame:?} vs {last:?}");
+    assert!(!screen.contains("step 20"), "{screen}");
 }

@@ -468,3 +468,29 @@ fn function_closure_matches_eval() {
     y.backward();
     assert!((xs[0].grad() - 138.83381924198252).abs() < 1e-6);
 }
+
+/// A program's gradient-check report names its inputs and prints numbers
+/// as `f64`'s `Display` does (`-1.5`, not `-1.500000000000000e0`): d(x*y)/dx = y.
+#[test]
+fn gradcheck_report_names_inputs() {
+    let p = backprop::expr::Program::parse("x = 2; y = -1.5; z = x * y").unwrap();
+    let report = p
+        .gradcheck(&[] as &[(&str, f64)], Default::default())
+        .unwrap();
+    let text = report.to_string();
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row {name}: {text}"))
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(row("x"), "-1.5", "{text}");
+    assert_eq!(row("y"), "2", "{text}");
+    assert!(
+        text.ends_with("passed (eps 1e-6, atol 1e-5, rtol 1e-3)"),
+        "{text}"
+    );
+}

@@ -192,7 +192,13 @@ pub fn parse_csv_bytes(bytes: &[u8], options: &CsvOptions) -> Result<Dataset, Da
     }
     let column = label_col + 1;
     let (labels, class_names) = labels(raw_labels, column, options.class_names.as_deref())?;
-    let d = Dataset::new(features, labels, fields - 1)?;
+    let mut d = Dataset::new(features, labels, fields - 1)?;
+    if let Some(mut names) = names {
+        names.remove(label_col);
+        d = d
+            .with_feature_names(names)
+            .expect("one name per column, less the label's");
+    }
     match class_names {
         Some(names) => d.with_class_names(names),
         None => Ok(d),

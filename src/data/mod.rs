@@ -209,6 +209,7 @@ pub struct Dataset {
     n_features: usize,
     n_classes: usize,
     class_names: Option<Vec<String>>,
+    feature_names: Option<Vec<String>>,
 }
 
 impl Dataset {
@@ -259,6 +260,7 @@ impl Dataset {
             n_features,
             n_classes,
             class_names: None,
+            feature_names: None,
         })
     }
 
@@ -295,6 +297,30 @@ impl Dataset {
         self.n_classes = names.len();
         self.class_names = Some(names);
         Ok(self)
+    }
+
+    /// The dataset with names for its features (a CSV header's column
+    /// names, without the label's), or `None` if `names` is not one name
+    /// per feature.
+    ///
+    /// ```
+    /// use backprop::data::Dataset;
+    /// let d = Dataset::new(vec![0.0, 1.0], vec![0], 2).unwrap();
+    /// let d = d.with_feature_names(vec!["height".into(), "weight".into()]).unwrap();
+    /// assert_eq!(d.feature_names().unwrap()[1], "weight");
+    /// ```
+    pub fn with_feature_names(mut self, names: Vec<String>) -> Option<Self> {
+        if names.len() != self.n_features {
+            return None;
+        }
+        self.feature_names = Some(names);
+        Some(self)
+    }
+
+    /// The names of the features, if the data came with them (a CSV file
+    /// with a header).
+    pub fn feature_names(&self) -> Option<&[String]> {
+        self.feature_names.as_deref()
     }
 
     /// The names of the classes, if the labels were words.

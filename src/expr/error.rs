@@ -34,6 +34,16 @@ impl fmt::Display for Span {
 /// The functions the language knows, in the order error messages list them.
 pub const FUNCTIONS: [&str; 7] = ["tanh", "exp", "log", "ln", "relu", "sigmoid", "sqrt"];
 
+/// The hint for a method call: write relu(x), not x.relu() (or, called on
+/// an expression, relu(...) around it).
+fn method_hint(method: &str, receiver: Option<&str>) -> String {
+    let method = shown(method);
+    match receiver {
+        Some(r) => format!("write `{method}({r})`, not `{r}.{method}()`"),
+        None => format!("write `{method}(...)` around the expression"),
+    }
+}
+
 /// What is wrong, without the position (see [`ParseError`]).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -48,6 +58,18 @@ pub enum ParseErrorKind {
     /// A number that does not parse (`1e`, `1.2.3`, `2x`).
     #[error("malformed number `{}`", shown(.0))]
     BadNumber(String),
+    /// A method call (`x.relu()`): the language calls functions as
+    /// `relu(x)`.
+    #[error("methods are not supported: {}", method_hint(.method, .receiver.as_deref()))]
+    MethodCall {
+        /// The method's name (`relu`).
+        method: String,
+        /// The name it was called on (`x`); `None` for an expression.
+        receiver: Option<String>,
+    },
+    /// `^`, which some languages use for powers: the language writes `**`.
+    #[error("`^` is not an operator: write `**` for a power, as in `x**2`")]
+    Caret,
     /// A number too big for an `f64` (`1e999`). One too small for it
     /// (`1e-999`) reads as 0, as in Python.
     #[error(

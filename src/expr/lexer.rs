@@ -131,6 +131,27 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
             ('*', _) => (Tok::Star, 1),
             ('/', _) => (Tok::Slash, 1),
             ('=', _) => (Tok::Assign, 1),
+            ('.', Some(n)) if n.is_ascii_alphabetic() || n == '_' => {
+                let len = 1 + chars[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+                    .count();
+                let receiver = match out.last().map(|t| &t.tok) {
+                    Some(Tok::Name(name)) => Some(name.clone()),
+                    _ => None,
+                };
+                return Err(ParseError::new(
+                    ParseErrorKind::MethodCall {
+                        method: chars[i + 1..i + len].iter().collect(),
+                        receiver,
+                    },
+                    Span::new(line, col, len),
+                    src,
+                ));
+            }
+            ('^', _) => {
+                return Err(ParseError::new(ParseErrorKind::Caret, span, src));
+            }
             _ if c.is_ascii_digit() || c == '.' => {
                 let len = number_len(&chars[i..]);
                 let text: String = chars[i..i + len].iter().collect();

@@ -325,7 +325,11 @@ impl Program {
                 size: self.size(),
             });
         }
-        Ok(gradcheck(self.function(), &values, tolerances))
+        let mut report = gradcheck(self.function(), &values, tolerances);
+        for (c, input) in report.inputs.iter_mut().zip(&self.inputs) {
+            c.name = Some(input.name.clone());
+        }
+        Ok(report)
     }
 
     /// Runs every statement on `g` with the given input leaves.

@@ -167,8 +167,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
     })?;
     match output {
-        Some(path) => viz::write_atomic(path, &bytes)
-            .with_context(|| format!("cannot write `{}`", path.display()))?,
+        Some(path) => {
+            viz::write_atomic(path, &bytes)
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+            // On stderr, like train's messages: stdout carries drawings.
+            eprintln!(
+                "wrote the {} drawing to {}",
+                format.name().to_uppercase(),
+                path.display()
+            );
+        }
         None => {
             let mut out = out::stdout();
             out.write_all(&bytes)?;

@@ -8,14 +8,19 @@ use anyhow::Context;
 use backprop::nn::SavedModel;
 
 use crate::Usage;
-use crate::train::data::{DataArgs, count, json_num, num};
+use crate::train::data::{DataArgs, EVAL_SEED, count, json_num, num};
 
 /// Arguments of `backprop eval`.
 #[derive(clap::Args)]
+#[command(mut_arg("seed", |a| a.help(
+    "Seed of the data generator [default: 1338, one more than train's, so that a bare eval scores other samples than the training set]"
+)))]
 pub struct Args {
     /// The model file written by `backprop train --save`.
     #[arg(long)]
     model: PathBuf,
+    // Its `--seed` has eval's words (above) and default (set in `run`):
+    // eval initialises nothing.
     #[command(flatten)]
     data: DataArgs,
     /// Print a JSON object instead of text.
@@ -24,7 +29,13 @@ pub struct Args {
 }
 
 /// Runs `backprop eval`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    let seed = *args.data.seed.get_or_insert(EVAL_SEED);
+    // A CSV file is read as it is: no seed applies.
+    let seed = match args.data.dataset {
+        backprop::data::DatasetSpec::Csv(_) => None,
+        _ => Some(seed),
+    };
     // Usage mistakes first, before any file is read.
     args.data.check()?;
     let model = SavedModel::load(&args.model)
@@ -51,8 +62,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.json {
         let summary = serde_json::json!({
             "dataset": args.data.dataset.name(),
+            "seed": seed,
             "samples": data.len(),
             "loss": json_num(e.loss),
+            "loss_includes_l2": false,
             "accuracy": e.accuracy,
             "classes": (0..model.classes).map(|c| model.class_name(c)).collect::<Vec<_>>(),
         });
@@ -60,8 +73,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         writeln!(
             out,
-            "{}: {}, loss {}, accuracy {:.1}% (classes {})",
+            "{}{}: {}, data loss {} (no L2 term), accuracy {:.1}% (classes {})",
             args.data.dataset.name(),
+            seed.map_or(String::new(), |s| format!(" (seed {s})")),
             count(data.len(), "sample"),
             num(e.loss),
             e.accuracy * 100.0,

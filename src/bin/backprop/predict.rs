@@ -37,7 +37,9 @@ pub struct Args {
     /// [default: auto].
     #[arg(long, value_parser = parse_header)]
     header: Option<Header>,
-    /// Print JSON (one object per point) instead of text.
+    /// Print one JSON array instead of text: an object per point, with
+    /// its `point`, `class`, `scores` (and `class_name` for a model with
+    /// word labels).
     #[arg(long)]
     json: bool,
 }

@@ -184,7 +184,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         activation: args.activation,
         output_activation: Activation::Linear,
         init: args.init,
-        seed: args.data.seed,
+        seed: args.data.seed.unwrap_or(data::TRAIN_SEED),
     };
     let model = Mlp::new(&g, data.n_features(), &sizes, &config).map_err(|e| match e {
         NnError::TooLarge { .. } => Usage(format!(
@@ -201,25 +201,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         loss,
         alpha: args.alpha,
         schedule,
-        seed: args.data.seed,
+        seed: args.data.seed.unwrap_or(data::TRAIN_SEED),
         threads: args.threads,
     };
     let mut trainer = Trainer::new(g, model, kind.build(lr, args.momentum), train_config);
     trainer.check(&data)?;
     if !args.quiet {
         eprintln!(
-            "training {} on {} ({}, {}, {}): {loss} loss, {kind} lr {} ({schedule}), {}",
+            "training {} on {} ({}, {}, {}): {loss} loss{}, {kind} lr {} ({schedule}), {}",
             trainer.model(),
             args.data.dataset.name(),
             count(data.len(), "sample"),
             count(data.n_features(), "feature"),
             count(classes, "class"),
+            l2_term(args.alpha),
             exact(lr),
             count(args.steps, "step")
         );
     }
 
-    let progress = Progress::new(args.steps, args.quiet);
+    // A batch smaller than the data: the progress shows that batch's
+    // accuracy, not the data's.
+    let batch = args.batch_size.is_some_and(|b| b < data.len());
+    let progress = Progress::new(args.steps, args.quiet, batch);
     let start = Instant::now();
     let result = trainer.fit(&data, |s| progress.update(s.step, s.loss, s.accuracy));
     let elapsed = start.elapsed();
@@ -286,6 +290,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "samples": data.len(),
             "steps": steps_taken,
             "final_loss": json_num(final_loss),
+            "alpha": json_num(args.alpha),
             "accuracy": accuracy,
             "time_per_step_ms": per_step_ms,
             "total_time_s": elapsed.as_secs_f64(),
@@ -307,9 +312,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         writeln!(
             summary,
-            "{}: final loss {}, accuracy {:.1}% ({:.3} ms/step, {})",
+            "{}: final loss {}{}, accuracy {:.1}% ({:.3} ms/step, {})",
             count(steps_taken, "step"),
             num(final_loss),
+            match l2_term(args.alpha) {
+                t if t.is_empty() => " (data loss, no L2 term)".to_string(),
+                t => format!(" (data loss{t})"),
+            },
             accuracy * 100.0,
             per_step_ms,
             count(trainer.model().num_parameters(), "parameter")
@@ -342,6 +351,16 @@ fn scale_warning(data: &backprop::data::Dataset) -> Option<String> {
     ))
 }
 
+/// ` + L2 1e-4 Σp²` (the term the training loss adds to the data loss),
+/// or nothing when `alpha` is 0.
+fn l2_term(alpha: f64) -> String {
+    if alpha == 0.0 {
+        String::new()
+    } else {
+        format!(" + L2 {} Σp²", exact(alpha))
+    }
+}
+
 /// Fails (exit 1) if `path` cannot be written, naming `what` it is for.
 fn writable(path: &Path, what: &str) -> anyhow::Result<()> {
     check_writable(path).with_context(|| format!("cannot write {what} to {}", path.display()))
@@ -370,51 +389,53 @@ fn arch(m: &SavedModel) -> String {
 }
 
 /// A progress bar on a terminal, periodic lines otherwise, nothing when
-/// quiet. All on stderr, so that stdout stays clean for `--json`.
+/// quiet. All on stderr, so that stdout stays clean for `--json`. The bar
+/// and the lines show the same words: `step 0 loss ..., accuracy ...`
+/// (steps count from 0, like micrograd's and the divergence error's); the
+/// bar's fill counts the steps done, and it shows no number of its own
+/// (a redraw between two updates would pair one step's count with the
+/// previous step's loss).
 enum Progress {
-    Bar(indicatif::ProgressBar),
-    Lines { every: usize, last: usize },
+    Bar(indicatif::ProgressBar, bool),
+    Lines {
+        every: usize,
+        last: usize,
+        batch: bool,
+    },
     Quiet,
 }
 
 impl Progress {
-    fn new(steps: usize, quiet: bool) -> Self {
+    /// `batch`: the accuracy is a batch's (`--batch-size`), so it is
+    /// labelled `batch accuracy`.
+    fn new(steps: usize, quiet: bool, batch: bool) -> Self {
         if quiet {
             Progress::Quiet
         } else if std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(steps as u64);
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} step {pos}/{len}  {msg}  [{elapsed_precise}]",
-                )
-                .expect("a valid template"),
+                indicatif::ProgressStyle::with_template("{bar:30} {msg}  [{elapsed_precise}]")
+                    .expect("a valid template"),
             );
-            Progress::Bar(bar)
+            Progress::Bar(bar, batch)
         } else {
             Progress::Lines {
                 every: (steps / 10).max(1),
                 last: steps.saturating_sub(1),
+                batch,
             }
         }
     }
 
     fn update(&self, step: usize, loss: f64, accuracy: f64) {
         match self {
-            Progress::Bar(bar) => {
+            Progress::Bar(bar, batch) => {
                 bar.set_position(step as u64 + 1);
-                bar.set_message(format!(
-                    "loss {}  accuracy {:.1}%",
-                    num(loss),
-                    accuracy * 100.0
-                ));
+                bar.set_message(progress_line(step, loss, accuracy, *batch));
             }
-            Progress::Lines { every, last } => {
+            Progress::Lines { every, last, batch } => {
                 if step.is_multiple_of(*every) || step == *last {
-                    eprintln!(
-                        "step {step} loss {}, accuracy {:.1}%",
-                        num(loss),
-                        accuracy * 100.0
-                    );
+                    eprintln!("{}", progress_line(step, loss, accuracy, *batch));
                 }
             }
             Progress::Quiet => {}
@@ -422,8 +443,21 @@ impl Progress {
     }
 
     fn finish(&self) {
-        if let Progress::Bar(bar) = self {
+        if let Progress::Bar(bar, _) = self {
             bar.abandon();
+            // The bar leaves the cursor at its end: the summary starts a
+            // line of its own.
+            eprintln!();
         }
     }
+}
+
+/// `step 3 loss 0.5, accuracy 90.0%` (`batch accuracy` for a batch's).
+fn progress_line(step: usize, loss: f64, accuracy: f64, batch: bool) -> String {
+    format!(
+        "step {step} loss {}, {}accuracy {:.1}%",
+        num(loss),
+        if batch { "batch " } else { "" },
+        accuracy * 100.0
+    )
 }

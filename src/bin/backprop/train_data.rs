@@ -13,6 +13,13 @@ pub use crate::args::{non_negative, positive};
 /// same limit.
 pub const MAX_SAMPLES: usize = backprop::data::MAX_SAMPLES;
 
+/// `--seed` of `train` when none is given.
+pub const TRAIN_SEED: u64 = 1337;
+
+/// `--seed` of `eval` when none is given: other samples than the ones
+/// `train` learns from by default.
+pub const EVAL_SEED: u64 = TRAIN_SEED + 1;
+
 /// The most classes of spiral and blobs (`--classes`).
 pub const MAX_CLASSES: usize = 1_000;
 
@@ -36,9 +43,10 @@ pub struct DataArgs {
     /// Number of classes of spiral and blobs [default: 3].
     #[arg(long, value_parser = parse_classes, allow_negative_numbers = true)]
     pub classes: Option<usize>,
-    /// Seed of the data generator and the network initialisation.
-    #[arg(long, default_value_t = 1337, value_parser = parse_seed, allow_negative_numbers = true)]
-    pub seed: u64,
+    /// Seed of the data generator and the network initialisation
+    /// [default: 1337].
+    #[arg(long, value_parser = parse_seed, allow_negative_numbers = true)]
+    pub seed: Option<u64>,
     /// CSV label column: a 0-based index, a header name, or `last`
     /// [default: last].
     #[arg(long, value_parser = parse_label_column, allow_negative_numbers = true)]
@@ -111,7 +119,7 @@ impl DataArgs {
             self.samples.unwrap_or(100),
             self.noise.unwrap_or_else(|| spec.default_noise()),
             self.classes.unwrap_or_else(|| spec.default_classes()),
-            self.seed,
+            self.seed.unwrap_or(TRAIN_SEED),
             &csv,
         );
         let context = || match spec {
