@@ -270,6 +270,74 @@ fn bad_data_files() {
 }
 
 #[test]
+fn outputs_that_are_inputs_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    saved_model(d);
+    let model = std::fs::read(d.join("m.safetensors")).unwrap();
+    // Training data named like a model, saved over: the data would be lost.
+    std::fs::write(d.join("names.safetensors"), "abc\ncab\nbca\n").unwrap();
+    fails(
+        d,
+        &[
+            "gpt",
+            "--data",
+            "names.safetensors",
+            "--steps",
+            "2",
+            "--save",
+            "names.safetensors",
+        ],
+        2,
+        "--save",
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("names.safetensors")).unwrap(),
+        "abc\ncab\nbca\n"
+    );
+    // Starting weights saved over, the plot over the model, a drawing over
+    // its model.
+    for args in [
+        &[
+            "gpt",
+            "--data",
+            "abc.txt",
+            "--embd",
+            "4",
+            "--heads",
+            "2",
+            "--block-size",
+            "4",
+            "--init",
+            "m.safetensors",
+            "--save",
+            "m.safetensors",
+            "--steps",
+            "1",
+        ][..],
+        &[
+            "gpt", "--data", "abc.txt", "--steps", "1", "--save", "x.svg", "--plot", "x.svg",
+        ][..],
+        &[
+            "gpt",
+            "graph",
+            "--model",
+            "m.safetensors",
+            "-o",
+            "m.safetensors",
+        ][..],
+    ] {
+        let out = backprop(d).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            std::fs::read(d.join("m.safetensors")).unwrap(),
+            model,
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
 fn bad_sizes_and_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

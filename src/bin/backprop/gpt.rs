@@ -10,8 +10,8 @@ use anyhow::Context;
 use backprop::Graph;
 use backprop::nn::check_writable;
 use backprop::nn::gpt::{
-    Gpt, GptConfig, GptError, GptTrainer, GptWeights, KvCache, MAX_BLOCK_SIZE, MAX_EMBD,
-    MAX_LAYERS, NAMES, Tokenizer, TrainOptions, documents, sample,
+    Gpt, GptConfig, GptError, GptTrainer, GptWeights, KvCache, MAX_BLOCK_SIZE, MAX_DATA_BYTES,
+    MAX_EMBD, MAX_LAYERS, NAMES, Tokenizer, TrainOptions, documents, sample,
 };
 use backprop::plot::{ImageFormat, save_loss_plot};
 use backprop::viz::{self, DotOptions, Format, Renderer, VizError};
@@ -222,8 +222,18 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    // Before any work: an unwritable file found only after training would
-    // throw the training away.
+    // Before any work: an output that is also an input (or the other
+    // output), or an unwritable file found only after training, would
+    // lose data or throw the training away.
+    let inputs: Vec<(&str, &Path)> = [("--data", &args.data), ("--init", &args.init)]
+        .into_iter()
+        .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
+        .collect();
+    let outputs: Vec<(&str, &Path)> = [("--save", &args.save), ("--plot", &plot_path)]
+        .into_iter()
+        .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
+        .collect();
+    backprop::files::check_paths(&inputs, &outputs).map_err(|e| Usage(e.to_string()))?;
     for (p, what) in [(&plot_path, "the plot"), (&args.save, "the model")] {
         if let Some(p) = p {
             writable(p, what)?;
@@ -235,8 +245,17 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
             "names".to_string(),
         ),
         Some(p) => {
-            let bytes = std::fs::read(p)
-                .with_context(|| format!("cannot read the data file {}", p.display()))?;
+            let bytes = backprop::files::read_limited(p, MAX_DATA_BYTES).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::FileTooLarge {
+                    anyhow::Error::new(Usage(format!(
+                        "--data {}: the file is larger than the limit of {MAX_DATA_BYTES} bytes",
+                        p.display()
+                    )))
+                } else {
+                    anyhow::Error::new(e)
+                        .context(format!("cannot read the data file {}", p.display()))
+                }
+            })?;
             let docs =
                 documents(&bytes).map_err(|e| Usage(format!("--data {}: {e}", p.display())))?;
             (docs, p.display().to_string())
@@ -448,6 +467,8 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
         })?,
     };
     if let Some(p) = &args.output {
+        backprop::files::check_paths(&[("--model", &args.model)], &[("-o", p)])
+            .map_err(|e| Usage(e.to_string()))?;
         writable(p, "the drawing")?;
     }
     let (g, model, tokenizer) = load_model(&args.model)?;

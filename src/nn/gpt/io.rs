@@ -67,8 +67,16 @@ impl GptWeights {
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
         let shown = path.display();
-        let bytes = std::fs::read(path)
-            .map_err(|e| GptError::Format(format!("cannot read {shown}: {e}")))?;
+        let bytes = crate::files::read_limited(path, super::MAX_WEIGHT_BYTES).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::FileTooLarge {
+                GptError::Format(format!(
+                    "{shown} is larger than the limit of {} bytes for weight files",
+                    super::MAX_WEIGHT_BYTES
+                ))
+            } else {
+                GptError::Format(format!("cannot read {shown}: {e}"))
+            }
+        })?;
         let result = match ext.as_deref() {
             Some("safetensors") => Self::from_safetensors(&bytes),
             Some("json") => match std::str::from_utf8(&bytes) {

@@ -62,6 +62,12 @@ pub const MAX_BLOCK_SIZE: usize = 1024;
 /// Largest accepted number of parameters (about 50 bytes of memory each
 /// during training).
 pub const MAX_PARAMETERS: usize = 1 << 24;
+/// Largest weight file read (`--init`, `--model`): 1 GiB, room for
+/// [`MAX_PARAMETERS`] as JSON text.
+pub const MAX_WEIGHT_BYTES: u64 = 1 << 30;
+/// Largest training text read (`--data`): 256 MiB, about a thousand times
+/// the names.
+pub const MAX_DATA_BYTES: u64 = 256 << 20;
 
 /// The standard deviation of the initial weights (microgpt's 0.08).
 pub const INIT_STD: f64 = 0.08;
