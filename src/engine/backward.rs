@@ -15,11 +15,19 @@
 //! `-0.0`). So an adjoint that is not `-0.0` was reached, and the reached
 //! bitset needs setting only for `-0.0` contributions (and for dot runs,
 //! a word at a time).
+//!
+//! [`Value::backward_skip_zeros`] runs the same loop but passes over a node
+//! whose total gradient is `±0.0` when every local derivative it would
+//! multiply that zero by is finite ([`zero_safe`]): each contribution would
+//! be a `±0.0`, so only its operands' reached bits are set. Results equal
+//! the full sweep's under `==`, NaN included; only the sign of a zero can
+//! differ. In an MLP this passes over dead relus and samples whose loss
+//! is flat, which is most of a training step's backward work.
 
 use super::Value;
 use super::kernels::axpy;
 use super::rules::{Scalar, Sweep, chain};
-use super::tape::Tape;
+use super::tape::{Node, Tape};
 
 /// One bit per node.
 #[inline]
@@ -57,6 +65,32 @@ fn is_reached(adj: &[f64], bits: &[u64], i: usize) -> bool {
     adj[i].to_bits() != NEG_ZERO || bit(bits, i)
 }
 
+/// Whether a node whose adjoint is `±0.0` passes only `±0.0` on, decided
+/// from its data `y`: its local derivatives are constants, or finite
+/// whenever `y` is (a product, dot, exp, ln, tanh or sigmoid that is finite
+/// has finite operands: `inf` and NaN operands give `inf` or NaN). `Div`,
+/// `Pow`, `PowF` and `Sqrt` can have an infinite derivative at a finite
+/// value (`d√a` at 0), so they are never passed over.
+#[inline]
+fn zero_safe(node: Node, y: f64) -> bool {
+    match node {
+        Node::Leaf
+        | Node::Add(..)
+        | Node::Sub(..)
+        | Node::Neg(_)
+        | Node::Sum { .. }
+        | Node::Relu(_)
+        | Node::Masked(_) => true,
+        Node::Mul(..)
+        | Node::Dot { .. }
+        | Node::Exp(_)
+        | Node::Ln(_)
+        | Node::Tanh(_)
+        | Node::Sigmoid(_) => y.is_finite(),
+        Node::Div(..) | Node::Pow(..) | Node::PowF(..) | Node::PowF64(..) | Node::Sqrt(_) => false,
+    }
+}
+
 /// The `f64` sweep's state: data in, adjoints and reached bits out.
 struct Numbers<'a> {
     data: &'a [f64],
@@ -92,8 +126,9 @@ impl Tape {
     /// Reverse sweep from `root` over numbers. Leaves d(root)/d(node) in
     /// `adj` for every node up to `root` with its bit set in `reached`;
     /// with `accumulate`, also adds it to `grad` (what
-    /// [`Value::backward`] does).
-    pub(super) fn backward(&mut self, root: usize, accumulate: bool) {
+    /// [`Value::backward`] does). With `skip_zeros`, passes over zero
+    /// adjoints as [`Value::backward_skip_zeros`] documents.
+    pub(super) fn backward(&mut self, root: usize, accumulate: bool, skip_zeros: bool) {
         let Tape {
             data,
             grad,
@@ -121,6 +156,10 @@ impl Tape {
             let g = sweep.adj[i];
             if accumulate {
                 grad[i] += g;
+            }
+            if skip_zeros && g == 0.0 && zero_safe(nodes[i], sweep.data[i]) {
+                nodes[i].for_each_operand(args, |c| set_bit(sweep.reached, c as usize));
+                continue;
             }
             chain(nodes[i], args, consts, sweep.data[i], g, &mut sweep);
         }

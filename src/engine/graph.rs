@@ -406,7 +406,7 @@ impl Graph {
             self.check_same(*v);
         }
         let mut t = self.tape.borrow_mut();
-        t.backward(output.index as usize, false);
+        t.backward(output.index as usize, false, false);
         inputs.iter().map(|v| t.adjoint(v.index as usize)).collect()
     }
 

@@ -209,7 +209,40 @@ impl<'g> Value<'g> {
     /// assert_eq!(a.grad(), 7.0);
     /// ```
     pub fn backward(self) {
-        self.graph.tape.borrow_mut().backward(self.i(), true);
+        self.graph.tape.borrow_mut().backward(self.i(), true, false);
+    }
+
+    /// [`Value::backward`] that does no work for nodes whose gradient is
+    /// exactly zero: what the training loops use, where dead relus and
+    /// samples with zero hinge loss make most of the graph's gradient 0.
+    ///
+    /// A node whose total gradient is `±0.0` is passed over when each of
+    /// its local derivatives is finite, which its own value shows (see
+    /// below): then everything it would pass on is `±0.0`. Its operands
+    /// still count as reached, so a node further down whose derivative is
+    /// infinite (`√a` at 0, `a / b` with `b` tiny) still gives NaN.
+    ///
+    /// **Contract**: every gradient equals `backward`'s under `==` (which
+    /// takes `-0.0 == 0.0`), NaN exactly where `backward` gives NaN; only
+    /// the sign of a zero can differ, and not at all in [`Value::grad`]
+    /// when the gradients started at `0.0` (after [`Graph::zero_grad`](super::Graph::zero_grad)),
+    /// since `0.0 + -0.0` is `0.0`. [`Graph::gradients`](super::Graph::gradients)
+    /// may read `0.0` where `backward` leaves `-0.0`.
+    ///
+    /// Passed over at gradient 0: `+`, `-`, negation, sums, relu, and a
+    /// product, dot, exp, ln, tanh or sigmoid whose value is finite (a
+    /// finite result of these has finite operands, so finite derivatives).
+    /// Never: `/`, `pow`, `powf` and `sqrt`.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let (w, x) = (g.value(0.5), g.value(-2.0));
+    /// let y = (w * x).relu() + w; // the relu is dead: dy/dw = 1
+    /// y.backward_skip_zeros();
+    /// assert_eq!((w.grad(), x.grad()), (1.0, 0.0));
+    /// ```
+    pub fn backward_skip_zeros(self) {
+        self.graph.tape.borrow_mut().backward(self.i(), true, true);
     }
 
     #[inline]
