@@ -91,6 +91,28 @@ fn zero_safe(node: Node, y: f64) -> bool {
     }
 }
 
+/// Marks the operands of a node passed over at gradient zero as reached
+/// (their adjoints stay as they are: the contributions were all `±0.0`).
+/// Dot runs a word at a time.
+fn mark_operands(node: Node, args: &[u32], reached: &mut [u64]) {
+    match node {
+        Node::Dot {
+            at,
+            n,
+            runs: true,
+            bias,
+        } => {
+            let (at, n) = (at as usize, n as usize);
+            set_bits(reached, args[at] as usize, n);
+            set_bits(reached, args[at + 1] as usize, n);
+            if bias {
+                set_bit(reached, args[at + 2] as usize);
+            }
+        }
+        _ => node.for_each_operand(args, |c| set_bit(reached, c as usize)),
+    }
+}
+
 /// The `f64` sweep's state: data in, adjoints and reached bits out.
 struct Numbers<'a> {
     data: &'a [f64],
@@ -158,7 +180,7 @@ impl Tape {
                 grad[i] += g;
             }
             if skip_zeros && g == 0.0 && zero_safe(nodes[i], sweep.data[i]) {
-                nodes[i].for_each_operand(args, |c| set_bit(sweep.reached, c as usize));
+                mark_operands(nodes[i], args, sweep.reached);
                 continue;
             }
             chain(nodes[i], args, consts, sweep.data[i], g, &mut sweep);
