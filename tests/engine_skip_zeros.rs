@@ -1,6 +1,6 @@
-//! `Value::backward_skip_zeros` against `Value::backward`: equal gradients
-//! (under `==`, NaN where `backward` gives NaN), only the sign of a zero may
-//! differ.
+//! `Value::backward_skip_zeros` against `Value::backward`: the same
+//! gradients when no local derivative on a zero-gradient path is infinite,
+//! and the documented difference (0 * inf) when one is.
 
 use backprop::Graph;
 use backprop::data;
@@ -65,30 +65,36 @@ fn mlp_hinge_gradients_match_backward_bit_for_bit() {
 }
 
 #[test]
-fn zero_gradient_times_infinite_derivative_is_still_nan() {
-    // y = relu(-sqrt(x)) at x = 0: relu passes 0, and sqrt's derivative there
-    // is infinite, so PyTorch gives NaN; the relu and the negation are passed
-    // over, but sqrt is not.
+fn finite_derivatives_on_zero_paths_give_the_same_gradients() {
+    // Zero gradients through tanh, sigmoid, exp, ln of a positive number,
+    // a product and a division by a number that is not small: every local
+    // derivative is finite, so the numbers are backward's.
+    let (full, fast) = both(|g| {
+        let (a, b, c) = (g.value(0.3), g.value(-1.7), g.value(2.5));
+        let dead = ((a.tanh() * b.sigmoid() + c.exp() / c + c.ln()) * b).relu();
+        (dead * a + a * b, vec![a, b, c])
+    });
+    assert_eq!(full[2], 0.0);
+    same(&full, &fast);
+}
+
+#[test]
+fn zero_gradient_times_infinite_derivative_nan_only_in_backward() {
+    // The documented difference: 0 * inf. `backward` gives NaN, as
+    // PyTorch does for relu(-sqrt(x)) at x = 0 (d sqrt(x)/dx = inf);
+    // `backward_skip_zeros` passes the zero over.
     let (full, fast) = both(|g| {
         let x = g.value(0.0);
         ((-x.sqrt()).relu(), vec![x])
     });
     assert!(full[0].is_nan());
-    same(&full, &fast);
-    // 0 * (a / b) with b tiny: the product is passed over, the division's
-    // derivative overflows to infinity: NaN.
+    assert_eq!(fast[0], 0.0);
+    // 0 * (a / b) with b tiny: d/db = -a/b² overflows to -inf.
     let (full, fast) = both(|g| {
         let (a, b, z) = (g.value(1.0), g.value(1e-200), g.value(0.0));
         (z * (a / b), vec![a, b, z])
     });
     assert!(full[1].is_nan() && !full[0].is_nan());
-    same(&full, &fast);
-    // A zero gradient reaching ln(0) = -inf through a product: not finite,
-    // so not passed over; d ln(a)/da = 1/0 = inf: NaN.
-    let (full, fast) = both(|g| {
-        let (a, z) = (g.value(0.0), g.value(0.0));
-        (z * a.ln(), vec![a, z])
-    });
-    assert!(full[0].is_nan());
-    same(&full, &fast);
+    assert_eq!(fast[..2], [0.0, 0.0]);
+    assert_eq!(fast[2], full[2]);
 }

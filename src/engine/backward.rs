@@ -16,18 +16,17 @@
 //! bitset needs setting only for `-0.0` contributions (and for dot runs,
 //! a word at a time).
 //!
-//! [`Value::backward_skip_zeros`] runs the same loop but passes over a node
-//! whose total gradient is `±0.0` when every local derivative it would
-//! multiply that zero by is finite ([`zero_safe`]): each contribution would
-//! be a `±0.0`, so only its operands' reached bits are set. Results equal
-//! the full sweep's under `==`, NaN included; only the sign of a zero can
-//! differ. In an MLP this passes over dead relus and samples whose loss
-//! is flat, which is most of a training step's backward work.
+//! [`Value::backward_skip_zeros`] runs the same loop without the
+//! reachability: it passes over every node whose adjoint is `0.0` or
+//! `-0.0` (and sets no bits), which is what training needs and all it can
+//! afford: in an MLP step most of the graph (dead relus, samples past the
+//! hinge) has gradient 0. It loses only the NaN of `0 * inf` on such
+//! paths; the contract is on that method.
 
 use super::Value;
 use super::kernels::axpy;
 use super::rules::{Scalar, Sweep, chain};
-use super::tape::{Node, Tape};
+use super::tape::Tape;
 
 /// One bit per node.
 #[inline]
@@ -65,59 +64,13 @@ fn is_reached(adj: &[f64], bits: &[u64], i: usize) -> bool {
     adj[i].to_bits() != NEG_ZERO || bit(bits, i)
 }
 
-/// Whether a node whose adjoint is `±0.0` passes only `±0.0` on, decided
-/// from its data `y`: its local derivatives are constants, or finite
-/// whenever `y` is (a product, dot, exp, ln, tanh or sigmoid that is finite
-/// has finite operands: `inf` and NaN operands give `inf` or NaN). `Div`,
-/// `Pow`, `PowF` and `Sqrt` can have an infinite derivative at a finite
-/// value (`d√a` at 0), so they are never passed over.
-#[inline]
-fn zero_safe(node: Node, y: f64) -> bool {
-    match node {
-        Node::Leaf
-        | Node::Add(..)
-        | Node::Sub(..)
-        | Node::Neg(_)
-        | Node::Sum { .. }
-        | Node::Relu(_)
-        | Node::Masked(_) => true,
-        Node::Mul(..)
-        | Node::Dot { .. }
-        | Node::Exp(_)
-        | Node::Ln(_)
-        | Node::Tanh(_)
-        | Node::Sigmoid(_) => y.is_finite(),
-        Node::Div(..) | Node::Pow(..) | Node::PowF(..) | Node::PowF64(..) | Node::Sqrt(_) => false,
-    }
-}
-
-/// Marks the operands of a node passed over at gradient zero as reached
-/// (their adjoints stay as they are: the contributions were all `±0.0`).
-/// Dot runs a word at a time.
-fn mark_operands(node: Node, args: &[u32], reached: &mut [u64]) {
-    match node {
-        Node::Dot {
-            at,
-            n,
-            runs: true,
-            bias,
-        } => {
-            let (at, n) = (at as usize, n as usize);
-            set_bits(reached, args[at] as usize, n);
-            set_bits(reached, args[at + 1] as usize, n);
-            if bias {
-                set_bit(reached, args[at + 2] as usize);
-            }
-        }
-        _ => node.for_each_operand(args, |c| set_bit(reached, c as usize)),
-    }
-}
-
 /// The `f64` sweep's state: data in, adjoints and reached bits out.
 struct Numbers<'a> {
     data: &'a [f64],
     adj: &'a mut [f64],
     reached: &'a mut [u64],
+    /// Whether to keep `reached` (not when skipping zeros).
+    track: bool,
 }
 
 impl Sweep<f64> for Numbers<'_> {
@@ -132,7 +85,7 @@ impl Sweep<f64> for Numbers<'_> {
     #[inline]
     fn add(&mut self, i: u32, d: f64) {
         self.adj[i as usize] += d;
-        if d.to_bits() == NEG_ZERO {
+        if self.track && d.to_bits() == NEG_ZERO {
             set_bit(self.reached, i as usize);
         }
     }
@@ -140,7 +93,9 @@ impl Sweep<f64> for Numbers<'_> {
     fn add_run(&mut self, dst: u32, g: f64, src: u32, n: u32) {
         let (dst, src, n) = (dst as usize, src as usize, n as usize);
         axpy(&mut self.adj[dst..dst + n], g, &self.data[src..src + n]);
-        set_bits(self.reached, dst, n);
+        if self.track {
+            set_bits(self.reached, dst, n);
+        }
     }
 }
 
@@ -148,8 +103,9 @@ impl Tape {
     /// Reverse sweep from `root` over numbers. Leaves d(root)/d(node) in
     /// `adj` for every node up to `root` with its bit set in `reached`;
     /// with `accumulate`, also adds it to `grad` (what
-    /// [`Value::backward`] does). With `skip_zeros`, passes over zero
-    /// adjoints as [`Value::backward_skip_zeros`] documents.
+    /// [`Value::backward`] does). With `skip_zeros`, passes over every
+    /// node whose adjoint is `±0.0` and leaves `reached` empty (what
+    /// [`Value::backward_skip_zeros`] does).
     pub(super) fn backward(&mut self, root: usize, accumulate: bool, skip_zeros: bool) {
         let Tape {
             data,
@@ -170,18 +126,24 @@ impl Tape {
         reached.clear();
         reached.resize(n.div_ceil(64), 0);
         adj[root] = 1.0;
-        let mut sweep = Numbers { data, adj, reached };
+        let mut sweep = Numbers {
+            data,
+            adj,
+            reached,
+            track: !skip_zeros,
+        };
         for i in (0..n).rev() {
-            if !is_reached(sweep.adj, sweep.reached, i) {
+            let g = sweep.adj[i];
+            let skip = if skip_zeros {
+                g == 0.0
+            } else {
+                !is_reached(sweep.adj, sweep.reached, i)
+            };
+            if skip {
                 continue;
             }
-            let g = sweep.adj[i];
             if accumulate {
                 grad[i] += g;
-            }
-            if skip_zeros && g == 0.0 && zero_safe(nodes[i], sweep.data[i]) {
-                mark_operands(nodes[i], args, sweep.reached);
-                continue;
             }
             chain(nodes[i], args, consts, sweep.data[i], g, &mut sweep);
         }

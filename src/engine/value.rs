@@ -214,32 +214,40 @@ impl<'g> Value<'g> {
 
     /// [`Value::backward`] that does no work for nodes whose gradient is
     /// exactly zero: what the training loops use, where dead relus and
-    /// samples with zero hinge loss make most of the graph's gradient 0.
+    /// samples past the hinge give most of the graph gradient 0.
     ///
-    /// A node whose total gradient is `±0.0` is passed over when each of
-    /// its local derivatives is finite, which its own value shows (see
-    /// below): then everything it would pass on is `±0.0`. Its operands
-    /// still count as reached, so a node further down whose derivative is
-    /// infinite (`√a` at 0, `a / b` with `b` tiny) still gives NaN.
+    /// Every node whose total gradient is `0.0` or `-0.0` is passed over
+    /// (its contributions, `0 * dy/da`, are not computed), as micrograd's
+    /// loop over `_prev` effectively does for gradients that stay 0.
     ///
-    /// **Contract**: every gradient equals `backward`'s under `==` (which
-    /// takes `-0.0 == 0.0`), NaN exactly where `backward` gives NaN; only
-    /// the sign of a zero can differ, and not at all in [`Value::grad`]
-    /// when the gradients started at `0.0` (after [`Graph::zero_grad`](super::Graph::zero_grad)),
-    /// since `0.0 + -0.0` is `0.0`. [`Graph::gradients`](super::Graph::gradients)
-    /// may read `0.0` where `backward` leaves `-0.0`.
-    ///
-    /// Passed over at gradient 0: `+`, `-`, negation, sums, relu, and a
-    /// product, dot, exp, ln, tanh or sigmoid whose value is finite (a
-    /// finite result of these has finite operands, so finite derivatives).
-    /// Never: `/`, `pow`, `powf` and `sqrt`.
+    /// **Contract.** If no gradient that [`Value::backward`] computes is
+    /// NaN, the gradients are the same numbers (`==`, which takes
+    /// `-0.0 == 0.0`), and the same bits wherever the gradient is not 0 or
+    /// started at `0.0` (so after [`Graph::zero_grad`](super::Graph::zero_grad),
+    /// bit for bit). The one difference: where a zero gradient meets an
+    /// infinite or NaN local derivative (`relu(-√x)` at `x = 0`: `0 * inf`),
+    /// `backward` gives NaN as PyTorch does, and this passes 0 on. That needs
+    /// a non-finite derivative on a path whose gradient is exactly 0; for
+    /// `+`, `-`, `*`, dot, relu, tanh, sigmoid and exp at finite data it
+    /// cannot happen (their derivatives are finite there), and a training
+    /// loss that is finite has none on its live paths.
     ///
     /// ```
     /// let g = backprop::Graph::new();
     /// let (w, x) = (g.value(0.5), g.value(-2.0));
-    /// let y = (w * x).relu() + w; // the relu is dead: dy/dw = 1
+    /// let y = (w * x).relu() + w; // the relu is off: dy/dw = 1, dy/dx = 0
     /// y.backward_skip_zeros();
     /// assert_eq!((w.grad(), x.grad()), (1.0, 0.0));
+    ///
+    /// // Where a zero gradient meets d√x/dx = inf at x = 0, `backward` gives
+    /// // NaN (as PyTorch) and this gives 0.
+    /// let x = g.value(0.0);
+    /// let y = (-x.sqrt()).relu();
+    /// y.backward_skip_zeros();
+    /// assert_eq!(x.grad(), 0.0);
+    /// g.zero_grad();
+    /// y.backward();
+    /// assert!(x.grad().is_nan());
     /// ```
     pub fn backward_skip_zeros(self) {
         self.graph.tape.borrow_mut().backward(self.i(), true, true);
