@@ -65,15 +65,14 @@ fn is_reached(adj: &[f64], bits: &[u64], i: usize) -> bool {
 }
 
 /// The `f64` sweep's state: data in, adjoints and reached bits out.
-struct Numbers<'a> {
+/// With `SKIP_ZEROS`, `reached` is not kept.
+struct Numbers<'a, const SKIP_ZEROS: bool> {
     data: &'a [f64],
     adj: &'a mut [f64],
     reached: &'a mut [u64],
-    /// Whether to keep `reached` (not when skipping zeros).
-    track: bool,
 }
 
-impl Sweep<f64> for Numbers<'_> {
+impl<const SKIP_ZEROS: bool> Sweep<f64> for Numbers<'_, SKIP_ZEROS> {
     #[inline]
     fn x(&self, i: u32) -> f64 {
         self.data[i as usize]
@@ -85,7 +84,7 @@ impl Sweep<f64> for Numbers<'_> {
     #[inline]
     fn add(&mut self, i: u32, d: f64) {
         self.adj[i as usize] += d;
-        if self.track && d.to_bits() == NEG_ZERO {
+        if !SKIP_ZEROS && d.to_bits() == NEG_ZERO {
             set_bit(self.reached, i as usize);
         }
     }
@@ -93,7 +92,7 @@ impl Sweep<f64> for Numbers<'_> {
     fn add_run(&mut self, dst: u32, g: f64, src: u32, n: u32) {
         let (dst, src, n) = (dst as usize, src as usize, n as usize);
         axpy(&mut self.adj[dst..dst + n], g, &self.data[src..src + n]);
-        if self.track {
+        if !SKIP_ZEROS {
             set_bits(self.reached, dst, n);
         }
     }
@@ -103,10 +102,10 @@ impl Tape {
     /// Reverse sweep from `root` over numbers. Leaves d(root)/d(node) in
     /// `adj` for every node up to `root` with its bit set in `reached`;
     /// with `accumulate`, also adds it to `grad` (what
-    /// [`Value::backward`] does). With `skip_zeros`, passes over every
+    /// [`Value::backward`] does). With `SKIP_ZEROS`, passes over every
     /// node whose adjoint is `±0.0` and leaves `reached` empty (what
     /// [`Value::backward_skip_zeros`] does).
-    pub(super) fn backward(&mut self, root: usize, accumulate: bool, skip_zeros: bool) {
+    pub(super) fn backward<const SKIP_ZEROS: bool>(&mut self, root: usize, accumulate: bool) {
         let Tape {
             data,
             grad,
@@ -126,15 +125,10 @@ impl Tape {
         reached.clear();
         reached.resize(n.div_ceil(64), 0);
         adj[root] = 1.0;
-        let mut sweep = Numbers {
-            data,
-            adj,
-            reached,
-            track: !skip_zeros,
-        };
+        let mut sweep = Numbers::<'_, SKIP_ZEROS> { data, adj, reached };
         for i in (0..n).rev() {
             let g = sweep.adj[i];
-            let skip = if skip_zeros {
+            let skip = if SKIP_ZEROS {
                 g == 0.0
             } else {
                 !is_reached(sweep.adj, sweep.reached, i)

@@ -462,7 +462,7 @@ impl Graph {
             self.check_same(*v);
         }
         let mut t = self.tape.borrow_mut();
-        t.backward(output.index as usize, false, false);
+        t.backward::<false>(output.index as usize, false);
         inputs.iter().map(|v| t.adjoint(v.index as usize)).collect()
     }
 

@@ -209,7 +209,10 @@ impl<'g> Value<'g> {
     /// assert_eq!(a.grad(), 7.0);
     /// ```
     pub fn backward(self) {
-        self.graph.tape.borrow_mut().backward(self.i(), true, false);
+        self.graph
+            .tape
+            .borrow_mut()
+            .backward::<false>(self.i(), true);
     }
 
     /// [`Value::backward`] that does no work for nodes whose gradient is
@@ -250,7 +253,10 @@ impl<'g> Value<'g> {
     /// assert!(x.grad().is_nan());
     /// ```
     pub fn backward_skip_zeros(self) {
-        self.graph.tape.borrow_mut().backward(self.i(), true, true);
+        self.graph
+            .tape
+            .borrow_mut()
+            .backward::<true>(self.i(), true);
     }
 
     #[inline]
