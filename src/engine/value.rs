@@ -220,8 +220,7 @@ impl<'g> Value<'g> {
     /// samples past the hinge give most of the graph gradient 0.
     ///
     /// Every node whose total gradient is `0.0` or `-0.0` is passed over
-    /// (its contributions, `0 * dy/da`, are not computed), as micrograd's
-    /// loop over `_prev` effectively does for gradients that stay 0.
+    /// (its contributions, `0 * dy/da`, are not computed).
     ///
     /// **Contract.** If no gradient that [`Value::backward`] computes is
     /// NaN, the gradients are the same numbers (`==`, which takes
