@@ -15,6 +15,13 @@
 //! `-0.0`). So an adjoint that is not `-0.0` was reached, and the reached
 //! bitset needs setting only for `-0.0` contributions (and for dot runs,
 //! a word at a time).
+//!
+//! [`Value::backward_skip_zeros`] runs the same loop without the
+//! reachability: it passes over every node whose adjoint is `0.0` or
+//! `-0.0` (and sets no bits), which is what training needs and all it can
+//! afford: in an MLP step most of the graph (dead relus, samples past the
+//! hinge) has gradient 0. It loses only the NaN of `0 * inf` on such
+//! paths; the contract is on that method.
 
 use super::Value;
 use super::kernels::axpy;
@@ -58,13 +65,14 @@ fn is_reached(adj: &[f64], bits: &[u64], i: usize) -> bool {
 }
 
 /// The `f64` sweep's state: data in, adjoints and reached bits out.
-struct Numbers<'a> {
+/// With `SKIP_ZEROS`, `reached` is not kept.
+struct Numbers<'a, const SKIP_ZEROS: bool> {
     data: &'a [f64],
     adj: &'a mut [f64],
     reached: &'a mut [u64],
 }
 
-impl Sweep<f64> for Numbers<'_> {
+impl<const SKIP_ZEROS: bool> Sweep<f64> for Numbers<'_, SKIP_ZEROS> {
     #[inline]
     fn x(&self, i: u32) -> f64 {
         self.data[i as usize]
@@ -76,7 +84,7 @@ impl Sweep<f64> for Numbers<'_> {
     #[inline]
     fn add(&mut self, i: u32, d: f64) {
         self.adj[i as usize] += d;
-        if d.to_bits() == NEG_ZERO {
+        if !SKIP_ZEROS && d.to_bits() == NEG_ZERO {
             set_bit(self.reached, i as usize);
         }
     }
@@ -84,7 +92,9 @@ impl Sweep<f64> for Numbers<'_> {
     fn add_run(&mut self, dst: u32, g: f64, src: u32, n: u32) {
         let (dst, src, n) = (dst as usize, src as usize, n as usize);
         axpy(&mut self.adj[dst..dst + n], g, &self.data[src..src + n]);
-        set_bits(self.reached, dst, n);
+        if !SKIP_ZEROS {
+            set_bits(self.reached, dst, n);
+        }
     }
 }
 
@@ -92,8 +102,10 @@ impl Tape {
     /// Reverse sweep from `root` over numbers. Leaves d(root)/d(node) in
     /// `adj` for every node up to `root` with its bit set in `reached`;
     /// with `accumulate`, also adds it to `grad` (what
-    /// [`Value::backward`] does).
-    pub(super) fn backward(&mut self, root: usize, accumulate: bool) {
+    /// [`Value::backward`] does). With `SKIP_ZEROS`, passes over every
+    /// node whose adjoint is `±0.0` and leaves `reached` empty (what
+    /// [`Value::backward_skip_zeros`] does).
+    pub(super) fn backward<const SKIP_ZEROS: bool>(&mut self, root: usize, accumulate: bool) {
         let Tape {
             data,
             grad,
@@ -113,12 +125,17 @@ impl Tape {
         reached.clear();
         reached.resize(n.div_ceil(64), 0);
         adj[root] = 1.0;
-        let mut sweep = Numbers { data, adj, reached };
+        let mut sweep = Numbers::<'_, SKIP_ZEROS> { data, adj, reached };
         for i in (0..n).rev() {
-            if !is_reached(sweep.adj, sweep.reached, i) {
+            let g = sweep.adj[i];
+            let skip = if SKIP_ZEROS {
+                g == 0.0
+            } else {
+                !is_reached(sweep.adj, sweep.reached, i)
+            };
+            if skip {
                 continue;
             }
-            let g = sweep.adj[i];
             if accumulate {
                 grad[i] += g;
             }

@@ -258,6 +258,62 @@ impl Graph {
         Value::new(self, i)
     }
 
+    /// A dense layer over runs, as [`Graph::linear_runs`] and an
+    /// activation per neuron would build it (the same nodes in the same
+    /// order: every pre-activation, then every activation), in one borrow
+    /// with each id checked once. Neuron `k`'s weights are the run of `n`
+    /// nodes at `params[k * (n + 1)]`, its bias `params[k * (n + 1) + n]`;
+    /// the inputs are the run of `n` nodes at `x`; `act` is `Op::Relu`,
+    /// `Op::Tanh` or `Op::Sigmoid`, or `None` for none. The outputs' ids
+    /// are appended to `out`.
+    ///
+    /// # Panics
+    /// As [`Graph::linear_runs`], or if `act` is another op.
+    pub(crate) fn dense_runs(
+        &self,
+        params: &[NodeId],
+        x: NodeId,
+        n: usize,
+        act: Option<super::Op>,
+        out: &mut Vec<NodeId>,
+    ) {
+        let mut t = self.tape.borrow_mut();
+        let xs = t.check(x);
+        let fits = |t: &Tape, start: u32| n > 0 && start as usize + n <= t.data.len();
+        assert!(
+            fits(&t, xs),
+            "linear_runs: a run of {n} inputs at {x} does not fit in the graph"
+        );
+        let first = t.data.len() as u32;
+        for p in params.chunks_exact(n + 1) {
+            let (ws, bi) = (t.check(p[0]), t.check(p[n]));
+            assert!(
+                fits(&t, ws),
+                "linear_runs: a run of {n} weights at {} does not fit in the graph",
+                p[0]
+            );
+            let at = side_index(t.args.len());
+            t.args.extend([ws, xs, bi]);
+            t.push_computed(Node::Dot {
+                at,
+                n: side_index(n),
+                runs: true,
+                bias: true,
+            });
+        }
+        let end = t.data.len() as u32;
+        for i in first..end {
+            let i = match act {
+                None => i,
+                Some(super::Op::Relu) => t.push_computed(Node::Relu(i)),
+                Some(super::Op::Tanh) => t.push_computed(Node::Tanh(i)),
+                Some(super::Op::Sigmoid) => t.push_computed(Node::Sigmoid(i)),
+                Some(op) => panic!("dense_runs: {op:?} is not an activation"),
+            };
+            out.push(t.id(i));
+        }
+    }
+
     fn fused_dot<'g>(
         &'g self,
         w: &[Value<'g>],
@@ -406,7 +462,7 @@ impl Graph {
             self.check_same(*v);
         }
         let mut t = self.tape.borrow_mut();
-        t.backward(output.index as usize, false);
+        t.backward::<false>(output.index as usize, false);
         inputs.iter().map(|v| t.adjoint(v.index as usize)).collect()
     }
 

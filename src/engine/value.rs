@@ -209,7 +209,53 @@ impl<'g> Value<'g> {
     /// assert_eq!(a.grad(), 7.0);
     /// ```
     pub fn backward(self) {
-        self.graph.tape.borrow_mut().backward(self.i(), true);
+        self.graph
+            .tape
+            .borrow_mut()
+            .backward::<false>(self.i(), true);
+    }
+
+    /// [`Value::backward`] that does no work for nodes whose gradient is
+    /// exactly zero: what the training loops use, where dead relus and
+    /// samples past the hinge give most of the graph gradient 0.
+    ///
+    /// Every node whose total gradient is `0.0` or `-0.0` is passed over
+    /// (its contributions, `0 * dy/da`, are not computed).
+    ///
+    /// **Contract.** If no gradient that [`Value::backward`] computes is
+    /// NaN, the gradients are the same numbers (`==`, which takes
+    /// `-0.0 == 0.0`), and the same bits wherever the gradient is not 0 or
+    /// started at `0.0` (so after [`Graph::zero_grad`](super::Graph::zero_grad),
+    /// bit for bit). The one difference: where a zero gradient meets an
+    /// infinite or NaN local derivative (`relu(-√x)` at `x = 0`: `0 * inf`),
+    /// `backward` gives NaN as PyTorch does, and this passes 0 on. That needs
+    /// a non-finite derivative on a path whose gradient is exactly 0; for
+    /// `+`, `-`, `*`, dot, relu, tanh, sigmoid and exp at finite data it
+    /// cannot happen (their derivatives are finite there), and a training
+    /// loss that is finite has none on its live paths.
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let (w, x) = (g.value(0.5), g.value(-2.0));
+    /// let y = (w * x).relu() + w; // the relu is off: dy/dw = 1, dy/dx = 0
+    /// y.backward_skip_zeros();
+    /// assert_eq!((w.grad(), x.grad()), (1.0, 0.0));
+    ///
+    /// // Where a zero gradient meets d√x/dx = inf at x = 0, `backward` gives
+    /// // NaN (as PyTorch) and this gives 0.
+    /// let x = g.value(0.0);
+    /// let y = (-x.sqrt()).relu();
+    /// y.backward_skip_zeros();
+    /// assert_eq!(x.grad(), 0.0);
+    /// g.zero_grad();
+    /// y.backward();
+    /// assert!(x.grad().is_nan());
+    /// ```
+    pub fn backward_skip_zeros(self) {
+        self.graph
+            .tape
+            .borrow_mut()
+            .backward::<true>(self.i(), true);
     }
 
     #[inline]

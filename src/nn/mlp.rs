@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{Activation, Init, Module, NnError};
-use crate::{Graph, NodeId, Value};
+use crate::{Graph, NodeId, Op, Value};
 
 /// One neuron: `activation(w · x + b)`.
 ///
@@ -244,6 +244,17 @@ impl Layer {
     fn forward_ids(&self, g: &Graph, x: &[NodeId], out: &mut Vec<NodeId>) {
         out.clear();
         let x_run = is_run(x);
+        if self.weight_runs && x_run && x.len() == self.nin && self.nin > 0 {
+            // The same nodes as below, with the ids checked once.
+            let act = match self.activation {
+                Activation::Relu => Some(Op::Relu),
+                Activation::Tanh => Some(Op::Tanh),
+                Activation::Sigmoid => Some(Op::Sigmoid),
+                Activation::Linear => None,
+            };
+            g.dense_runs(&self.params, x[0], self.nin, act, out);
+            return;
+        }
         let step = self.nin + 1;
         for p in self.params.chunks_exact(step) {
             out.push(pre_activation(g, p, x, self.weight_runs, x_run));

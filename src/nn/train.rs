@@ -312,7 +312,10 @@ impl Worker {
                 }
                 let value = loss.data();
                 if value.is_finite() {
-                    loss.backward();
+                    // Dead relus and samples past the hinge pass a zero
+                    // gradient: skipping them gives the same gradients
+                    // (see its contract), at a fraction of the work.
+                    loss.backward_skip_zeros();
                 }
                 value
             };
