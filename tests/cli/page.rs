@@ -9,13 +9,11 @@
 //! installs; or set `BACKPROP_CHROMIUM`). Without it the tests say so and
 //! pass without checking.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::common::cdp::{Browser, chromium};
 use assert_cmd::cargo::CommandCargoExt;
-use common::cdp::{Browser, chromium};
 use serde_json::{Value, json};
 
 const NEURON: &str = "x1 = 2.0; x2 = 0.0; w1 = -3.0; w2 = 1.0; b = 6.8813735870195432

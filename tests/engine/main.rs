@@ -1,0 +1,13 @@
+//! The engine, the expression language, `explain` and the drawings, tested
+//! through the library (one test binary; each module was its own file).
+
+mod engine_behaviour;
+mod engine_golden;
+mod engine_higher;
+mod engine_ids;
+mod engine_props;
+mod engine_second_order;
+mod explain;
+mod expr;
+mod expr_fuzz;
+mod viz;
