@@ -7,6 +7,7 @@ mod engine_higher;
 mod engine_ids;
 mod engine_props;
 mod engine_second_order;
+mod engine_skip_zeros;
 mod explain;
 mod expr;
 mod expr_fuzz;
