@@ -132,11 +132,9 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
         }
     }
     if e.nodes.len() > options.max_forward {
-        let _ = writeln!(
-            s,
-            "  ... {} more nodes not shown",
-            e.nodes.len() - options.max_forward
-        );
+        let n = e.nodes.len() - options.max_forward;
+        let noun = if n == 1 { "node" } else { "nodes" };
+        let _ = writeln!(s, "  ... {n} more {noun} not shown");
     }
     let _ = writeln!(s);
     let _ = writeln!(
@@ -189,10 +187,11 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
         }
     }
     if e.steps_left_out > 0 {
+        let n = e.steps_left_out;
+        let noun = if n == 1 { "step" } else { "steps" };
         let _ = writeln!(
             s,
-            "... {} more steps not shown (raise --max-steps, or follow one input with --leaf NAME)",
-            e.steps_left_out
+            "... {n} more {noun} not shown (raise --max-steps, or follow one input with --leaf NAME)"
         );
     }
     let _ = writeln!(s);

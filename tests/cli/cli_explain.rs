@@ -258,6 +258,19 @@ fn long_explanations_are_capped_and_say_how_to_focus() {
     let t = text(&["explain", &p, "--max-steps", "10"]);
     assert_eq!(t.lines().filter(|l| l.starts_with("step ")).count(), 10);
     assert!(t.contains("... 2990 more steps not shown"));
+    // One left out is one step, and one node.
+    let one = text(&["explain", "x = 1; y = x*2", "--max-steps", "0"]);
+    assert!(one.contains("... 1 more step not shown"), "{one}");
+    let one = text(&[
+        "explain",
+        "x = 1\ny = x\ny = y + x\ny = y + x",
+        "--max-steps",
+        "1",
+    ]);
+    assert!(
+        one.contains("... 1 more step not shown") && one.contains("more nodes not shown"),
+        "{one}"
+    );
     assert!(
         t.contains("x.grad = 3001"),
         "the gradients are still all there"
