@@ -11,4 +11,5 @@ mod engine_skip_zeros;
 mod explain;
 mod expr;
 mod expr_fuzz;
+mod programs;
 mod viz;
