@@ -376,10 +376,16 @@ impl fmt::Display for GradgradcheckReport {
 /// assert!(report.passed(), "{report}");
 /// assert_eq!(report.entries.len(), 4);
 /// ```
+///
+/// # Panics
+/// As [`gradcheck`]: if `tolerances` do not pass [`Tolerances::check`].
 pub fn gradgradcheck<F>(f: F, inputs: &[f64], tolerances: Tolerances) -> GradgradcheckReport
 where
     F: for<'g> Fn(&'g Graph, &[Value<'g>]) -> Value<'g>,
 {
+    if let Err(e) = tolerances.check() {
+        panic!("gradgradcheck: {e}");
+    }
     let mut g = Graph::new();
     let (output, analytic) = {
         let xs: Vec<Value<'_>> = inputs.iter().map(|&x| g.value(x)).collect();

@@ -6,7 +6,7 @@ use backprop::data::{
     self, CsvOptions, DataError, Dataset, LabelColumn, parse_csv, parse_csv_bytes,
 };
 use backprop::expr::{EvalError, Program};
-use backprop::gradcheck::{Tolerances, gradcheck};
+use backprop::gradcheck::{Tolerances, gradcheck, gradgradcheck};
 use backprop::nn::{
     History, Init, Loss, Mlp, MlpConfig, NnError, SavedModel, StepStats, TrainConfig, Trainer,
 };
@@ -117,6 +117,8 @@ fn gradcheck_refuses_a_step_of_zero_or_less() {
         assert!(matches!(err, EvalError::BadTolerance(_)), "{eps}: {err}");
         // The free function's misuse is a documented panic, not NaN.
         let caught = std::panic::catch_unwind(|| gradcheck(|_, x| x[0] * x[0], &[2.0], tol));
+        assert!(caught.is_err(), "{eps}");
+        let caught = std::panic::catch_unwind(|| gradgradcheck(|_, x| x[0] * x[0], &[2.0], tol));
         assert!(caught.is_err(), "{eps}");
     }
 }
