@@ -7,6 +7,7 @@ pub mod explain;
 pub mod expr;
 pub mod files;
 pub mod gradcheck;
+pub mod json;
 pub mod nn;
 pub mod optim;
 #[cfg(feature = "plot")]

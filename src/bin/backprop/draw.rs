@@ -12,9 +12,10 @@ use backprop::files::{check_paths, check_writable};
 use backprop::viz::{self, DotOptions, Format, RankDir, Renderer, VizError};
 use backprop::{Graph, Value};
 
-use crate::explain::{ModelArgs, build, explanation};
-use crate::grad::ProgramArgs;
-use crate::{Usage, out};
+use crate::Usage;
+use crate::args::program::{ModelArgs, ProgramArgs};
+use crate::explain::{build, explanation};
+use crate::out::{Out, note};
 
 /// Output formats for `--format`.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -98,7 +99,7 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
 }
 
 /// Runs `backprop draw`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
     if let Some(path) = output {
         // Before any work: the program file itself, or a file that cannot
@@ -120,8 +121,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
     };
     let format = match (args.format, output) {
-        (Some(FormatArg::Html), _) => return run_html(&args, output),
-        (None, Some(path)) if is_html(path) => return run_html(&args, output),
+        (Some(FormatArg::Html), _) => return run_html(&args, output, out),
+        (None, Some(path)) if is_html(path) => return run_html(&args, output, out),
         (Some(FormatArg::Dot), _) => Format::Dot,
         (Some(FormatArg::Svg), _) => Format::Svg,
         (Some(FormatArg::Png), _) => Format::Png,
@@ -171,17 +172,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             viz::write_atomic(path, &bytes)
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
             // On stderr, like train's messages: stdout carries drawings.
-            eprintln!(
+            note!(
                 "wrote the {} drawing to {}",
                 format.name().to_uppercase(),
                 path.display()
             );
         }
-        None => {
-            let mut out = out::stdout();
-            out.write_all(&bytes)?;
-            out.flush()?;
-        }
+        None => out.write_all(&bytes)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -219,7 +216,7 @@ fn root_to_draw<'g>(args: &Args, built: &crate::explain::Built<'g>) -> anyhow::R
 }
 
 /// Writes the interactive page (`-o FILE.html` or `--format html`).
-fn run_html(args: &Args, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn run_html(args: &Args, output: Option<&Path>, out: &mut Out) -> anyhow::Result<ExitCode> {
     let g = Graph::new();
     let built = build(&g, &args.source, &args.model)?;
     let root = root_to_draw(args, &built)?;
@@ -233,13 +230,12 @@ fn run_html(args: &Args, output: Option<&Path>) -> anyhow::Result<ExitCode> {
     let page = explain::to_html(&e, args.leaf.as_deref(), &built.title)
         .map_err(|err| Usage(format!("cannot draw the page: {err}")))?;
     match output {
-        Some(path) => viz::write_atomic(path, page.as_bytes())
-            .with_context(|| format!("cannot write `{}`", path.display()))?,
-        None => {
-            let mut out = out::stdout();
-            out.write_all(page.as_bytes())?;
-            out.flush()?;
+        Some(path) => {
+            viz::write_atomic(path, page.as_bytes())
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+            note!("wrote the page to {}", path.display());
         }
+        None => out.write_all(page.as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
 }

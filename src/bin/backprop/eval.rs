@@ -5,10 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use backprop::json::Number;
 use backprop::nn::SavedModel;
+use serde::Serialize;
 
 use crate::Usage;
-use crate::train::data::{DataArgs, EVAL_SEED, count, json_num, num};
+use crate::args::data::{DataArgs, EVAL_SEED};
+use crate::format::{count, num, percent};
+use crate::out::Out;
 
 /// Arguments of `backprop eval`.
 #[derive(clap::Args)]
@@ -28,8 +32,24 @@ pub struct Args {
     json: bool,
 }
 
+/// What `eval --json` prints.
+#[derive(Serialize)]
+struct EvalJson<'a> {
+    dataset: &'a str,
+    /// The generator's seed; `null` for a CSV file.
+    seed: Option<u64>,
+    samples: usize,
+    /// The mean data loss (the L2 term of training is not in it).
+    loss: Number,
+    loss_includes_l2: bool,
+    /// The fraction classified right, 0 to 1.
+    accuracy: f64,
+    /// The class names, in class order.
+    classes: Vec<String>,
+}
+
 /// Runs `backprop eval`.
-pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     let seed = *args.data.seed.get_or_insert(EVAL_SEED);
     // A CSV file is read as it is: no seed applies.
     let seed = match args.data.dataset {
@@ -58,33 +78,28 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             args.data.dataset.name()
         )
     })?;
-    let mut out = crate::out::stdout();
+    let dataset = args.data.dataset.name();
+    let classes: Vec<String> = (0..model.classes).map(|c| model.class_name(c)).collect();
     if args.json {
-        let summary = serde_json::json!({
-            "dataset": args.data.dataset.name(),
-            "seed": seed,
-            "samples": data.len(),
-            "loss": json_num(e.loss),
-            "loss_includes_l2": false,
-            "accuracy": e.accuracy,
-            "classes": (0..model.classes).map(|c| model.class_name(c)).collect::<Vec<_>>(),
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+        out.json(&EvalJson {
+            dataset: &dataset,
+            seed,
+            samples: data.len(),
+            loss: Number(e.loss),
+            loss_includes_l2: false,
+            accuracy: e.accuracy,
+            classes,
+        })?;
     } else {
         writeln!(
             out,
-            "{}{}: {}, data loss {} (no L2 term), accuracy {:.1}% (classes {})",
-            args.data.dataset.name(),
+            "{dataset}{}: {}, data loss {} (no L2 term), accuracy {} (classes {})",
             seed.map_or(String::new(), |s| format!(" (seed {s})")),
             count(data.len(), "sample"),
             num(e.loss),
-            e.accuracy * 100.0,
-            (0..model.classes)
-                .map(|c| model.class_name(c))
-                .collect::<Vec<_>>()
-                .join(", ")
+            percent(e.accuracy),
+            classes.join(", ")
         )?;
     }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,6 @@
 //! program (or of one sample through a saved network), step by step.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -11,36 +10,10 @@ use backprop::gradcheck::Tolerances;
 use backprop::nn::SavedModel;
 use backprop::{Graph, Value};
 
+use crate::Usage;
 use crate::args::positive;
-use crate::grad::{Loaded, ProgramArgs};
-use crate::{Usage, out};
-
-/// A network and one sample, instead of a program: shared by `explain`
-/// and `draw`.
-#[derive(clap::Args)]
-pub struct ModelArgs {
-    /// A model saved by `backprop train --save`: explain one sample's graph
-    /// through it (with --point) instead of a program.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["program", "file", "at"], requires = "point")]
-    pub model: Option<PathBuf>,
-    /// The sample's features, comma separated (with --model), e.g.
-    /// --point 0.5,0.2.
-    #[arg(
-        long,
-        value_name = "X1,X2,...",
-        requires = "model",
-        allow_hyphen_values = true
-    )]
-    pub point: Option<String>,
-    /// The sample's class (with --model): the graph is then the sample's
-    /// loss; without it, the graph is one output of the network.
-    #[arg(long, value_name = "CLASS", requires = "model")]
-    pub label: Option<usize>,
-    /// Which output to explain when there is no --label (counted from 0;
-    /// default: the predicted class's output).
-    #[arg(long, value_name = "K", requires = "model", conflicts_with = "label")]
-    pub output_index: Option<usize>,
-}
+use crate::args::program::{Loaded, ModelArgs, ProgramArgs};
+use crate::out::Out;
 
 /// The graph to explain, built on a caller's [`Graph`].
 pub struct Built<'g> {
@@ -156,12 +129,11 @@ pub fn explanation(
 }
 
 /// Runs `backprop explain`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     let g = Graph::new();
     let built = build(&g, &args.source, &args.model)?;
     let check = args.check.then_some(args.eps);
     let mut e = explanation(built.root, &built.leaves, check, args.leaf.as_deref())?;
-    let mut out = out::stdout();
     if args.json {
         if let Some(n) = args.max_steps {
             e.truncate(n);
@@ -171,15 +143,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let max = args.max_steps.unwrap_or(DEFAULT_MAX_STEPS);
         e.truncate(max);
         let opts = TextOptions { max_forward: max };
-        if model_title(&args) {
+        if args.model.model.is_some() {
             writeln!(out, "{}\n", built.title)?;
         }
         write!(out, "{}", e.to_text(&opts))?;
     }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn model_title(args: &Args) -> bool {
-    args.model.model.is_some()
 }

@@ -1,13 +1,14 @@
 //! `backprop gpt`: Karpathy's microgpt on names. Train (the default),
 //! sample from a saved model, or draw the graph of one token's loss.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use backprop::Graph;
+use backprop::json::Number;
 use backprop::nn::check_writable;
 use backprop::nn::gpt::{
     Gpt, GptConfig, GptError, GptTrainer, GptWeights, KvCache, MAX_BLOCK_SIZE, MAX_DATA_BYTES,
@@ -17,8 +18,13 @@ use backprop::plot::{ImageFormat, save_loss_plot};
 use backprop::viz::{self, DotOptions, Format, Renderer, VizError};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
 
-use crate::{Usage, args::positive, out};
+use crate::Usage;
+use crate::args::positive;
+use crate::format::{count, exact};
+use crate::out::{Out, note};
+use crate::progress::Progress;
 
 /// Most steps `--steps` accepts. Each step keeps its loss and its time
 /// (12 bytes) for the plot and `--json`: at most 120 MB.
@@ -178,12 +184,12 @@ struct GraphArgs {
 }
 
 /// Runs `backprop gpt`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     match args.action {
-        None => train(args.train),
-        Some(Action::Train(a)) => train(a),
-        Some(Action::Sample(a)) => sample_cmd(a),
-        Some(Action::Graph(a)) => graph(a),
+        None => train(args.train, out),
+        Some(Action::Train(a)) => train(a, out),
+        Some(Action::Sample(a)) => sample_cmd(a, out),
+        Some(Action::Graph(a)) => graph(a, out),
     }
 }
 
@@ -196,196 +202,309 @@ fn usage(e: GptError) -> anyhow::Error {
     }
 }
 
-fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let plot_path = if args.no_plot {
-        None
-    } else {
-        let p = args
-            .plot
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("gpt.png"));
-        if ImageFormat::from_path(&p).is_none() {
+/// `backprop gpt train`: resolve the arguments into a [`Plan`], train,
+/// report.
+fn train(args: TrainArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
+    let plan = Plan::resolve(args)?;
+    let trained = plan.execute()?;
+    plan.report(&trained, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `gpt train` will do, checked before any work: the outputs
+/// writable, the documents and the initial weights read.
+struct Plan {
+    args: TrainArgs,
+    plot: Option<PathBuf>,
+    /// Where the documents come from: `names` or the file's path.
+    source: String,
+    docs: Vec<String>,
+    tokenizer: Tokenizer,
+    config: GptConfig,
+    /// `--init`'s weights, their vocabulary checked against the data's.
+    init: Option<GptWeights>,
+}
+
+/// The outcome of training and sampling.
+struct Trained {
+    graph: Graph,
+    model: Gpt,
+    /// Each step's loss.
+    losses: Vec<f64>,
+    /// Each step's time in seconds.
+    times: Vec<f32>,
+    elapsed: Duration,
+    /// The names sampled after training.
+    names: Vec<String>,
+}
+
+/// What `gpt train --json` prints.
+#[derive(Serialize)]
+struct Summary<'a> {
+    data: &'a str,
+    documents: usize,
+    /// The vocabulary's characters in token order (BOS is the last token).
+    vocab: String,
+    config: ConfigJson,
+    parameters: usize,
+    steps: usize,
+    lr: f64,
+    losses: Vec<Number>,
+    mean_loss_last_100: Number,
+    ms_per_step: f64,
+    total_time_s: f64,
+    samples: &'a [String],
+    plot: Option<String>,
+    model: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ConfigJson {
+    n_layer: usize,
+    n_embd: usize,
+    n_head: usize,
+    block_size: usize,
+    vocab_size: usize,
+}
+
+impl Plan {
+    fn resolve(args: TrainArgs) -> anyhow::Result<Plan> {
+        let plot = if args.no_plot {
+            None
+        } else {
+            let p = args
+                .plot
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("gpt.png"));
+            if ImageFormat::from_path(&p).is_none() {
+                return Err(Usage(format!(
+                    "--plot {}: use a .png or .svg file name",
+                    p.display()
+                ))
+                .into());
+            }
+            Some(p)
+        };
+        if let Some(p) = &args.save
+            && !has_ext(p, "safetensors")
+        {
             return Err(Usage(format!(
-                "--plot {}: use a .png or .svg file name",
+                "--save {}: use a .safetensors file name",
                 p.display()
             ))
             .into());
         }
-        Some(p)
-    };
-    if let Some(p) = &args.save
-        && !has_ext(p, "safetensors")
-    {
-        return Err(Usage(format!(
-            "--save {}: use a .safetensors file name",
-            p.display()
-        ))
-        .into());
-    }
-    // Before any work: an output that is also an input (or the other
-    // output), or an unwritable file found only after training, would
-    // lose data or throw the training away.
-    let inputs: Vec<(&str, &Path)> = [("--data", &args.data), ("--init", &args.init)]
-        .into_iter()
-        .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
-        .collect();
-    let outputs: Vec<(&str, &Path)> = [("--save", &args.save), ("--plot", &plot_path)]
-        .into_iter()
-        .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
-        .collect();
-    backprop::files::check_paths(&inputs, &outputs).map_err(|e| Usage(e.to_string()))?;
-    for (p, what) in [(&plot_path, "the plot"), (&args.save, "the model")] {
-        if let Some(p) = p {
-            writable(p, what)?;
-        }
-    }
-    let (docs, source) = match &args.data {
-        None => (
-            documents(NAMES.as_bytes()).map_err(usage)?,
-            "names".to_string(),
-        ),
-        Some(p) => {
-            let bytes = backprop::files::read_limited(p, MAX_DATA_BYTES).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::FileTooLarge {
-                    anyhow::Error::new(Usage(format!(
-                        "--data {}: the file is larger than the limit of {MAX_DATA_BYTES} bytes",
-                        p.display()
-                    )))
-                } else {
-                    anyhow::Error::new(e)
-                        .context(format!("cannot read the data file {}", p.display()))
-                }
-            })?;
-            let docs =
-                documents(&bytes).map_err(|e| Usage(format!("--data {}: {e}", p.display())))?;
-            (docs, p.display().to_string())
-        }
-    };
-    let tokenizer = Tokenizer::from_documents(&docs);
-    let s = &args.sizes;
-    let config = GptConfig {
-        n_layer: s.layers,
-        n_embd: s.embd,
-        n_head: s.heads,
-        block_size: s.block_size,
-        vocab_size: tokenizer.vocab_size(),
-    };
-    config.validate().map_err(|e| {
-        Usage(match e {
-            GptError::Heads { n_embd, n_head } => {
-                format!("--embd {n_embd} is not divisible by --heads {n_head}")
+        // Before any work: an output that is also an input (or the other
+        // output), or an unwritable file found only after training, would
+        // lose data or throw the training away.
+        let inputs: Vec<(&str, &Path)> = [("--data", &args.data), ("--init", &args.init)]
+            .into_iter()
+            .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
+            .collect();
+        let outputs: Vec<(&str, &Path)> = [("--save", &args.save), ("--plot", &plot)]
+            .into_iter()
+            .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
+            .collect();
+        backprop::files::check_paths(&inputs, &outputs).map_err(|e| Usage(e.to_string()))?;
+        for (p, what) in [(&plot, "the plot"), (&args.save, "the model")] {
+            if let Some(p) = p {
+                writable(p, what)?;
             }
-            e => e.to_string(),
-        })
-    })?;
-    let g = Graph::new();
-    let model = match &args.init {
-        None => Gpt::new(&g, config, args.seed).map_err(usage)?,
-        Some(p) => {
-            let w = GptWeights::load(p).map_err(usage)?;
-            if let Some(v) = &w.vocab
-                && v != &tokenizer
-            {
-                return Err(Usage(format!(
-                    "--init {}: {}",
-                    p.display(),
-                    GptError::Vocab {
-                        model: v.as_string(),
-                        data: tokenizer.as_string()
+        }
+        let (docs, source) = match &args.data {
+            None => (
+                documents(NAMES.as_bytes()).map_err(usage)?,
+                "names".to_string(),
+            ),
+            Some(p) => {
+                let bytes = backprop::files::read_limited(p, MAX_DATA_BYTES).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::FileTooLarge {
+                        anyhow::Error::new(Usage(format!(
+                            "--data {}: the file is larger than the limit of {MAX_DATA_BYTES} bytes",
+                            p.display()
+                        )))
+                    } else {
+                        anyhow::Error::new(e)
+                            .context(format!("cannot read the data file {}", p.display()))
                     }
-                ))
-                .into());
+                })?;
+                let docs =
+                    documents(&bytes).map_err(|e| Usage(format!("--data {}: {e}", p.display())))?;
+                (docs, p.display().to_string())
             }
-            Gpt::from_tensors(&g, config, &w.tensors)
-                .map_err(|e| Usage(format!("--init {}: {e}", p.display())))?
+        };
+        let tokenizer = Tokenizer::from_documents(&docs);
+        let s = &args.sizes;
+        let config = GptConfig {
+            n_layer: s.layers,
+            n_embd: s.embd,
+            n_head: s.heads,
+            block_size: s.block_size,
+            vocab_size: tokenizer.vocab_size(),
+        };
+        config.validate().map_err(|e| {
+            Usage(match e {
+                GptError::Heads { n_embd, n_head } => {
+                    format!("--embd {n_embd} is not divisible by --heads {n_head}")
+                }
+                e => e.to_string(),
+            })
+        })?;
+        let init = match &args.init {
+            None => None,
+            Some(p) => {
+                let w = GptWeights::load(p).map_err(usage)?;
+                if let Some(v) = &w.vocab
+                    && v != &tokenizer
+                {
+                    return Err(Usage(format!(
+                        "--init {}: {}",
+                        p.display(),
+                        GptError::Vocab {
+                            model: v.as_string(),
+                            data: tokenizer.as_string()
+                        }
+                    ))
+                    .into());
+                }
+                Some(w)
+            }
+        };
+        Ok(Plan {
+            args,
+            plot,
+            source,
+            docs,
+            tokenizer,
+            config,
+            init,
+        })
+    }
+
+    /// Builds the model, trains it with progress on stderr, then samples
+    /// names.
+    fn execute(&self) -> anyhow::Result<Trained> {
+        let (args, config) = (&self.args, self.config);
+        let g = Graph::new();
+        let model = match (&self.init, &args.init) {
+            (Some(w), Some(p)) => Gpt::from_tensors(&g, config, &w.tensors)
+                .map_err(|e| Usage(format!("--init {}: {e}", p.display())))?,
+            _ => Gpt::new(&g, config, args.seed).map_err(usage)?,
+        };
+        let steps = args.steps as usize;
+        if !args.quiet {
+            note!(
+                "training a GPT ({}, {} embd, {} heads, block {}, {}) on {} of {}, vocabulary {}: Adam lr {}, {}",
+                count(config.n_layer, "layer"),
+                config.n_embd,
+                config.n_head,
+                config.block_size,
+                count(config.num_parameters(), "parameter"),
+                count(self.docs.len(), "document"),
+                self.source,
+                config.vocab_size,
+                exact(args.lr),
+                count(steps, "step")
+            );
         }
-    };
-    let steps = args.steps as usize;
-    if !args.quiet {
-        eprintln!(
-            "training a GPT ({} layer{}, {} embd, {} heads, block {}, {} parameters) on {} documents of {source}, vocabulary {}: Adam lr {}, {steps} steps",
-            config.n_layer,
-            if config.n_layer == 1 { "" } else { "s" },
-            config.n_embd,
-            config.n_head,
-            config.block_size,
-            config.num_parameters(),
-            docs.len(),
-            config.vocab_size,
-            args.lr
-        );
+        let options = TrainOptions {
+            steps,
+            lr: args.lr,
+            seed: args.seed,
+            shuffle: !args.no_shuffle,
+        };
+        let mut trainer = GptTrainer::new(g, model, &self.docs, &self.tokenizer, options);
+        let progress = Progress::new(steps, args.quiet);
+        let mut losses = Vec::with_capacity(steps);
+        let mut times = Vec::with_capacity(steps);
+        let start = Instant::now();
+        let mut running = None;
+        for k in 0..steps {
+            let t = Instant::now();
+            let loss = trainer.step();
+            times.push(t.elapsed().as_secs_f32());
+            losses.push(loss);
+            // microgpt prints the loss of each step; a running mean reads
+            // better.
+            let r = running.map_or(loss, |r: f64| 0.95 * r + 0.05 * loss);
+            running = Some(r);
+            progress.update(k, || format!("step {k} loss {r:.4}"));
+        }
+        let elapsed = start.elapsed();
+        progress.finish();
+        let (mut graph, model) = trainer.into_parts();
+        let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+        rng.set_stream(2);
+        let mut names = Vec::new();
+        for _ in 0..args.samples {
+            let tokens =
+                sample(&mut graph, &model, &mut rng, args.temperature, &[]).map_err(usage)?;
+            names.push(self.tokenizer.decode(&tokens));
+        }
+        Ok(Trained {
+            graph,
+            model,
+            losses,
+            times,
+            elapsed,
+            names,
+        })
     }
-    let options = TrainOptions {
-        steps,
-        lr: args.lr,
-        seed: args.seed,
-        shuffle: !args.no_shuffle,
-    };
-    let mut trainer = GptTrainer::new(g, model, &docs, &tokenizer, options);
-    let progress = Progress::new(steps, args.quiet);
-    let mut losses = Vec::with_capacity(steps);
-    let mut times = Vec::with_capacity(steps);
-    let start = Instant::now();
-    let mut running = None;
-    for k in 0..steps {
-        let t = Instant::now();
-        let loss = trainer.step();
-        times.push(t.elapsed().as_secs_f32());
-        losses.push(loss);
-        // microgpt prints the loss of each step; a running mean reads better.
-        let r = running.map_or(loss, |r: f64| 0.95 * r + 0.05 * loss);
-        running = Some(r);
-        progress.update(k, r);
-    }
-    let elapsed = start.elapsed();
-    progress.finish();
-    let (mut g, model) = trainer.into_parts();
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    rng.set_stream(2);
-    let mut names = Vec::new();
-    for _ in 0..args.samples {
-        let tokens = sample(&mut g, &model, &mut rng, args.temperature, &[]).map_err(usage)?;
-        names.push(tokenizer.decode(&tokens));
-    }
-    if let Some(path) = &plot_path {
-        let title = format!("microgpt on {source}: loss per step");
-        save_loss_plot(path, &title, &losses)?;
-    }
-    if let Some(path) = &args.save {
-        let bytes = GptWeights::to_safetensors(&config, &tokenizer, &model.weights(&g))?;
-        backprop::viz::write_atomic(path, &bytes)
-            .with_context(|| format!("cannot save the model to {}", path.display()))?;
-    }
-    let ms_per_step = median_ms(&mut times);
-    let last = &losses[losses.len().saturating_sub(100)..];
-    let last_mean = last.iter().sum::<f64>() / last.len() as f64;
-    let mut out = out::stdout();
-    if args.json {
-        let summary = serde_json::json!({
-            "data": source,
-            "documents": docs.len(),
-            "vocab": tokenizer.as_string(),
-            "config": {
-                "n_layer": config.n_layer, "n_embd": config.n_embd, "n_head": config.n_head,
-                "block_size": config.block_size, "vocab_size": config.vocab_size,
-            },
-            "parameters": config.num_parameters(),
-            "steps": steps,
-            "lr": args.lr,
-            "losses": losses,
-            "mean_loss_last_100": last_mean,
-            "ms_per_step": ms_per_step,
-            "total_time_s": elapsed.as_secs_f64(),
-            "samples": names,
-            "plot": plot_path.as_ref().map(|p| p.display().to_string()),
-            "model": args.save.as_ref().map(|p| p.display().to_string()),
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
-    } else {
+
+    /// Draws the loss curve, saves the model, prints the summary and the
+    /// names.
+    fn report(&self, trained: &Trained, out: &mut Out) -> anyhow::Result<()> {
+        let (args, config) = (&self.args, self.config);
+        let Trained {
+            graph,
+            model,
+            losses,
+            times,
+            elapsed,
+            names,
+        } = trained;
+        if let Some(path) = &self.plot {
+            let title = format!("microgpt on {}: loss per step", self.source);
+            save_loss_plot(path, &title, losses)?;
+        }
+        if let Some(path) = &args.save {
+            let bytes =
+                GptWeights::to_safetensors(&config, &self.tokenizer, &model.weights(graph))?;
+            backprop::viz::write_atomic(path, &bytes)
+                .with_context(|| format!("cannot save the model to {}", path.display()))?;
+        }
+        let ms_per_step = median_ms(&mut times.clone());
+        let last = &losses[losses.len().saturating_sub(100)..];
+        let last_mean = last.iter().sum::<f64>() / last.len() as f64;
+        if args.json {
+            return out.json(&Summary {
+                data: &self.source,
+                documents: self.docs.len(),
+                vocab: self.tokenizer.as_string(),
+                config: ConfigJson {
+                    n_layer: config.n_layer,
+                    n_embd: config.n_embd,
+                    n_head: config.n_head,
+                    block_size: config.block_size,
+                    vocab_size: config.vocab_size,
+                },
+                parameters: config.num_parameters(),
+                steps: losses.len(),
+                lr: args.lr,
+                losses: losses.iter().map(|&l| Number(l)).collect(),
+                mean_loss_last_100: Number(last_mean),
+                ms_per_step,
+                total_time_s: elapsed.as_secs_f64(),
+                samples: names,
+                plot: self.plot.as_ref().map(|p| p.display().to_string()),
+                model: args.save.as_ref().map(|p| p.display().to_string()),
+            });
+        }
         if !args.quiet {
             writeln!(
                 out,
-                "{steps} steps in {:.3} s ({ms_per_step:.4} ms/step median): loss {:.4} (mean of the last {}: {last_mean:.4})",
+                "{} in {:.3} s ({ms_per_step:.4} ms/step median): loss {:.4} (mean of the last {}: {last_mean:.4})",
+                count(losses.len(), "step"),
                 elapsed.as_secs_f64(),
                 losses.last().copied().unwrap_or(f64::NAN),
                 last.len()
@@ -394,20 +513,19 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
                 writeln!(out, "samples (temperature {}):", args.temperature)?;
             }
         }
-        for n in &names {
+        for n in names {
             writeln!(out, "{n}")?;
         }
         if !args.quiet {
-            if let Some(p) = &plot_path {
+            if let Some(p) = &self.plot {
                 writeln!(out, "wrote the loss curve to {}", p.display())?;
             }
             if let Some(p) = &args.save {
                 writeln!(out, "saved the model to {}", p.display())?;
             }
         }
+        Ok(())
     }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// A saved model, its graph and its vocabulary.
@@ -434,24 +552,22 @@ fn load_model(path: &Path) -> anyhow::Result<(Graph, Gpt, Tokenizer)> {
     Ok((g, model, vocab))
 }
 
-fn sample_cmd(args: SampleArgs) -> anyhow::Result<ExitCode> {
+fn sample_cmd(args: SampleArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let (mut g, model, tokenizer) = load_model(&args.model)?;
     let prefix = tokenizer
         .encode(&args.prefix)
         .map_err(|e| Usage(format!("--prefix {:?}: {e}", args.prefix)))?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     rng.set_stream(2);
-    let mut out = out::stdout();
     for _ in 0..args.count {
         let tokens = sample(&mut g, &model, &mut rng, args.temperature, &prefix)
             .map_err(|e| Usage(format!("--prefix {:?}: {e}", args.prefix)))?;
         writeln!(out, "{}", tokenizer.decode(&tokens))?;
     }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
+fn graph(args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let html = args.output.as_deref().is_some_and(|p| {
         p.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
@@ -511,13 +627,14 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
             for (p, &t) in tokens[..=args.pos].iter().enumerate() {
                 model.forward(&g, t, p, &mut cache);
             }
-            let out = cache.attention(args.layer, args.pos).expect("computed")[h * hd + args.dim]
+            let head_out = cache.attention(args.layer, args.pos).expect("computed")
+                [h * hd + args.dim]
                 .with_label(format!(
                     "layer{}.head{h}[{}] at {}",
                     args.layer, args.dim, args.pos
                 ));
-            out.backward();
-            out.id()
+            head_out.backward();
+            head_out.id()
         }
     };
     if args.leaf.is_some() && !(args.explain || html) {
@@ -545,7 +662,12 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
             e.truncate(backprop::explain::DEFAULT_MAX_STEPS);
             e.to_text(&options).into_bytes()
         };
-        return write_graph_output(args.output.as_deref(), &bytes, g.trace(root).nodes.len());
+        return write_graph_output(
+            args.output.as_deref(),
+            &bytes,
+            g.trace(root).nodes.len(),
+            out,
+        );
     }
     let bytes = viz::render_within(
         &g,
@@ -566,7 +688,12 @@ fn graph(args: GraphArgs) -> anyhow::Result<ExitCode> {
             e => anyhow::Error::new(e).context("cannot draw the graph"),
         }
     })?;
-    write_graph_output(args.output.as_deref(), &bytes, g.trace(root).nodes.len())
+    write_graph_output(
+        args.output.as_deref(),
+        &bytes,
+        g.trace(root).nodes.len(),
+        out,
+    )
 }
 
 /// Writes a drawing, page or explanation to `output` (stdout without one).
@@ -574,17 +701,14 @@ fn write_graph_output(
     output: Option<&Path>,
     bytes: &[u8],
     nodes: usize,
+    out: &mut Out,
 ) -> anyhow::Result<ExitCode> {
     match output {
-        None => {
-            let mut out = out::stdout();
-            out.write_all(bytes)?;
-            out.flush()?;
-        }
+        None => out.write_all(bytes)?,
         Some(p) => {
             viz::write_atomic(p, bytes)
                 .with_context(|| format!("cannot write the drawing to {}", p.display()))?;
-            eprintln!("wrote {nodes} nodes to {}", p.display());
+            note!("wrote {} to {}", count(nodes, "node"), p.display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -614,59 +738,4 @@ fn median_ms(times: &mut [f32]) -> f64 {
         (f64::from(times[n / 2 - 1]) + f64::from(times[n / 2])) / 2.0
     };
     mid * 1e3
-}
-
-/// A progress bar on a terminal, ten lines otherwise, nothing when quiet;
-/// all on stderr.
-enum Progress {
-    Bar(indicatif::ProgressBar),
-    Lines { every: usize, last: usize },
-    Quiet,
-}
-
-impl Progress {
-    fn new(steps: usize, quiet: bool) -> Self {
-        if quiet {
-            Progress::Quiet
-        } else if std::io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new(steps as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} step {pos}/{len}  {msg}  [{elapsed_precise}]",
-                )
-                .expect("a valid template"),
-            );
-            Progress::Bar(bar)
-        } else {
-            Progress::Lines {
-                every: (steps / 10).max(1),
-                last: steps.saturating_sub(1),
-            }
-        }
-    }
-
-    fn update(&self, step: usize, loss: f64) {
-        match self {
-            Progress::Bar(bar) => {
-                // Redrawing is rate-limited by indicatif; formatting the
-                // message every step is not, so do it every 10th.
-                if step.is_multiple_of(10) || step + 1 == bar.length().unwrap_or(0) as usize {
-                    bar.set_position(step as u64 + 1);
-                    bar.set_message(format!("loss {loss:.4}"));
-                }
-            }
-            Progress::Lines { every, last } => {
-                if step.is_multiple_of(*every) || step == *last {
-                    eprintln!("step {step} loss {loss:.4}");
-                }
-            }
-            Progress::Quiet => {}
-        }
-    }
-
-    fn finish(&self) {
-        if let Progress::Bar(bar) = self {
-            bar.abandon();
-        }
-    }
 }

@@ -1,141 +1,19 @@
 //! `backprop grad`: the value and gradients of an expression program.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use backprop::Graph;
-use backprop::expr::{MAX_PROGRAM_BYTES, ParseError, Program, parse_override};
-use backprop::gradcheck::Tolerances;
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use backprop::gradcheck::{GradcheckReport, Tolerances};
+use backprop::json::Number;
+use serde::Serialize;
 
+use crate::Usage;
+use crate::args::program::{Loaded, ProgramArgs};
 use crate::args::{non_negative, positive};
-use crate::{Usage, out};
-
-/// Where the program comes from, and input overrides: shared by `grad` and
-/// `draw`.
-#[derive(clap::Args)]
-pub struct ProgramArgs {
-    /// The program, e.g. 'x = 2; y = x**2' (`-` reads it from stdin).
-    #[arg(
-        value_name = "PROGRAM",
-        required_unless_present = "file",
-        conflicts_with = "file",
-        allow_hyphen_values = true
-    )]
-    pub program: Option<String>,
-    /// Read the program from a file (`-` for stdin).
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: Option<PathBuf>,
-    /// Set or override an input, e.g. --at x1=2.5 (repeatable).
-    #[arg(long = "at", value_name = "NAME=VALUE")]
-    pub at: Vec<String>,
-}
-
-/// A parsed program and its validated overrides.
-pub struct Loaded {
-    pub program: Program,
-    pub overrides: Vec<(String, f64)>,
-}
-
-impl ProgramArgs {
-    /// Reads and parses the program and the `--at` overrides; parse errors
-    /// and bad overrides are [`Usage`] errors with a caret snippet.
-    pub fn load(&self) -> anyhow::Result<Loaded> {
-        let (origin, src) = match (&self.program, &self.file) {
-            (Some(p), _) if p == "-" => ("<stdin>".to_string(), read_stdin()?),
-            (Some(p), _) => ("<program>".to_string(), p.clone()),
-            (None, Some(f)) if f.as_os_str() == "-" => ("<stdin>".to_string(), read_stdin()?),
-            (None, Some(f)) => (f.display().to_string(), read_file(f)?),
-            (None, None) => {
-                return Err(Usage("give a program, or -f FILE".into()).into());
-            }
-        };
-        let program = Program::parse(&src).map_err(|e| usage(&origin, &e))?;
-        let mut overrides: Vec<(String, f64)> = Vec::with_capacity(self.at.len());
-        let mut given: HashMap<String, &str> = HashMap::new();
-        for text in &self.at {
-            let (name, value) = parse_override(text).map_err(|e| usage("--at", &e))?;
-            if let Some(first) = given.insert(name.clone(), text) {
-                return Err(Usage(format!(
-                    "--at: `{name}` is set twice (`{first}` and `{text}`); give each input once"
-                ))
-                .into());
-            }
-            overrides.push((name, value));
-        }
-        // Validate the names now, so every later step can rely on them.
-        program
-            .input_values(&overrides)
-            .map_err(|e| Usage(format!("--at: {e}")))?;
-        Ok(Loaded { program, overrides })
-    }
-}
-
-/// The program on stdin, at most [`MAX_PROGRAM_BYTES`] of it.
-fn read_stdin() -> anyhow::Result<String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .take(MAX_PROGRAM_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .context("cannot read the program from stdin")?;
-    if bytes.len() as u64 > MAX_PROGRAM_BYTES {
-        return Err(Usage(format!(
-            "<stdin>: the program is larger than the limit of {} MiB",
-            MAX_PROGRAM_BYTES >> 20
-        ))
-        .into());
-    }
-    Ok(decode("<stdin>", bytes)?)
-}
-
-/// The program file, at most [`MAX_PROGRAM_BYTES`] of it.
-fn read_file(path: &Path) -> anyhow::Result<String> {
-    let bytes = backprop::files::read_limited(path, MAX_PROGRAM_BYTES)
-        .with_context(|| format!("cannot read the program file `{}`", path.display()))?;
-    Ok(decode(&path.display().to_string(), bytes)?)
-}
-
-/// The program text, or a [`Usage`] error saying where it stops being
-/// UTF-8 (byte offset, line and column, lines ended as the language ends
-/// them: `\n`, `\r\n` or `\r`).
-fn decode(origin: &str, bytes: Vec<u8>) -> Result<String, Usage> {
-    String::from_utf8(bytes).map_err(|e| {
-        let bytes = e.as_bytes();
-        let at = e.utf8_error().valid_up_to();
-        let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-        let mut line = 1;
-        let mut line_start = 0;
-        let mut chars = good.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            let crlf = c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n');
-            if (c == '\n' || c == '\r') && !crlf {
-                line += 1;
-                line_start = i + 1;
-            }
-        }
-        let col = good[line_start..].chars().count() + 1;
-        Usage(format!(
-            "{origin}:{line}:{col}: the program is not UTF-8 text: byte {at} (0x{:02x}) is not \
-             valid UTF-8",
-            bytes[at]
-        ))
-    })
-}
-
-/// A parse error as a compiler shows it: `origin:line:col: message` and the
-/// line with a caret under the spot.
-fn usage(origin: &str, e: &ParseError) -> Usage {
-    Usage(format!(
-        "{origin}:{}:{}: {}\n{}",
-        e.span.line,
-        e.span.col,
-        e.kind,
-        e.snippet()
-    ))
-}
+use crate::format::table;
+use crate::out::Out;
 
 /// Arguments of `backprop grad`.
 #[derive(clap::Args)]
@@ -192,45 +70,87 @@ pub struct Args {
 /// per input, and each row costs one more sweep over the graph.
 pub const MAX_HESSIAN_INPUTS: usize = 64;
 
-/// A JSON value that keeps object keys in the order given (serde_json's
-/// own map sorts them). Finite numbers are written as numbers with full
-/// precision, the others as the strings "NaN", "inf" and "-inf".
-enum Json {
-    Str(String),
-    Num(f64),
-    Bool(bool),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
+/// What `grad --json` prints: one object, keys in this order, names in
+/// the program's order.
+#[derive(Serialize)]
+struct GradJson<'a> {
+    /// The output's name.
+    output: &'a str,
+    value: Number,
+    /// d(output)/d(input), by input name.
+    grads: Object<'a, Number>,
+    /// The inputs' values, by name.
+    inputs: Object<'a, Number>,
+    /// Every named node, the output first.
+    nodes: Vec<NodeJson<'a>>,
+    /// d²(output)/d(row) d(column), by row name, then column name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hessian: Option<Object<'a, Object<'a, Number>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<CheckJson<'a>>,
 }
 
-impl Serialize for Json {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Json::Str(x) => s.serialize_str(x),
-            Json::Num(x) if x.is_finite() => s.serialize_f64(*x),
-            Json::Num(x) if x.is_nan() => s.serialize_str("NaN"),
-            Json::Num(x) if *x > 0.0 => s.serialize_str("inf"),
-            Json::Num(_) => s.serialize_str("-inf"),
-            Json::Bool(b) => s.serialize_bool(*b),
-            Json::Arr(items) => s.collect_seq(items),
-            Json::Obj(entries) => {
-                let mut m = s.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries {
-                    m.serialize_entry(k, v)?;
-                }
-                m.end()
-            }
+#[derive(Serialize)]
+struct NodeJson<'a> {
+    name: &'a str,
+    data: Number,
+    grad: Number,
+}
+
+/// A JSON object with its keys in the order given (a `serde_json` map
+/// would sort them).
+struct Object<'a, V>(Vec<(&'a str, V)>);
+
+impl<V: Serialize> Serialize for Object<'_, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    passed: bool,
+    eps: Number,
+    atol: Number,
+    rtol: Number,
+    inputs: Vec<CheckedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct CheckedJson<'a> {
+    name: &'a str,
+    analytic: Number,
+    numeric: Number,
+    abs_error: Number,
+    rel_error: Number,
+    passed: bool,
+}
+
+impl<'a> CheckJson<'a> {
+    fn new(r: &GradcheckReport, input_names: &[&'a str]) -> Self {
+        CheckJson {
+            passed: r.passed(),
+            eps: Number(r.tolerances.eps),
+            atol: Number(r.tolerances.atol),
+            rtol: Number(r.tolerances.rtol),
+            inputs: r
+                .inputs
+                .iter()
+                .map(|c| CheckedJson {
+                    name: input_names[c.index],
+                    analytic: Number(c.analytic),
+                    numeric: Number(c.numeric),
+                    abs_error: Number(c.abs_error),
+                    rel_error: Number(c.rel_error),
+                    passed: c.passed,
+                })
+                .collect(),
         }
     }
 }
 
-/// An object with the given keys, in order.
-fn obj<K: Into<String>>(entries: impl IntoIterator<Item = (K, Json)>) -> Json {
-    Json::Obj(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
-}
-
 /// Runs `backprop grad`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     let Loaded { program, overrides } = args.source.load()?;
     let g = Graph::new();
     let ev = program
@@ -269,83 +189,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let mut out = out::stdout();
     if args.json {
-        let mut fields = vec![
-            ("output", Json::Str(ev.output_name.clone())),
-            ("value", Json::Num(ev.output.data())),
-            (
-                "grads",
-                obj(input_names
+        let by_name = |xs: &[f64]| {
+            Object(
+                input_names
                     .iter()
-                    .zip(&input_grads)
-                    .map(|(&n, &d)| (n, Json::Num(d)))),
-            ),
-            (
-                "inputs",
-                obj(ev
-                    .inputs
+                    .zip(xs)
+                    .map(|(&n, &x)| (n, Number(x)))
+                    .collect(),
+            )
+        };
+        let json = GradJson {
+            output: &ev.output_name,
+            value: Number(ev.output.data()),
+            grads: by_name(&input_grads),
+            inputs: Object(
+                ev.inputs
                     .iter()
-                    .map(|(n, v)| (n.as_str(), Json::Num(v.data())))),
+                    .map(|(n, v)| (n.as_str(), Number(v.data())))
+                    .collect(),
             ),
-            (
-                "nodes",
-                Json::Arr(
-                    named
-                        .iter()
-                        .zip(&named_grads)
-                        .map(|((n, v), &d)| {
-                            obj([
-                                ("name", Json::Str(n.to_string())),
-                                ("data", Json::Num(v.data())),
-                                ("grad", Json::Num(d)),
-                            ])
-                        })
-                        .collect(),
-                ),
-            ),
-        ];
-        if let Some(h) = &hessian {
-            fields.push((
-                "hessian",
-                obj(input_names.iter().zip(h).map(|(&row, hs)| {
-                    (
-                        row,
-                        obj(input_names
-                            .iter()
-                            .zip(hs)
-                            .map(|(&col, &d)| (col, Json::Num(d)))),
-                    )
-                })),
-            ));
-        }
-        if let Some(r) = &report {
-            let inputs = r
-                .inputs
+            nodes: named
                 .iter()
-                .map(|c| {
-                    obj([
-                        ("name", Json::Str(input_names[c.index].to_string())),
-                        ("analytic", Json::Num(c.analytic)),
-                        ("numeric", Json::Num(c.numeric)),
-                        ("abs_error", Json::Num(c.abs_error)),
-                        ("rel_error", Json::Num(c.rel_error)),
-                        ("passed", Json::Bool(c.passed)),
-                    ])
+                .zip(&named_grads)
+                .map(|((name, v), &d)| NodeJson {
+                    name,
+                    data: Number(v.data()),
+                    grad: Number(d),
                 })
-                .collect();
-            fields.push((
-                "check",
-                obj([
-                    ("passed", Json::Bool(r.passed())),
-                    ("eps", Json::Num(r.tolerances.eps)),
-                    ("atol", Json::Num(r.tolerances.atol)),
-                    ("rtol", Json::Num(r.tolerances.rtol)),
-                    ("inputs", Json::Arr(inputs)),
-                ]),
-            ));
-        }
-        writeln!(out, "{}", serde_json::to_string(&obj(fields))?)?;
+                .collect(),
+            hessian: hessian.as_ref().map(|h| {
+                Object(
+                    input_names
+                        .iter()
+                        .zip(h)
+                        .map(|(&row, hs)| (row, by_name(hs)))
+                        .collect(),
+                )
+            }),
+            check: report.as_ref().map(|r| CheckJson::new(r, &input_names)),
+        };
+        out.json_line(&json)?;
     } else {
         // An input is its own name on its own leaf: `b = a` names the same
         // leaf, but `--at b=...` would be refused.
@@ -354,38 +238,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|(n, v)| (n.as_str(), v.id()))
             .collect();
-        let rows: Vec<[String; 4]> = named
-            .iter()
-            .enumerate()
-            .map(|(i, (n, v))| {
-                let role = if i == 0 {
-                    "output"
-                } else if leaf_of.get(n) == Some(&v.id()) {
-                    "input"
-                } else {
-                    ""
-                };
-                [
-                    n.to_string(),
-                    v.data().to_string(),
-                    named_grads[i].to_string(),
-                    role.to_string(),
-                ]
-            })
-            .collect();
-        print_table(&mut out, &["name", "data", "grad", ""], &rows)?;
+        let mut rows = vec![["name", "data", "grad", ""].map(String::from)];
+        rows.extend(named.iter().enumerate().map(|(i, (n, v))| {
+            let role = if i == 0 {
+                "output"
+            } else if leaf_of.get(n) == Some(&v.id()) {
+                "input"
+            } else {
+                ""
+            };
+            [
+                n.to_string(),
+                v.data().to_string(),
+                named_grads[i].to_string(),
+                role.to_string(),
+            ]
+        }));
+        table(out, &rows)?;
         if let Some(h) = &hessian {
             writeln!(out)?;
             writeln!(out, "hessian: d²{}/d(row) d(column)", ev.output_name)?;
-            let mut table = vec![String::new()];
-            table.extend(input_names.iter().map(|n| n.to_string()));
-            let mut lines = vec![table];
+            let mut rows = vec![
+                std::iter::once(String::new())
+                    .chain(input_names.iter().map(|n| n.to_string()))
+                    .collect::<Vec<_>>(),
+            ];
             for (row, hs) in input_names.iter().zip(h) {
                 let mut line = vec![row.to_string()];
                 line.extend(hs.iter().map(f64::to_string));
-                lines.push(line);
+                rows.push(line);
             }
-            print_rows(&mut out, &lines)?;
+            table(out, &rows)?;
         }
         if let Some(r) = &report {
             writeln!(out)?;
@@ -400,44 +283,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             writeln!(out, "{r}")?;
         }
     }
-    out.flush()?;
     if report.is_some_and(|r| !r.passed()) {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Prints rows of any width as left-aligned columns separated by two
-/// spaces (the first row is the header).
-fn print_rows(out: &mut impl Write, rows: &[Vec<String>]) -> std::io::Result<()> {
-    let n = rows.first().map_or(0, Vec::len);
-    let mut width = vec![0; n];
-    for row in rows {
-        for (w, cell) in width.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    for row in rows {
-        let mut s = String::new();
-        for (i, (c, w)) in row.iter().zip(&width).enumerate() {
-            if i > 0 {
-                s.push_str("  ");
-            }
-            s.push_str(c);
-            s.extend(std::iter::repeat_n(' ', w - c.chars().count()));
-        }
-        writeln!(out, "{}", s.trim_end())?;
-    }
-    Ok(())
-}
-
-/// Prints left-aligned columns separated by two spaces.
-fn print_table<const N: usize>(
-    out: &mut impl Write,
-    header: &[&str; N],
-    rows: &[[String; N]],
-) -> std::io::Result<()> {
-    let mut all = vec![header.iter().map(|h| h.to_string()).collect()];
-    all.extend(rows.iter().map(|r| r.to_vec()));
-    print_rows(out, &all)
 }

@@ -1,6 +1,8 @@
 //! The `backprop` command line: a thin layer over the library. Each
 //! subcommand lives in its own file: parse arguments, call the library,
-//! print.
+//! print. Arguments that several commands take are in [`args`], number
+//! and table formats in [`format`], and every byte of output goes through
+//! [`out`].
 
 use std::process::ExitCode;
 
@@ -10,10 +12,12 @@ mod args;
 mod draw;
 mod eval;
 mod explain;
+mod format;
 mod gpt;
 mod grad;
 mod out;
 mod predict;
+mod progress;
 mod train;
 
 /// Backpropagation from scratch: gradients, pictures and training of
@@ -69,14 +73,21 @@ fn clean_up_on_signals() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     clean_up_on_signals();
+    let mut out = out::Out::new();
     let result: anyhow::Result<ExitCode> = match cli.command {
-        Command::Grad(args) => grad::run(args),
-        Command::Explain(args) => explain::run(args),
-        Command::Draw(args) => draw::run(args),
-        Command::Train(args) => train::run(args),
-        Command::Predict(args) => predict::run(args),
-        Command::Eval(args) => eval::run(args),
-        Command::Gpt(args) => gpt::run(args),
+        Command::Grad(args) => grad::run(args, &mut out),
+        Command::Explain(args) => explain::run(args, &mut out),
+        Command::Draw(args) => draw::run(args, &mut out),
+        Command::Train(args) => train::run(args, &mut out),
+        Command::Predict(args) => predict::run(args, &mut out),
+        Command::Eval(args) => eval::run(args, &mut out),
+        Command::Gpt(args) => gpt::run(args, &mut out),
+    };
+    // What a command printed before it failed is still printed.
+    let result = match (result, out.finish()) {
+        (Ok(code), Ok(())) => Ok(code),
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(e)) => Err(e.into()),
     };
     match result {
         Ok(code) => code,
@@ -84,7 +95,7 @@ fn main() -> ExitCode {
         // nothing is wrong and there is no one to tell.
         Err(err) if out::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            out::note!("error: {err:#}");
             exit_code(&err)
         }
     }

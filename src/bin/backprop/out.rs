@@ -1,30 +1,56 @@
-//! Checked writes to stdout.
+//! The one way the program writes: results to stdout, messages to stderr.
 //!
 //! `println!` panics when stdout is gone (`backprop grad ... | head -1`
-//! closes the pipe early). Subcommands write through [`stdout`] with
-//! `writeln!(out, ...)?` and finish with `out.flush()?` instead, so a
-//! failed write is an ordinary `io::Error`; `main` turns a broken pipe
-//! anywhere in an error's chain into a quiet exit ([`is_broken_pipe`]).
+//! closes the pipe early), and `eprintln!` when stderr is. Every
+//! subcommand writes through the [`Out`] that `main` hands it instead:
+//! results with `writeln!(out, ...)?` (or [`Out::json`]), so a failed write
+//! is an ordinary `io::Error` that `main` turns into a quiet exit when the
+//! reader has gone ([`is_broken_pipe`]); messages with [`note!`], which
+//! never fails (with stderr closed there is no one to tell).
 //!
 //! ```ignore
-//! let mut out = out::stdout();
 //! writeln!(out, "{}", value)?;
-//! out.flush()?;
+//! note!("wrote the plot to {}", path.display());
+//! out.json(&summary)?;
 //! ```
 
 use std::io::{self, BufWriter, StdoutLock, Write};
 
-/// A buffered, locked stdout whose errors say `cannot write to stdout`
-/// (and keep their [`io::ErrorKind`]). Flush it at the end: dropping it
-/// flushes too, but ignores the error.
-pub struct Stdout(BufWriter<StdoutLock<'static>>);
+use serde::Serialize;
 
-/// The program's stdout, for checked writes.
-pub fn stdout() -> Stdout {
-    Stdout(BufWriter::new(io::stdout().lock()))
+/// Buffered, locked stdout for results, whose errors say `cannot write to
+/// stdout` (and keep their [`io::ErrorKind`]). `main` flushes it with
+/// [`Out::finish`] after the subcommand returns.
+pub struct Out(BufWriter<StdoutLock<'static>>);
+
+impl Out {
+    /// The program's stdout.
+    pub fn new() -> Self {
+        Out(BufWriter::new(io::stdout().lock()))
+    }
+
+    /// `value` as pretty-printed JSON and a newline (numbers that JSON
+    /// lacks go through [`backprop::json::Number`] in the output types).
+    pub fn json(&mut self, value: &impl Serialize) -> anyhow::Result<()> {
+        serde_json::to_writer_pretty(&mut *self, value)?;
+        writeln!(self)?;
+        Ok(())
+    }
+
+    /// `value` as JSON on one line.
+    pub fn json_line(&mut self, value: &impl Serialize) -> anyhow::Result<()> {
+        serde_json::to_writer(&mut *self, value)?;
+        writeln!(self)?;
+        Ok(())
+    }
+
+    /// Flushes what is buffered; the error of a failed write.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.flush()
+    }
 }
 
-impl Write for Stdout {
+impl Write for Out {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.write(buf).map_err(explain)
     }
@@ -41,6 +67,21 @@ impl Write for Stdout {
 fn explain(e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("cannot write to stdout: {e}"))
 }
+
+/// Writes one line to stderr: progress, warnings, what was written where,
+/// errors. A failure to write is ignored: stderr is where failures would
+/// be reported.
+pub fn write_note(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{message}");
+}
+
+/// `note!("...", args)`: [`write_note`] with `format!` arguments.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::out::write_note(format_args!($($arg)*))
+    };
+}
+pub(crate) use note;
 
 /// Whether the reason for `err` is a closed pipe (the reader has gone):
 /// not worth a message, and not a failure.

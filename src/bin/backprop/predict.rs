@@ -6,10 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use backprop::data::{DataError, Header, LabelColumn, parse_features, parse_features_without};
+use backprop::json::Number;
 use backprop::nn::{NnError, SavedModel};
+use serde::Serialize;
 
 use crate::Usage;
-use crate::train::data::{count, exact, json_num, num, parse_header, parse_label_column};
+use crate::args::data::{parse_header, parse_label_column};
+use crate::format::{count, exact, num};
+use crate::out::Out;
 
 /// Arguments of `backprop predict`.
 #[derive(clap::Args)]
@@ -44,8 +48,20 @@ pub struct Args {
     json: bool,
 }
 
+/// One point of `predict --json`'s array.
+#[derive(Serialize)]
+struct PredictionJson<'a> {
+    point: &'a [f64],
+    class: usize,
+    /// The output layer's values: one score, or a logit per class.
+    scores: Vec<Number>,
+    /// The class's word label, for a model trained on word labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class_name: Option<String>,
+}
+
 /// Runs `backprop predict`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     if args.points.is_empty() && args.csv.is_none() {
         return Err(
             Usage("give points with --point X1,X2 or a file with --csv FILE".into()).into(),
@@ -128,20 +144,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for x in &rows {
         preds.push((x, model.predict(x)?));
     }
-    let mut out = crate::out::stdout();
     if args.json {
         let items: Vec<_> = preds
             .iter()
-            .map(|(x, p)| {
-                let scores: Vec<_> = p.scores.iter().map(|&v| json_num(v)).collect();
-                let mut item = serde_json::json!({"point": x, "class": p.class, "scores": scores});
-                if model.class_names.is_some() {
-                    item["class_name"] = model.class_name(p.class).into();
-                }
-                item
+            .map(|(x, p)| PredictionJson {
+                point: x,
+                class: p.class,
+                scores: p.scores.iter().map(|&v| Number(v)).collect(),
+                class_name: model
+                    .class_names
+                    .is_some()
+                    .then(|| model.class_name(p.class)),
             })
             .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+        out.json(&items)?;
     } else {
         for (x, p) in preds {
             let point = x.iter().map(|&v| exact(v)).collect::<Vec<_>>().join(",");
@@ -163,6 +179,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             )?;
         }
     }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

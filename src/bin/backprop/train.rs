@@ -1,31 +1,33 @@
 //! `backprop train`: with no arguments, micrograd's demo (two moons, MLP
 //! 2-16-16-1, hinge loss + L2, SGD with a decaying learning rate).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use backprop::Graph;
-use backprop::data::DatasetSpec;
+use backprop::data::{Dataset, DatasetSpec};
 use backprop::files::check_paths;
+use backprop::json::Number;
 use backprop::nn::{
-    Activation, Init, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
+    Activation, History, Init, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
     TrainConfig, Trainer, check_writable,
 };
 use backprop::optim::{LrSchedule, OptimizerKind};
 use backprop::plot::{ImageFormat, TrainingPlot, save_training_plot};
+use serde::Serialize;
 
-use crate::{Usage, out};
+use crate::Usage;
+use crate::args::data::{DataArgs, TRAIN_SEED};
+use crate::args::{at_least_one, non_negative, positive, whole};
+use crate::format::{count, exact, num, percent};
+use crate::out::{Out, note};
+use crate::progress::Progress;
 
-#[path = "train_data.rs"]
-pub(crate) mod data;
-
-use data::{
-    DataArgs, at_least_one, count, exact, json_num, momentum, non_negative, num, parse_steps,
-    positive,
-};
+/// The most training steps (`--steps`).
+pub const MAX_STEPS: usize = 10_000_000;
 
 /// Hidden layer sizes (a newtype so that clap takes `16,16` as one value).
 #[derive(Clone, Debug)]
@@ -40,7 +42,7 @@ pub struct Args {
     #[arg(
         long,
         default_value = "16,16",
-        value_parser = |s: &str| data::parse_hidden(s).map(Hidden),
+        value_parser = |s: &str| parse_hidden(s).map(Hidden),
         allow_negative_numbers = true
     )]
     hidden: Hidden,
@@ -71,7 +73,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1e-4, value_parser = non_negative, allow_negative_numbers = true)]
     alpha: f64,
     /// Training steps.
-    #[arg(long, default_value_t = 100, value_parser = parse_steps, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 100, value_parser = |s: &str| whole(s, 1, MAX_STEPS), allow_negative_numbers = true)]
     steps: usize,
     /// Samples per step [default: all].
     #[arg(long, value_parser = at_least_one, allow_negative_numbers = true)]
@@ -102,242 +104,387 @@ pub struct Args {
         long,
         default_value_t = 0,
         value_name = "N",
-        value_parser = |s: &str| data::whole(s, 0, usize::MAX),
+        value_parser = |s: &str| whole(s, 0, usize::MAX),
         allow_negative_numbers = true
     )]
     threads: usize,
 }
 
-/// Runs `backprop train`.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let plot_path = if args.no_plot {
-        None
-    } else {
-        let p = args
-            .plot
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(format!("{}.png", args.data.dataset.name())));
-        if ImageFormat::from_path(&p).is_none() {
-            return Err(Usage(format!(
-                "--plot {}: use a .png or .svg file name",
-                p.display()
-            ))
+/// Runs `backprop train`: resolve the arguments into a [`Plan`] (every
+/// check that can fail before training does), execute it, report.
+pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
+    let plan = Plan::resolve(args)?;
+    let trained = plan.execute()?;
+    plan.report(&trained, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where the trained model goes.
+enum SaveTo {
+    Nowhere,
+    File(PathBuf),
+    /// `--save -`: the model's JSON on stdout.
+    Stdout,
+}
+
+/// What `train` will do, with every default chosen and every input
+/// checked: the data loaded, the outputs known to be writable.
+struct Plan {
+    /// The dataset's name (`moons`, `csv:PATH`).
+    dataset: String,
+    /// The data as loaded: the plot shows it, the model keeps its class
+    /// names.
+    raw: Dataset,
+    /// The data the network learns from (standardised with
+    /// `--standardize`).
+    data: Dataset,
+    normalization: Option<Normalization>,
+    /// Layer sizes after the inputs, the output layer's last.
+    sizes: Vec<usize>,
+    mlp: MlpConfig,
+    train: TrainConfig,
+    optimizer: OptimizerKind,
+    lr: f64,
+    momentum: f64,
+    plot: Option<PathBuf>,
+    save: SaveTo,
+    standardize: bool,
+    quiet: bool,
+    json: bool,
+}
+
+/// The outcome of training.
+struct Trained {
+    trainer: Trainer,
+    history: History,
+    elapsed: Duration,
+    /// On the whole (standardised) data, after the last step.
+    accuracy: f64,
+    saved: SavedModel,
+}
+
+/// What `train --json` prints.
+#[derive(Serialize)]
+struct Summary<'a> {
+    dataset: &'a str,
+    samples: usize,
+    /// Steps taken.
+    steps: usize,
+    /// The last step's loss: data loss plus the L2 term (`alpha`).
+    final_loss: Number,
+    alpha: Number,
+    /// On the whole training data after the last step, 0 to 1.
+    accuracy: f64,
+    time_per_step_ms: f64,
+    total_time_s: f64,
+    parameters: usize,
+    /// Layer sizes from inputs to outputs: `2-16-16-1`.
+    architecture: String,
+    loss: &'a str,
+    optimizer: &'a str,
+    lr: Number,
+    plot: Option<String>,
+    model: Option<String>,
+}
+
+impl Plan {
+    /// Checks the arguments, the output paths and the data, and chooses
+    /// the defaults that depend on them (loss, optimizer, learning rate,
+    /// schedule).
+    fn resolve(args: Args) -> anyhow::Result<Plan> {
+        let plot = if args.no_plot {
+            None
+        } else {
+            let p = args
+                .plot
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("{}.png", args.data.dataset.name())));
+            if ImageFormat::from_path(&p).is_none() {
+                return Err(Usage(format!(
+                    "--plot {}: use a .png or .svg file name",
+                    p.display()
+                ))
+                .into());
+            }
+            Some(p)
+        };
+        let save = match args.save {
+            None => SaveTo::Nowhere,
+            Some(p) if p.as_os_str() == "-" => SaveTo::Stdout,
+            Some(p) => SaveTo::File(p),
+        };
+        if matches!(save, SaveTo::Stdout) && args.json {
+            return Err(Usage(
+                "--save - writes the model to stdout, and so does --json its summary: use one"
+                    .into(),
+            )
             .into());
         }
-        Some(p)
-    };
-    // Before any work: an output that would destroy an input, or that
-    // cannot be written, found only after training would throw the
-    // training away.
-    let save = args.save.as_deref().filter(|p| p.as_os_str() != "-");
-    let save_to_stdout = args.save.as_deref().is_some_and(|p| p.as_os_str() == "-");
-    if save_to_stdout && args.json {
-        return Err(Usage(
-            "--save - writes the model to stdout, and so does --json its summary: use one".into(),
-        )
-        .into());
-    }
-    let mut outputs = Vec::new();
-    if let Some(p) = &plot_path {
-        outputs.push(("--plot", p.as_path()));
-    }
-    if let Some(p) = save {
-        outputs.push(("--save", p));
-    }
-    let inputs: Vec<(&str, &Path)> = match &args.data.dataset {
-        DatasetSpec::Csv(p) => vec![("--dataset", p.as_path())],
-        _ => Vec::new(),
-    };
-    check_paths(&inputs, &outputs).map_err(|e| Usage(e.to_string()))?;
-    if let Some(p) = &plot_path {
-        writable(p, "the plot")?;
-    }
-    if let Some(p) = save {
-        writable(p, "the model")?;
-    }
-    let raw = args.data.load(None)?;
-    raw.check_classes()
-        .with_context(|| format!("cannot train on {}", args.data.dataset.name()))?;
-    let classes = raw.n_classes();
-    let loss = args.loss.unwrap_or(Loss::for_classes(classes));
-    loss.check_classes(classes)
-        .map_err(|e| Usage(e.to_string()))?;
-    let kind = args.optimizer.unwrap_or(loss.default_optimizer());
-    let lr = args.lr.unwrap_or(kind.default_lr());
-    let schedule = args.schedule.unwrap_or(kind.default_schedule());
-    if !args.standardize
-        && !args.quiet
-        && let Some(w) = scale_warning(&raw)
-    {
-        eprintln!("warning: {w}");
-    }
-    let normalization = args.standardize.then(|| Normalization::fit(&raw));
-    let data = match &normalization {
-        Some(n) => n.apply(&raw),
-        None => raw.clone(),
-    };
+        // Before any work: an output that would destroy an input, or that
+        // cannot be written, found only after training would throw the
+        // training away.
+        let mut outputs = Vec::new();
+        if let Some(p) = &plot {
+            outputs.push(("--plot", p.as_path()));
+        }
+        if let SaveTo::File(p) = &save {
+            outputs.push(("--save", p.as_path()));
+        }
+        let inputs: Vec<(&str, &Path)> = match &args.data.dataset {
+            DatasetSpec::Csv(p) => vec![("--dataset", p.as_path())],
+            _ => Vec::new(),
+        };
+        check_paths(&inputs, &outputs).map_err(|e| Usage(e.to_string()))?;
+        if let Some(p) = &plot {
+            writable(p, "the plot")?;
+        }
+        if let SaveTo::File(p) = &save {
+            writable(p, "the model")?;
+        }
 
-    let g = Graph::new();
-    let mut sizes = args.hidden.0.clone();
-    sizes.push(loss.outputs(classes));
-    let config = MlpConfig {
-        activation: args.activation,
-        output_activation: Activation::Linear,
-        init: args.init,
-        seed: args.data.seed.unwrap_or(data::TRAIN_SEED),
-    };
-    let model = Mlp::new(&g, data.n_features(), &sizes, &config).map_err(|e| match e {
-        NnError::TooLarge { .. } => Usage(format!(
-            "--hidden {}: {e} (with {} inputs and {} outputs)",
-            hidden_name(&args.hidden.0),
-            data.n_features(),
-            loss.outputs(classes)
-        )),
-        e => Usage(e.to_string()),
-    })?;
-    let train_config = TrainConfig {
-        steps: args.steps,
-        batch_size: args.batch_size,
-        loss,
-        alpha: args.alpha,
-        schedule,
-        seed: args.data.seed.unwrap_or(data::TRAIN_SEED),
-        threads: args.threads,
-    };
-    let mut trainer = Trainer::new(g, model, kind.build(lr, args.momentum), train_config);
-    trainer.check(&data)?;
-    if !args.quiet {
-        eprintln!(
-            "training {} on {} ({}, {}, {}): {loss} loss{}, {kind} lr {} ({schedule}), {}",
-            trainer.model(),
-            args.data.dataset.name(),
-            count(data.len(), "sample"),
-            count(data.n_features(), "feature"),
-            count(classes, "class"),
-            l2_term(args.alpha),
-            exact(lr),
-            count(args.steps, "step")
-        );
+        let dataset = args.data.dataset.name();
+        let raw = args.data.load(None)?;
+        raw.check_classes()
+            .with_context(|| format!("cannot train on {dataset}"))?;
+        let classes = raw.n_classes();
+        let loss = args.loss.unwrap_or(Loss::for_classes(classes));
+        loss.check_classes(classes)
+            .map_err(|e| Usage(e.to_string()))?;
+        let optimizer = args.optimizer.unwrap_or(loss.default_optimizer());
+        let lr = args.lr.unwrap_or(optimizer.default_lr());
+        if !args.standardize
+            && !args.quiet
+            && let Some(w) = scale_warning(&raw)
+        {
+            note!("warning: {w}");
+        }
+        let normalization = args.standardize.then(|| Normalization::fit(&raw));
+        let data = match &normalization {
+            Some(n) => n.apply(&raw),
+            None => raw.clone(),
+        };
+        let seed = args.data.seed.unwrap_or(TRAIN_SEED);
+        let mut sizes = args.hidden.0;
+        sizes.push(loss.outputs(classes));
+        Ok(Plan {
+            dataset,
+            raw,
+            data,
+            normalization,
+            sizes,
+            mlp: MlpConfig {
+                activation: args.activation,
+                output_activation: Activation::Linear,
+                init: args.init,
+                seed,
+            },
+            train: TrainConfig {
+                steps: args.steps,
+                batch_size: args.batch_size,
+                loss,
+                alpha: args.alpha,
+                schedule: args.schedule.unwrap_or(optimizer.default_schedule()),
+                seed,
+                threads: args.threads,
+            },
+            optimizer,
+            lr,
+            momentum: args.momentum,
+            plot,
+            save,
+            standardize: args.standardize,
+            quiet: args.quiet,
+            json: args.json,
+        })
     }
 
-    // A batch smaller than the data: the progress shows that batch's
-    // accuracy, not the data's.
-    let batch = args.batch_size.is_some_and(|b| b < data.len());
-    let progress = Progress::new(args.steps, args.quiet, batch);
-    let start = Instant::now();
-    let result = trainer.fit(&data, |s| progress.update(s.step, s.loss, s.accuracy));
-    let elapsed = start.elapsed();
-    progress.finish();
-    let history = result.map_err(|e| match e {
-        NnError::Diverged { step, loss, first } => anyhow::anyhow!(
-            "training diverged at step {step}: the loss is {}, up from {} at the first step; nothing was saved. Try a smaller --lr (it was {}){}",
-            num(loss),
-            num(first),
-            exact(lr),
-            if args.standardize {
-                ""
-            } else {
-                " or --standardize"
+    /// Builds the network and trains it, with progress on stderr.
+    fn execute(&self) -> anyhow::Result<Trained> {
+        let g = Graph::new();
+        let inputs = self.data.n_features();
+        let model = Mlp::new(&g, inputs, &self.sizes, &self.mlp).map_err(|e| match e {
+            NnError::TooLarge { .. } => {
+                let (hidden, outputs) = self.sizes.split_at(self.sizes.len() - 1);
+                Usage(format!(
+                    "--hidden {}: {e} (with {inputs} inputs and {} outputs)",
+                    hidden_name(hidden),
+                    outputs[0]
+                ))
             }
-        ),
-        e => e.into(),
-    })?;
-    let steps_taken = history.steps();
-    let final_loss = history.last().map_or(f64::NAN, |s| s.loss);
-    let accuracy = trainer.accuracy(&data);
-    let saved = SavedModel::from_mlp(
-        trainer.graph(),
-        trainer.model(),
-        loss,
-        classes,
-        normalization,
-    )
-    .with_class_names(raw.class_names().map(<[String]>::to_vec));
-    // Seconds as f64: a Duration divided by `steps as u32` would truncate
-    // the count (and divide by zero at 2^32 steps).
-    let per_step_ms = elapsed.as_secs_f64() * 1e3 / steps_taken.max(1) as f64;
-
-    if let Some(path) = &plot_path {
-        let losses: Vec<f64> = history.iter().map(|s| s.loss).collect();
-        let accs: Vec<f64> = history.iter().map(|s| s.accuracy).collect();
-        let classify = |x: &[f64]| saved.predict(x).map_or(0, |p| p.class);
-        let plot = TrainingPlot {
-            title: format!(
-                "{} — {}, accuracy {:.1}%",
-                args.data.dataset.name(),
-                arch(&saved),
-                accuracy * 100.0
-            ),
-            data: &raw,
-            classify: Some(&classify),
-            loss: &losses,
-            accuracy: &accs,
-        };
-        save_training_plot(path, &plot)?;
-    }
-    let mut out = out::stdout();
-    if let Some(path) = save {
-        saved
-            .save(path)
-            .with_context(|| format!("cannot save the model to {}", path.display()))?;
-    } else if save_to_stdout {
-        writeln!(out, "{}", saved.to_json())?;
-    }
-
-    if args.json {
-        let summary = serde_json::json!({
-            "dataset": args.data.dataset.name(),
-            "samples": data.len(),
-            "steps": steps_taken,
-            "final_loss": json_num(final_loss),
-            "alpha": json_num(args.alpha),
-            "accuracy": accuracy,
-            "time_per_step_ms": per_step_ms,
-            "total_time_s": elapsed.as_secs_f64(),
-            "parameters": trainer.model().num_parameters(),
-            "architecture": arch(&saved),
-            "loss": loss.name(),
-            "optimizer": kind.name(),
-            "lr": json_num(lr),
-            "plot": plot_path.as_ref().map(|p| p.display().to_string()),
-            "model": args.save.as_ref().map(|p| p.display().to_string()),
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
-    } else if !args.quiet {
-        // With the model on stdout, the summary goes to stderr.
-        let mut summary: Box<dyn Write> = if save_to_stdout {
-            Box::new(std::io::stderr())
+            e => Usage(e.to_string()),
+        })?;
+        let optimizer = self.optimizer.build(self.lr, self.momentum);
+        let mut trainer = Trainer::new(g, model, optimizer, self.train);
+        trainer.check(&self.data)?;
+        let t = &self.train;
+        if !self.quiet {
+            note!(
+                "training {} on {} ({}, {}, {}): {} loss{}, {} lr {} ({}), {}",
+                trainer.model(),
+                self.dataset,
+                count(self.data.len(), "sample"),
+                count(inputs, "feature"),
+                count(self.raw.n_classes(), "class"),
+                t.loss,
+                l2_term(t.alpha),
+                self.optimizer,
+                exact(self.lr),
+                t.schedule,
+                count(t.steps, "step")
+            );
+        }
+        // A batch smaller than the data: the progress shows that batch's
+        // accuracy, not the data's.
+        let batch = if t.batch_size.is_some_and(|b| b < self.data.len()) {
+            "batch "
         } else {
-            Box::new(&mut out)
+            ""
         };
-        writeln!(
-            summary,
-            "{}: final loss {}{}, accuracy {:.1}% ({:.3} ms/step, {})",
-            count(steps_taken, "step"),
+        let progress = Progress::new(t.steps, self.quiet);
+        let start = Instant::now();
+        let result = trainer.fit(&self.data, |s| {
+            progress.update(s.step, || {
+                format!(
+                    "step {} loss {}, {batch}accuracy {}",
+                    s.step,
+                    num(s.loss),
+                    percent(s.accuracy)
+                )
+            })
+        });
+        let elapsed = start.elapsed();
+        progress.finish();
+        let history = result.map_err(|e| match e {
+            NnError::Diverged { step, loss, first } => anyhow::anyhow!(
+                "training diverged at step {step}: the loss is {}, up from {} at the first step; nothing was saved. Try a smaller --lr (it was {}){}",
+                num(loss),
+                num(first),
+                exact(self.lr),
+                if self.standardize {
+                    ""
+                } else {
+                    " or --standardize"
+                }
+            ),
+            e => e.into(),
+        })?;
+        let accuracy = trainer.accuracy(&self.data);
+        let saved = SavedModel::from_mlp(
+            trainer.graph(),
+            trainer.model(),
+            t.loss,
+            self.raw.n_classes(),
+            self.normalization.clone(),
+        )
+        .with_class_names(self.raw.class_names().map(<[String]>::to_vec));
+        Ok(Trained {
+            trainer,
+            history,
+            elapsed,
+            accuracy,
+            saved,
+        })
+    }
+
+    /// Draws the plot, saves the model, prints the summary.
+    fn report(&self, trained: &Trained, out: &mut Out) -> anyhow::Result<()> {
+        let Trained {
+            trainer,
+            history,
+            elapsed,
+            accuracy,
+            saved,
+        } = trained;
+        let steps = history.steps();
+        let final_loss = history.last().map_or(f64::NAN, |s| s.loss);
+        // Seconds as f64: a Duration divided by `steps as u32` would
+        // truncate the count (and divide by zero at 2^32 steps).
+        let per_step_ms = elapsed.as_secs_f64() * 1e3 / steps.max(1) as f64;
+        let parameters = trainer.model().num_parameters();
+        if let Some(path) = &self.plot {
+            let losses: Vec<f64> = history.iter().map(|s| s.loss).collect();
+            let accs: Vec<f64> = history.iter().map(|s| s.accuracy).collect();
+            let classify = |x: &[f64]| saved.predict(x).map_or(0, |p| p.class);
+            let plot = TrainingPlot {
+                title: format!(
+                    "{} — {}, accuracy {}",
+                    self.dataset,
+                    arch(saved),
+                    percent(*accuracy)
+                ),
+                data: &self.raw,
+                classify: Some(&classify),
+                loss: &losses,
+                accuracy: &accs,
+            };
+            save_training_plot(path, &plot)?;
+        }
+        match &self.save {
+            SaveTo::Nowhere => {}
+            SaveTo::File(path) => saved
+                .save(path)
+                .with_context(|| format!("cannot save the model to {}", path.display()))?,
+            SaveTo::Stdout => writeln!(out, "{}", saved.to_json())?,
+        }
+        if self.json {
+            return out.json(&Summary {
+                dataset: &self.dataset,
+                samples: self.data.len(),
+                steps,
+                final_loss: Number(final_loss),
+                alpha: Number(self.train.alpha),
+                accuracy: *accuracy,
+                time_per_step_ms: per_step_ms,
+                total_time_s: elapsed.as_secs_f64(),
+                parameters,
+                architecture: arch(saved),
+                loss: self.train.loss.name(),
+                optimizer: self.optimizer.name(),
+                lr: Number(self.lr),
+                plot: self.plot.as_ref().map(|p| p.display().to_string()),
+                model: match &self.save {
+                    SaveTo::Nowhere => None,
+                    SaveTo::File(p) => Some(p.display().to_string()),
+                    SaveTo::Stdout => Some("-".into()),
+                },
+            });
+        }
+        if self.quiet {
+            return Ok(());
+        }
+        let mut lines = vec![format!(
+            "{}: final loss {}{}, accuracy {} ({per_step_ms:.3} ms/step, {})",
+            count(steps, "step"),
             num(final_loss),
-            match l2_term(args.alpha) {
+            match l2_term(self.train.alpha) {
                 t if t.is_empty() => " (data loss, no L2 term)".to_string(),
                 t => format!(" (data loss{t})"),
             },
-            accuracy * 100.0,
-            per_step_ms,
-            count(trainer.model().num_parameters(), "parameter")
-        )?;
-        if let Some(p) = &plot_path {
-            writeln!(summary, "wrote the plot to {}", p.display())?;
+            percent(*accuracy),
+            count(parameters, "parameter")
+        )];
+        if let Some(p) = &self.plot {
+            lines.push(format!("wrote the plot to {}", p.display()));
         }
-        if let Some(p) = save {
-            writeln!(summary, "saved the model to {}", p.display())?;
+        if let SaveTo::File(p) = &self.save {
+            lines.push(format!("saved the model to {}", p.display()));
         }
+        for line in lines {
+            // With the model on stdout, the summary goes to stderr.
+            if matches!(self.save, SaveTo::Stdout) {
+                note!("{line}");
+            } else {
+                writeln!(out, "{line}")?;
+            }
+        }
+        Ok(())
     }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// A warning for features far from unit scale (largest magnitude above 10,
 /// or below 0.1 and not 0): without standardisation the default learning
 /// rates make such data diverge or learn nothing.
-fn scale_warning(data: &backprop::data::Dataset) -> Option<String> {
+fn scale_warning(data: &Dataset) -> Option<String> {
     let bounds = data.bounds();
     let (j, scale) = bounds
         .iter()
@@ -388,76 +535,38 @@ fn arch(m: &SavedModel) -> String {
         .join("-")
 }
 
-/// A progress bar on a terminal, periodic lines otherwise, nothing when
-/// quiet. All on stderr, so that stdout stays clean for `--json`. The bar
-/// and the lines show the same words: `step 0 loss ..., accuracy ...`
-/// (steps count from 0, like micrograd's and the divergence error's); the
-/// bar's fill counts the steps done, and it shows no number of its own
-/// (a redraw between two updates would pair one step's count with the
-/// previous step's loss).
-enum Progress {
-    Bar(indicatif::ProgressBar, bool),
-    Lines {
-        every: usize,
-        last: usize,
-        batch: bool,
-    },
-    Quiet,
-}
-
-impl Progress {
-    /// `batch`: the accuracy is a batch's (`--batch-size`), so it is
-    /// labelled `batch accuracy`.
-    fn new(steps: usize, quiet: bool, batch: bool) -> Self {
-        if quiet {
-            Progress::Quiet
-        } else if std::io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new(steps as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:30} {msg}  [{elapsed_precise}]")
-                    .expect("a valid template"),
-            );
-            Progress::Bar(bar, batch)
-        } else {
-            Progress::Lines {
-                every: (steps / 10).max(1),
-                last: steps.saturating_sub(1),
-                batch,
-            }
-        }
-    }
-
-    fn update(&self, step: usize, loss: f64, accuracy: f64) {
-        match self {
-            Progress::Bar(bar, batch) => {
-                bar.set_position(step as u64 + 1);
-                bar.set_message(progress_line(step, loss, accuracy, *batch));
-            }
-            Progress::Lines { every, last, batch } => {
-                if step.is_multiple_of(*every) || step == *last {
-                    eprintln!("{}", progress_line(step, loss, accuracy, *batch));
-                }
-            }
-            Progress::Quiet => {}
-        }
-    }
-
-    fn finish(&self) {
-        if let Progress::Bar(bar, _) = self {
-            bar.abandon();
-            // The bar leaves the cursor at its end: the summary starts a
-            // line of its own.
-            eprintln!();
-        }
+/// SGD momentum: at least 0 and below 1 (from 1 on, old gradients never
+/// fade and the steps grow without bound).
+pub fn momentum(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected a number of at least 0 and less than 1, got `{s}`"
+        )),
     }
 }
 
-/// `step 3 loss 0.5, accuracy 90.0%` (`batch accuracy` for a batch's).
-fn progress_line(step: usize, loss: f64, accuracy: f64, batch: bool) -> String {
-    format!(
-        "step {step} loss {}, {}accuracy {:.1}%",
-        num(loss),
-        if batch { "batch " } else { "" },
-        accuracy * 100.0
-    )
+/// Hidden layer sizes: `16,16`, or `none` for no hidden layer; each at
+/// most [`Mlp::MAX_PARAMETERS`] (the network's total is checked when it is
+/// built).
+pub fn parse_hidden(s: &str) -> Result<Vec<usize>, String> {
+    if s == "none" {
+        return Ok(Vec::new());
+    }
+    let max = Mlp::MAX_PARAMETERS;
+    s.split(',')
+        .map(|p| match p.trim().parse::<i128>() {
+            Ok(n) if n < 1 => Err(format!("layer sizes must be at least 1, got `{s}`")),
+            Ok(n) if n > max as i128 => {
+                Err(format!("layer sizes must be at most {max}, got `{s}`"))
+            }
+            Ok(n) => Ok(n as usize),
+            Err(_) if p.trim().parse::<u128>().is_ok() => {
+                Err(format!("layer sizes must be at most {max}, got `{s}`"))
+            }
+            Err(_) => Err(format!(
+                "expected layer sizes like 16,16 (or none), got `{s}`"
+            )),
+        })
+        .collect()
 }

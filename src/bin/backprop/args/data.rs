@@ -1,13 +1,11 @@
-//! Dataset options shared by `backprop train` and `backprop eval`, the
-//! argument parsers they use, and the number formats of `train`, `predict`
-//! and `eval`.
+//! Dataset options shared by `backprop train` and `backprop eval`, and
+//! the CSV options `predict` shares with them.
 
 use anyhow::Context;
 use backprop::data::{CsvOptions, DataError, Dataset, DatasetSpec, Header, LabelColumn};
-use backprop::nn::Mlp;
 
+use super::{non_negative, whole};
 use crate::Usage;
-pub use crate::args::{non_negative, positive};
 
 /// The most samples a generator makes (`--samples`); CSV files have the
 /// same limit.
@@ -22,9 +20,6 @@ pub const EVAL_SEED: u64 = TRAIN_SEED + 1;
 
 /// The most classes of spiral and blobs (`--classes`).
 pub const MAX_CLASSES: usize = 1_000;
-
-/// The most training steps (`--steps`).
-pub const MAX_STEPS: usize = 10_000_000;
 
 /// Which data to use.
 #[derive(clap::Args, Clone, Debug)]
@@ -163,31 +158,6 @@ pub fn parse_label_column(s: &str) -> Result<LabelColumn, String> {
     Ok(s.parse().unwrap_or_else(|e| match e {}))
 }
 
-/// A whole number in `min..=max`.
-pub fn whole(s: &str, min: usize, max: usize) -> Result<usize, String> {
-    match s.trim().parse::<i128>() {
-        Ok(n) if n < min as i128 => Err(format!("must be at least {min}, got `{s}`")),
-        Ok(n) if n > max as i128 => Err(format!("must be at most {max}, got `{s}`")),
-        Ok(n) => Ok(n as usize),
-        Err(_) if s.trim().parse::<u128>().is_ok() => {
-            Err(format!("must be at most {max}, got `{s}`"))
-        }
-        Err(_) => Err(format!(
-            "expected a whole number from {min} to {max}, got `{s}`"
-        )),
-    }
-}
-
-/// A positive integer (at most `usize::MAX`).
-pub fn at_least_one(s: &str) -> Result<usize, String> {
-    whole(s, 1, usize::MAX)
-}
-
-/// `--steps`: from 1 to [`MAX_STEPS`].
-pub fn parse_steps(s: &str) -> Result<usize, String> {
-    whole(s, 1, MAX_STEPS)
-}
-
 /// `--samples`: from 2 (one per class) to [`MAX_SAMPLES`].
 fn parse_samples(s: &str) -> Result<usize, String> {
     whole(s, 2, MAX_SAMPLES)
@@ -206,82 +176,5 @@ fn parse_seed(s: &str) -> Result<u64, String> {
             .trim()
             .parse::<u64>()
             .map_err(|_| format!("expected a whole number from 0 to {}, got `{s}`", u64::MAX)),
-    }
-}
-
-/// SGD momentum: at least 0 and below 1 (from 1 on, old gradients never
-/// fade and the steps grow without bound).
-pub fn momentum(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "expected a number of at least 0 and less than 1, got `{s}`"
-        )),
-    }
-}
-
-/// Hidden layer sizes: `16,16`, or `none` for no hidden layer; each at
-/// most [`Mlp::MAX_PARAMETERS`] (the network's total is checked when it is
-/// built).
-pub fn parse_hidden(s: &str) -> Result<Vec<usize>, String> {
-    if s == "none" {
-        return Ok(Vec::new());
-    }
-    let max = Mlp::MAX_PARAMETERS;
-    s.split(',')
-        .map(|p| match p.trim().parse::<i128>() {
-            Ok(n) if n < 1 => Err(format!("layer sizes must be at least 1, got `{s}`")),
-            Ok(n) if n > max as i128 => {
-                Err(format!("layer sizes must be at most {max}, got `{s}`"))
-            }
-            Ok(n) => Ok(n as usize),
-            Err(_) if p.trim().parse::<u128>().is_ok() => {
-                Err(format!("layer sizes must be at most {max}, got `{s}`"))
-            }
-            Err(_) => Err(format!(
-                "expected layer sizes like 16,16 (or none), got `{s}`"
-            )),
-        })
-        .collect()
-}
-
-/// `1 step`, `2 steps`: a count and its noun, plural when it is not 1.
-pub fn count(n: usize, noun: &str) -> String {
-    match n {
-        1 => format!("1 {noun}"),
-        _ if noun.ends_with('s') => format!("{n} {noun}es"),
-        _ => format!("{n} {noun}s"),
-    }
-}
-
-/// A number for people: six decimals for ordinary magnitudes, exponent
-/// notation past a million or below a millionth (a diverging loss or
-/// `--lr 1e300` would otherwise print hundreds of digits).
-pub fn num(v: f64) -> String {
-    if v.is_finite() && v != 0.0 && !(1e-6..1e6).contains(&v.abs()) {
-        format!("{v:.6e}")
-    } else {
-        format!("{v:.6}")
-    }
-}
-
-/// A number exactly (it reads back to the same bits), short: `0.25`,
-/// `1e300`.
-pub fn exact(v: f64) -> String {
-    if v.is_finite() && v != 0.0 && !(1e-5..1e16).contains(&v.abs()) {
-        format!("{v:e}")
-    } else {
-        v.to_string()
-    }
-}
-
-/// A number for JSON: itself when finite, else the string `"inf"`, `"-inf"`
-/// or `"NaN"` (JSON has no such numbers; `grad --json` writes them the
-/// same way).
-pub fn json_num(v: f64) -> serde_json::Value {
-    if v.is_finite() {
-        serde_json::json!(v)
-    } else {
-        serde_json::json!(v.to_string())
     }
 }

@@ -1,4 +1,10 @@
-//! Number validators for command-line options, shared by the subcommands.
+//! Arguments shared by the subcommands: the number validators every
+//! option uses, `--point`, the dataset options ([`data`]) and the program
+//! and model options ([`program`]). The same checks give the same words
+//! in every command.
+
+pub mod data;
+pub mod program;
 
 /// A finite number greater than 0.
 pub fn positive(s: &str) -> Result<f64, String> {
@@ -75,4 +81,24 @@ pub fn point(p: &str, inputs: usize) -> Result<Vec<f64>, crate::Usage> {
         return Err(crate::Usage(format!("--point {p}: {e}")));
     }
     Ok(x)
+}
+
+/// A whole number in `min..=max`.
+pub fn whole(s: &str, min: usize, max: usize) -> Result<usize, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n < min as i128 => Err(format!("must be at least {min}, got `{s}`")),
+        Ok(n) if n > max as i128 => Err(format!("must be at most {max}, got `{s}`")),
+        Ok(n) => Ok(n as usize),
+        Err(_) if s.trim().parse::<u128>().is_ok() => {
+            Err(format!("must be at most {max}, got `{s}`"))
+        }
+        Err(_) => Err(format!(
+            "expected a whole number from {min} to {max}, got `{s}`"
+        )),
+    }
+}
+
+/// A positive integer (at most `usize::MAX`).
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    whole(s, 1, usize::MAX)
 }
