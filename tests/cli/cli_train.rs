@@ -606,3 +606,32 @@ fn progress_bar_and_lines_agree() {
     assert!(final_frame.contains(last), "{final_frame:?} vs {last:?}");
     assert!(!screen.contains("step 20"), "{screen}");
 }
+
+/// Messages go to stderr and are not results: a reader of stderr that has
+/// gone (`2>&1 >out.txt | head -1`) does not stop the work or the
+/// results on stdout, and nothing panics.
+#[test]
+fn a_closed_stderr_does_not_stop_the_work() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, result) in [
+        ("train --no-plot --steps 30", "30 steps: final loss"),
+        (
+            "gpt --no-plot --steps 20 --samples 1 --embd 8 --heads 2",
+            "20 steps in",
+        ),
+        ("draw x=2;y=x*x -o g.dot", ""),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+            .args(args.split(' '))
+            .current_dir(dir.path())
+            .stderr(writer)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args}: {stdout}");
+        assert!(stdout.contains(result), "{args}: {stdout}");
+    }
+    assert!(dir.path().join("g.dot").exists());
+}
