@@ -159,9 +159,9 @@ fn max_nan(it: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// The report as `backprop grad --check` prints it: inputs by name (or
-/// position), numbers as `f64`'s `Display` writes them (the shortest text
-/// that reads back to the same number, as `grad` prints data and
-/// gradients), errors to 4 significant digits.
+/// position), numbers as [`exact`](crate::format::exact) writes them (the
+/// shortest text that reads back to the same number, as `grad` prints
+/// data and gradients), errors to 4 significant digits.
 impl fmt::Display for GradcheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut rows = vec![
@@ -173,8 +173,8 @@ impl fmt::Display for GradcheckReport {
         for c in &self.inputs {
             rows.push([
                 c.name.clone().unwrap_or_else(|| c.index.to_string()),
-                c.analytic.to_string(),
-                c.numeric.to_string(),
+                crate::format::exact(c.analytic),
+                crate::format::exact(c.numeric),
                 format!("{:.3e}", c.abs_error),
                 format!("{:.3e}", c.rel_error),
                 if c.passed { "ok" } else { "FAIL" }.to_string(),

@@ -6,8 +6,8 @@ pub mod engine;
 pub mod explain;
 pub mod expr;
 pub mod files;
+pub mod format;
 pub mod gradcheck;
-pub mod json;
 pub mod nn;
 pub mod optim;
 #[cfg(feature = "plot")]

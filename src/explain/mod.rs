@@ -87,10 +87,10 @@ pub struct Node {
     /// `x1*w1 + b` or `tanh(n)`; for a leaf, its number.
     pub expr: String,
     /// The value computed in the forward pass.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub data: f64,
     /// d(root)/d(this node), once the backward pass is over.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub grad: f64,
     /// The operands, as indices into [`Explanation::nodes`], in order (for
     /// `dot`: the weights, the inputs, then the bias).
@@ -118,13 +118,13 @@ pub struct Term {
     /// `1`, `-1`, `x1.data`, `1 - o**2`, `2*x.data`, ...
     pub formula: String,
     /// The local derivative's value.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub local: f64,
     /// `upstream * local`: what this edge adds to the operand's gradient.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub contribution: f64,
     /// The operand's gradient after this contribution.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub total: f64,
     /// Whether the operand receives more than one contribution in the
     /// whole backward pass, so that this one is added (`+=`) to the others.
@@ -144,7 +144,7 @@ pub struct Step {
     pub op: String,
     /// d(root)/d(node): the gradient that arrived from the node's users,
     /// now passed on to its operands.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub upstream: f64,
     /// One term per operand, in operand order.
     pub terms: Vec<Term>,
@@ -159,7 +159,7 @@ pub struct Explanation {
     /// The root's name.
     pub output: String,
     /// The root's value.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub value: f64,
     /// The forward pass: every node the root depends on, in creation order.
     pub nodes: Vec<Node>,
@@ -167,7 +167,7 @@ pub struct Explanation {
     pub steps: Vec<Step>,
     /// The leaves' gradients, by name, in creation order (serialized as a
     /// JSON object).
-    #[serde(serialize_with = "crate::json::ordered_map")]
+    #[serde(serialize_with = "crate::format::json_map")]
     pub grads: Vec<(String, f64)>,
     /// How many backward steps were left out (by [`Explanation::truncate`]).
     pub steps_left_out: usize,
@@ -411,10 +411,10 @@ impl Explanation {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Estimate {
     /// `(f(x + h) - f(x)) / h`, as the notebook estimates derivatives.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub forward: f64,
     /// `(f(x + h) - f(x - h)) / 2h`, accurate to O(h²).
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub central: f64,
 }
 
@@ -425,16 +425,16 @@ pub struct Check {
     /// The leaf's name.
     pub name: String,
     /// Its gradient from the backward pass.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub backprop: f64,
     /// `(f(x + h) - f(x)) / h`.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub forward: f64,
     /// `(f(x + h) - f(x - h)) / 2h`.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub central: f64,
     /// The step `h`.
-    #[serde(serialize_with = "crate::json::number")]
+    #[serde(serialize_with = "crate::format::json_number")]
     pub h: f64,
 }
 

@@ -286,3 +286,38 @@ fn the_table_of_many_inputs_is_not_quadratic() {
     assert_eq!(table.lines().count(), n + 2);
     assert_eq!(table.lines().filter(|l| l.ends_with("input")).count(), n);
 }
+
+/// Numbers far from 1 print in exponent notation, exactly: `1e-200`, not
+/// two hundred zeros. Checked by the closed form d(x²)/dx = 2x, in the
+/// table and in the gradient check's.
+#[test]
+fn extreme_numbers_print_short_and_exact() {
+    let out = backprop()
+        .args(["grad", "--check", "x = 1e-200; y = x*x"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().all(|l| l.len() < 120), "{text}");
+    let row = |first: &str| -> Vec<String> {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(first))
+            .unwrap_or_else(|| panic!("no row {first}: {text}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let x = row("x");
+    assert_eq!(x[1].parse::<f64>().unwrap(), 1e-200);
+    assert_eq!(x[2].parse::<f64>().unwrap(), 2.0 * 1e-200);
+    // The gradient check's row: name, analytic, numeric, ...
+    let checked: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("x "))
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    assert_eq!(checked[1].parse::<f64>().unwrap(), 2.0 * 1e-200);
+}

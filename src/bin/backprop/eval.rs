@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use backprop::json::Number;
+use backprop::format::JsonNumber;
 use backprop::nn::SavedModel;
 use serde::Serialize;
 
@@ -40,7 +40,7 @@ struct EvalJson<'a> {
     seed: Option<u64>,
     samples: usize,
     /// The mean data loss (the L2 term of training is not in it).
-    loss: Number,
+    loss: JsonNumber,
     loss_includes_l2: bool,
     /// The fraction classified right, 0 to 1.
     accuracy: f64,
@@ -85,7 +85,7 @@ pub fn run(mut args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
             dataset: &dataset,
             seed,
             samples: data.len(),
-            loss: Number(e.loss),
+            loss: JsonNumber(e.loss),
             loss_includes_l2: false,
             accuracy: e.accuracy,
             classes,

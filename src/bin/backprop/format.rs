@@ -1,5 +1,6 @@
-//! How the program writes numbers, counts and tables for people. (For
-//! JSON, numbers follow [`backprop::json`].)
+//! How the program writes counts, measured numbers and tables for people.
+//! Exact numbers are [`backprop::format::exact`]'s, and numbers in JSON
+//! follow [`backprop::format::JsonNumber`]'s rule.
 
 use std::io::{self, Write};
 
@@ -21,16 +22,6 @@ pub fn num(v: f64) -> String {
         format!("{v:.6e}")
     } else {
         format!("{v:.6}")
-    }
-}
-
-/// A number exactly (it reads back to the same bits), short: `0.25`,
-/// `1e300`, `-1.5e-7`.
-pub fn exact(v: f64) -> String {
-    if v.is_finite() && v != 0.0 && !(1e-5..1e16).contains(&v.abs()) {
-        format!("{v:e}")
-    } else {
-        v.to_string()
     }
 }
 
@@ -75,22 +66,6 @@ mod tests {
         assert_eq!(count(1, "step"), "1 step");
         assert_eq!(count(0, "step"), "0 steps");
         assert_eq!(count(3, "class"), "3 classes");
-    }
-
-    #[test]
-    fn exact_numbers_read_back_to_the_same_bits() {
-        for v in [
-            0.1,
-            1e300,
-            -1.5e-7,
-            6.8813735870195432,
-            f64::MIN_POSITIVE,
-            0.0,
-        ] {
-            assert_eq!(exact(v).parse::<f64>().unwrap().to_bits(), v.to_bits());
-        }
-        assert_eq!(exact(1e300), "1e300");
-        assert_eq!(exact(0.25), "0.25");
     }
 
     #[test]

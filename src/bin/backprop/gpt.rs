@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use backprop::Graph;
-use backprop::json::Number;
+use backprop::format::JsonNumber;
 use backprop::nn::check_writable;
 use backprop::nn::gpt::{
     Gpt, GptConfig, GptError, GptTrainer, GptWeights, KvCache, MAX_BLOCK_SIZE, MAX_DATA_BYTES,
@@ -22,9 +22,10 @@ use serde::Serialize;
 
 use crate::Usage;
 use crate::args::positive;
-use crate::format::{count, exact};
+use crate::format::count;
 use crate::out::{Out, note};
 use crate::progress::Progress;
+use backprop::format::exact;
 
 /// Most steps `--steps` accepts. Each step keeps its loss and its time
 /// (12 bytes) for the plot and `--json`: at most 120 MB.
@@ -249,8 +250,8 @@ struct Summary<'a> {
     parameters: usize,
     steps: usize,
     lr: f64,
-    losses: Vec<Number>,
-    mean_loss_last_100: Number,
+    losses: Vec<JsonNumber>,
+    mean_loss_last_100: JsonNumber,
     ms_per_step: f64,
     total_time_s: f64,
     samples: &'a [String],
@@ -491,8 +492,8 @@ impl Plan {
                 parameters: config.num_parameters(),
                 steps: losses.len(),
                 lr: args.lr,
-                losses: losses.iter().map(|&l| Number(l)).collect(),
-                mean_loss_last_100: Number(last_mean),
+                losses: losses.iter().map(|&l| JsonNumber(l)).collect(),
+                mean_loss_last_100: JsonNumber(last_mean),
                 ms_per_step,
                 total_time_s: elapsed.as_secs_f64(),
                 samples: names,

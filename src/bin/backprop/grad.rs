@@ -5,8 +5,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use backprop::Graph;
+use backprop::format::{JsonNumber, exact};
 use backprop::gradcheck::{GradcheckReport, Tolerances};
-use backprop::json::Number;
 use serde::Serialize;
 
 use crate::Usage;
@@ -76,16 +76,16 @@ pub const MAX_HESSIAN_INPUTS: usize = 64;
 struct GradJson<'a> {
     /// The output's name.
     output: &'a str,
-    value: Number,
+    value: JsonNumber,
     /// d(output)/d(input), by input name.
-    grads: Object<'a, Number>,
+    grads: Object<'a, JsonNumber>,
     /// The inputs' values, by name.
-    inputs: Object<'a, Number>,
+    inputs: Object<'a, JsonNumber>,
     /// Every named node, the output first.
     nodes: Vec<NodeJson<'a>>,
     /// d²(output)/d(row) d(column), by row name, then column name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    hessian: Option<Object<'a, Object<'a, Number>>>,
+    hessian: Option<Object<'a, Object<'a, JsonNumber>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     check: Option<CheckJson<'a>>,
 }
@@ -93,8 +93,8 @@ struct GradJson<'a> {
 #[derive(Serialize)]
 struct NodeJson<'a> {
     name: &'a str,
-    data: Number,
-    grad: Number,
+    data: JsonNumber,
+    grad: JsonNumber,
 }
 
 /// A JSON object with its keys in the order given (a `serde_json` map
@@ -110,19 +110,19 @@ impl<V: Serialize> Serialize for Object<'_, V> {
 #[derive(Serialize)]
 struct CheckJson<'a> {
     passed: bool,
-    eps: Number,
-    atol: Number,
-    rtol: Number,
+    eps: JsonNumber,
+    atol: JsonNumber,
+    rtol: JsonNumber,
     inputs: Vec<CheckedJson<'a>>,
 }
 
 #[derive(Serialize)]
 struct CheckedJson<'a> {
     name: &'a str,
-    analytic: Number,
-    numeric: Number,
-    abs_error: Number,
-    rel_error: Number,
+    analytic: JsonNumber,
+    numeric: JsonNumber,
+    abs_error: JsonNumber,
+    rel_error: JsonNumber,
     passed: bool,
 }
 
@@ -130,18 +130,18 @@ impl<'a> CheckJson<'a> {
     fn new(r: &GradcheckReport, input_names: &[&'a str]) -> Self {
         CheckJson {
             passed: r.passed(),
-            eps: Number(r.tolerances.eps),
-            atol: Number(r.tolerances.atol),
-            rtol: Number(r.tolerances.rtol),
+            eps: JsonNumber(r.tolerances.eps),
+            atol: JsonNumber(r.tolerances.atol),
+            rtol: JsonNumber(r.tolerances.rtol),
             inputs: r
                 .inputs
                 .iter()
                 .map(|c| CheckedJson {
                     name: input_names[c.index],
-                    analytic: Number(c.analytic),
-                    numeric: Number(c.numeric),
-                    abs_error: Number(c.abs_error),
-                    rel_error: Number(c.rel_error),
+                    analytic: JsonNumber(c.analytic),
+                    numeric: JsonNumber(c.numeric),
+                    abs_error: JsonNumber(c.abs_error),
+                    rel_error: JsonNumber(c.rel_error),
                     passed: c.passed,
                 })
                 .collect(),
@@ -195,18 +195,18 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
                 input_names
                     .iter()
                     .zip(xs)
-                    .map(|(&n, &x)| (n, Number(x)))
+                    .map(|(&n, &x)| (n, JsonNumber(x)))
                     .collect(),
             )
         };
         let json = GradJson {
             output: &ev.output_name,
-            value: Number(ev.output.data()),
+            value: JsonNumber(ev.output.data()),
             grads: by_name(&input_grads),
             inputs: Object(
                 ev.inputs
                     .iter()
-                    .map(|(n, v)| (n.as_str(), Number(v.data())))
+                    .map(|(n, v)| (n.as_str(), JsonNumber(v.data())))
                     .collect(),
             ),
             nodes: named
@@ -214,8 +214,8 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
                 .zip(&named_grads)
                 .map(|((name, v), &d)| NodeJson {
                     name,
-                    data: Number(v.data()),
-                    grad: Number(d),
+                    data: JsonNumber(v.data()),
+                    grad: JsonNumber(d),
                 })
                 .collect(),
             hessian: hessian.as_ref().map(|h| {
@@ -249,8 +249,8 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
             };
             [
                 n.to_string(),
-                v.data().to_string(),
-                named_grads[i].to_string(),
+                exact(v.data()),
+                exact(named_grads[i]),
                 role.to_string(),
             ]
         }));
@@ -265,7 +265,7 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
             ];
             for (row, hs) in input_names.iter().zip(h) {
                 let mut line = vec![row.to_string()];
-                line.extend(hs.iter().map(f64::to_string));
+                line.extend(hs.iter().map(|&d| exact(d)));
                 rows.push(line);
             }
             table(out, &rows)?;

@@ -30,7 +30,7 @@ impl Out {
     }
 
     /// `value` as pretty-printed JSON and a newline (numbers that JSON
-    /// lacks go through [`backprop::json::Number`] in the output types).
+    /// lacks go through [`backprop::format::JsonNumber`] in the output types).
     pub fn json(&mut self, value: &impl Serialize) -> anyhow::Result<()> {
         serde_json::to_writer_pretty(&mut *self, value)?;
         writeln!(self)?;

@@ -6,13 +6,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use backprop::data::{DataError, Header, LabelColumn, parse_features, parse_features_without};
-use backprop::json::Number;
+use backprop::format::{JsonNumber, exact};
 use backprop::nn::{NnError, SavedModel};
 use serde::Serialize;
 
 use crate::Usage;
 use crate::args::data::{parse_header, parse_label_column};
-use crate::format::{count, exact, num};
+use crate::format::{count, num};
 use crate::out::Out;
 
 /// Arguments of `backprop predict`.
@@ -54,7 +54,7 @@ struct PredictionJson<'a> {
     point: &'a [f64],
     class: usize,
     /// The output layer's values: one score, or a logit per class.
-    scores: Vec<Number>,
+    scores: Vec<JsonNumber>,
     /// The class's word label, for a model trained on word labels.
     #[serde(skip_serializing_if = "Option::is_none")]
     class_name: Option<String>,
@@ -150,7 +150,7 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
             .map(|(x, p)| PredictionJson {
                 point: x,
                 class: p.class,
-                scores: p.scores.iter().map(|&v| Number(v)).collect(),
+                scores: p.scores.iter().map(|&v| JsonNumber(v)).collect(),
                 class_name: model
                     .class_names
                     .is_some()

@@ -10,7 +10,7 @@ use anyhow::Context;
 use backprop::Graph;
 use backprop::data::{Dataset, DatasetSpec};
 use backprop::files::check_paths;
-use backprop::json::Number;
+use backprop::format::{JsonNumber, exact};
 use backprop::nn::{
     Activation, History, Init, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
     TrainConfig, Trainer, check_writable,
@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::Usage;
 use crate::args::data::{DataArgs, TRAIN_SEED};
 use crate::args::{at_least_one, non_negative, positive, whole};
-use crate::format::{count, exact, num, percent};
+use crate::format::{count, num, percent};
 use crate::out::{Out, note};
 use crate::progress::Progress;
 
@@ -171,8 +171,8 @@ struct Summary<'a> {
     /// Steps taken.
     steps: usize,
     /// The last step's loss: data loss plus the L2 term (`alpha`).
-    final_loss: Number,
-    alpha: Number,
+    final_loss: JsonNumber,
+    alpha: JsonNumber,
     /// On the whole training data after the last step, 0 to 1.
     accuracy: f64,
     time_per_step_ms: f64,
@@ -182,7 +182,7 @@ struct Summary<'a> {
     architecture: String,
     loss: &'a str,
     optimizer: &'a str,
-    lr: Number,
+    lr: JsonNumber,
     plot: Option<String>,
     model: Option<String>,
 }
@@ -431,8 +431,8 @@ impl Plan {
                 dataset: &self.dataset,
                 samples: self.data.len(),
                 steps,
-                final_loss: Number(final_loss),
-                alpha: Number(self.train.alpha),
+                final_loss: JsonNumber(final_loss),
+                alpha: JsonNumber(self.train.alpha),
                 accuracy: *accuracy,
                 time_per_step_ms: per_step_ms,
                 total_time_s: elapsed.as_secs_f64(),
@@ -440,7 +440,7 @@ impl Plan {
                 architecture: arch(saved),
                 loss: self.train.loss.name(),
                 optimizer: self.optimizer.name(),
-                lr: Number(self.lr),
+                lr: JsonNumber(self.lr),
                 plot: self.plot.as_ref().map(|p| p.display().to_string()),
                 model: match &self.save {
                     SaveTo::Nowhere => None,

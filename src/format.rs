@@ -1,0 +1,143 @@
+//! How the crate writes numbers: exactly and short in text ([`exact`]),
+//! and by one rule in JSON ([`JsonNumber`]).
+//!
+//! # Numbers in JSON
+//!
+//! JSON has no NaN and no infinities, and `serde_json` writes them as
+//! `null`, which reads back as "missing". Everything this crate and the
+//! `backprop` command write as JSON (`backprop grad --json`, the
+//! [`Explanation`](crate::explain::Explanation) JSON, the training
+//! summaries) writes them as the strings `"NaN"`, `"inf"` and `"-inf"`
+//! instead, the words Python's `float()` and Rust's `str::parse::<f64>`
+//! both read back. Finite numbers are written in full (the shortest text
+//! that reads back to the same `f64`).
+//!
+//! ```
+//! use backprop::format::JsonNumber;
+//!
+//! let row = [JsonNumber(0.5), JsonNumber(f64::NAN), JsonNumber(f64::NEG_INFINITY)];
+//! assert_eq!(serde_json::to_string(&row).unwrap(), r#"[0.5,"NaN","-inf"]"#);
+//! ```
+
+use serde::{Serialize, Serializer};
+
+/// `x` exactly (the text reads back to the same `f64`) and short: the
+/// shortest decimal that does (Rust's `Display`, Python's `repr` without
+/// the `.0`: `0.1`, `2`, `-1.5`), in exponent notation below 1e-5 and from
+/// 1e16 on (`1e-200`, `2.5e300`, where `Display` would print hundreds of
+/// digits); `NaN`, `inf`, `-inf`.
+///
+/// ```
+/// use backprop::format::exact;
+///
+/// assert_eq!(exact(0.1), "0.1");
+/// assert_eq!(exact(2.0), "2");
+/// assert_eq!(exact(-1.5e-200), "-1.5e-200");
+/// assert_eq!(exact(1e300), "1e300");
+/// assert_eq!(exact(f64::NEG_INFINITY), "-inf");
+/// assert_eq!(exact(1e-200).parse::<f64>(), Ok(1e-200));
+/// ```
+pub fn exact(x: f64) -> String {
+    if x.is_finite() && x != 0.0 && !(1e-5..1e16).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
+/// An `f64` that serializes by the rule above: itself when finite, else
+/// `"NaN"`, `"inf"` or `"-inf"`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JsonNumber(pub f64);
+
+impl Serialize for JsonNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json_number(&self.0, s)
+    }
+}
+
+/// The rule for an `f64` field: `#[serde(serialize_with =
+/// "backprop::format::json_number")]`.
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Step {
+///     #[serde(serialize_with = "backprop::format::json_number")]
+///     loss: f64,
+/// }
+/// let json = serde_json::to_string(&Step { loss: f64::INFINITY }).unwrap();
+/// assert_eq!(json, r#"{"loss":"inf"}"#);
+/// ```
+///
+/// # Errors
+///
+/// Only the serializer's own.
+pub fn json_number<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.is_finite() {
+        s.serialize_f64(*x)
+    } else if x.is_nan() {
+        s.serialize_str("NaN")
+    } else if *x > 0.0 {
+        s.serialize_str("inf")
+    } else {
+        s.serialize_str("-inf")
+    }
+}
+
+/// `(name, number)` pairs as one JSON object, keys in the pairs' order
+/// (a `serde_json` map would sort them), numbers by the rule above: for a
+/// field such as `#[serde(serialize_with = "backprop::format::json_map")]
+/// grads: Vec<(String, f64)>`.
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Grads {
+///     #[serde(serialize_with = "backprop::format::json_map")]
+///     grads: Vec<(String, f64)>,
+/// }
+/// let g = Grads { grads: vec![("y".into(), 2.0), ("x".into(), f64::NAN)] };
+/// assert_eq!(serde_json::to_string(&g).unwrap(), r#"{"grads":{"y":2.0,"x":"NaN"}}"#);
+/// ```
+///
+/// # Errors
+///
+/// Only the serializer's own.
+pub fn json_map<K: Serialize, S: Serializer>(pairs: &[(K, f64)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        m.serialize_entry(k, &JsonNumber(*v))?;
+    }
+    m.end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of `f64` reads back to the same bits, and no text is
+    /// longer than the exponent form needs.
+    #[test]
+    fn exact_reads_back_to_the_same_bits() {
+        let mut bits = 0x9E37_79B9_7F4A_7C15u64;
+        let mut values = vec![0.0, -0.0, 1.0, 0.1, 1e-5, 9.999e-6, 1e16, 9.9e15];
+        values.extend([f64::MIN_POSITIVE, 5e-324, f64::MAX, f64::EPSILON]);
+        for _ in 0..10_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            values.push(f64::from_bits(bits));
+        }
+        for v in values.into_iter().filter(|v| v.is_finite()) {
+            let text = exact(v);
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                v.to_bits(),
+                "{text}"
+            );
+            assert!(text.len() <= 24, "{text}");
+        }
+        assert_eq!(exact(f64::NAN), "NaN");
+        assert_eq!(exact(f64::INFINITY), "inf");
+    }
+}
