@@ -13,6 +13,7 @@ use backprop::viz::{self, DotOptions, Format, RankDir, Renderer, VizError};
 use backprop::{Graph, Value};
 
 use crate::Usage;
+use crate::args::has_extension;
 use crate::args::program::{ModelArgs, ProgramArgs};
 use crate::explain::{build, explanation};
 use crate::out::{Out, note};
@@ -116,10 +117,7 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
         check_paths(&inputs, &[("--output", path)]).map_err(|e| Usage(e.to_string()))?;
         check_writable(path).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
-    let is_html = |path: &Path| {
-        path.extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
-    };
+    let is_html = |path: &Path| has_extension(path, &["html", "htm"]);
     let format = match (args.format, output) {
         (Some(FormatArg::Html), _) => return run_html(&args, output, out),
         (None, Some(path)) if is_html(path) => return run_html(&args, output, out),

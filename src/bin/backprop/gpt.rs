@@ -9,19 +9,18 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use backprop::Graph;
 use backprop::format::JsonNumber;
-use backprop::nn::check_writable;
 use backprop::nn::gpt::{
     Gpt, GptConfig, GptError, GptTrainer, GptWeights, KvCache, MAX_BLOCK_SIZE, MAX_DATA_BYTES,
     MAX_EMBD, MAX_LAYERS, NAMES, Tokenizer, TrainOptions, documents, sample,
 };
-use backprop::plot::{ImageFormat, save_loss_plot};
+use backprop::plot::save_loss_plot;
 use backprop::viz::{self, DotOptions, Format, Renderer, VizError};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::Usage;
-use crate::args::positive;
+use crate::args::{has_extension, plot_path, positive, writable};
 use crate::format::count;
 use crate::out::{Out, note};
 use crate::progress::Progress;
@@ -246,7 +245,7 @@ struct Summary<'a> {
     documents: usize,
     /// The vocabulary's characters in token order (BOS is the last token).
     vocab: String,
-    config: ConfigJson,
+    config: GptConfig,
     parameters: usize,
     steps: usize,
     lr: f64,
@@ -259,35 +258,11 @@ struct Summary<'a> {
     model: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ConfigJson {
-    n_layer: usize,
-    n_embd: usize,
-    n_head: usize,
-    block_size: usize,
-    vocab_size: usize,
-}
-
 impl Plan {
     fn resolve(args: TrainArgs) -> anyhow::Result<Plan> {
-        let plot = if args.no_plot {
-            None
-        } else {
-            let p = args
-                .plot
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("gpt.png"));
-            if ImageFormat::from_path(&p).is_none() {
-                return Err(Usage(format!(
-                    "--plot {}: use a .png or .svg file name",
-                    p.display()
-                ))
-                .into());
-            }
-            Some(p)
-        };
+        let plot = plot_path(args.no_plot, args.plot.as_deref(), "gpt.png")?;
         if let Some(p) = &args.save
-            && !has_ext(p, "safetensors")
+            && !has_extension(p, &["safetensors"])
         {
             return Err(Usage(format!(
                 "--save {}: use a .safetensors file name",
@@ -482,13 +457,7 @@ impl Plan {
                 data: &self.source,
                 documents: self.docs.len(),
                 vocab: self.tokenizer.as_string(),
-                config: ConfigJson {
-                    n_layer: config.n_layer,
-                    n_embd: config.n_embd,
-                    n_head: config.n_head,
-                    block_size: config.block_size,
-                    vocab_size: config.vocab_size,
-                },
+                config,
                 parameters: config.num_parameters(),
                 steps: losses.len(),
                 lr: args.lr,
@@ -569,10 +538,10 @@ fn sample_cmd(args: SampleArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
 }
 
 fn graph(args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
-    let html = args.output.as_deref().is_some_and(|p| {
-        p.extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
-    });
+    let html = args
+        .output
+        .as_deref()
+        .is_some_and(|p| has_extension(p, &["html", "htm"]));
     let format = match &args.output {
         None => Format::Dot,
         Some(_) if html => Format::Dot,
@@ -713,17 +682,6 @@ fn write_graph_output(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn has_ext(p: &Path, ext: &str) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
-}
-
-/// Fails (exit 1) if `path` cannot be written, naming `what` it is for.
-fn writable(path: &Path, what: &str) -> anyhow::Result<()> {
-    check_writable(path).with_context(|| format!("cannot write {what} to {}", path.display()))
 }
 
 /// The median of the step times (seconds), in milliseconds.

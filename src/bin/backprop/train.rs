@@ -13,15 +13,15 @@ use backprop::files::check_paths;
 use backprop::format::{JsonNumber, exact};
 use backprop::nn::{
     Activation, History, Init, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
-    TrainConfig, Trainer, check_writable,
+    TrainConfig, Trainer,
 };
 use backprop::optim::{LrSchedule, OptimizerKind};
-use backprop::plot::{ImageFormat, TrainingPlot, save_training_plot};
+use backprop::plot::{TrainingPlot, save_training_plot};
 use serde::Serialize;
 
 use crate::Usage;
 use crate::args::data::{DataArgs, TRAIN_SEED};
-use crate::args::{at_least_one, non_negative, positive, whole};
+use crate::args::{at_least_one, non_negative, plot_path, positive, whole, writable};
 use crate::format::{count, num, percent};
 use crate::out::{Out, note};
 use crate::progress::Progress;
@@ -192,22 +192,8 @@ impl Plan {
     /// the defaults that depend on them (loss, optimizer, learning rate,
     /// schedule).
     fn resolve(args: Args) -> anyhow::Result<Plan> {
-        let plot = if args.no_plot {
-            None
-        } else {
-            let p = args
-                .plot
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(format!("{}.png", args.data.dataset.name())));
-            if ImageFormat::from_path(&p).is_none() {
-                return Err(Usage(format!(
-                    "--plot {}: use a .png or .svg file name",
-                    p.display()
-                ))
-                .into());
-            }
-            Some(p)
-        };
+        let default_plot = format!("{}.png", args.data.dataset.name());
+        let plot = plot_path(args.no_plot, args.plot.as_deref(), &default_plot)?;
         let save = match args.save {
             None => SaveTo::Nowhere,
             Some(p) if p.as_os_str() == "-" => SaveTo::Stdout,
@@ -506,11 +492,6 @@ fn l2_term(alpha: f64) -> String {
     } else {
         format!(" + L2 {} Σp²", exact(alpha))
     }
-}
-
-/// Fails (exit 1) if `path` cannot be written, naming `what` it is for.
-fn writable(path: &Path, what: &str) -> anyhow::Result<()> {
-    check_writable(path).with_context(|| format!("cannot write {what} to {}", path.display()))
 }
 
 /// `16,16`, or `none`.

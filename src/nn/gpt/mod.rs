@@ -173,8 +173,9 @@ pub enum GptError {
 }
 
 /// The sizes of a GPT; the defaults are microgpt's (with the names'
-/// vocabulary of 26 letters + BOS).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// vocabulary of 26 letters + BOS). Serializes with these field names,
+/// as `backprop gpt --json` prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct GptConfig {
     /// Transformer layers (default 1).
     pub n_layer: usize,

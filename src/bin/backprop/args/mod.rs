@@ -6,6 +6,13 @@
 pub mod data;
 pub mod program;
 
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use backprop::plot::ImageFormat;
+
+use crate::Usage;
+
 /// A finite number greater than 0.
 pub fn positive(s: &str) -> Result<f64, String> {
     number(
@@ -59,26 +66,26 @@ pub fn finite_number(s: &str) -> Result<f64, String> {
 /// The features of a `--point X1,X2,...` for a model that takes `inputs`
 /// of them: every value finite, and as many as the model takes. The same
 /// checks and words in every command that takes a point.
-pub fn point(p: &str, inputs: usize) -> Result<Vec<f64>, crate::Usage> {
+pub fn point(p: &str, inputs: usize) -> Result<Vec<f64>, Usage> {
     let x = p
         .split(',')
         .enumerate()
         .map(|(j, cell)| {
             finite_number(cell).map_err(|why| {
-                crate::Usage(format!(
+                Usage(format!(
                     "--point {p}: value {} `{}` {why}",
                     j + 1,
                     cell.trim()
                 ))
             })
         })
-        .collect::<Result<Vec<f64>, crate::Usage>>()?;
+        .collect::<Result<Vec<f64>, Usage>>()?;
     if x.len() != inputs {
         let e = backprop::nn::NnError::FeatureCount {
             expected: inputs,
             found: x.len(),
         };
-        return Err(crate::Usage(format!("--point {p}: {e}")));
+        return Err(Usage(format!("--point {p}: {e}")));
     }
     Ok(x)
 }
@@ -101,4 +108,40 @@ pub fn whole(s: &str, min: usize, max: usize) -> Result<usize, String> {
 /// A positive integer (at most `usize::MAX`).
 pub fn at_least_one(s: &str) -> Result<usize, String> {
     whole(s, 1, usize::MAX)
+}
+
+/// `--plot FILE` / `--no-plot` of `train` and `gpt`: the plot's path
+/// (`default` when none is given), or `None` for no plot; a name that is
+/// not `.png` or `.svg` is a usage error.
+pub fn plot_path(
+    no_plot: bool,
+    plot: Option<&Path>,
+    default: &str,
+) -> Result<Option<PathBuf>, Usage> {
+    if no_plot {
+        return Ok(None);
+    }
+    let p = plot.map_or_else(|| PathBuf::from(default), Path::to_path_buf);
+    if ImageFormat::from_path(&p).is_none() {
+        return Err(Usage(format!(
+            "--plot {}: use a .png or .svg file name",
+            p.display()
+        )));
+    }
+    Ok(Some(p))
+}
+
+/// Fails (exit 1) if the output file `path` cannot be written, naming
+/// `what` it is for: checked before any work, so that training is not
+/// thrown away for an unwritable file.
+pub fn writable(path: &Path, what: &str) -> anyhow::Result<()> {
+    backprop::files::check_writable(path)
+        .with_context(|| format!("cannot write {what} to {}", path.display()))
+}
+
+/// Whether `path` ends in one of `extensions` (without the dot, any case).
+pub fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
