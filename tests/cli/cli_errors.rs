@@ -106,7 +106,7 @@ fn a_read_only_model_and_a_symlinked_model() {
 fn outputs_that_are_inputs_or_each_other_are_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "data.csv", &good_rows());
+    write(d, "data.csv", good_rows());
     fails(
         d,
         &["train", "--dataset", "csv:data.csv", "--save", "./data.csv"],

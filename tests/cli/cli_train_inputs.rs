@@ -123,7 +123,7 @@ fn diverging_hyper_parameters_are_rejected() {
 fn options_that_do_not_apply_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "p.csv", &good_rows());
+    write(d, "p.csv", good_rows());
     fails(
         d,
         &["train", "--classes", "5"],
@@ -182,7 +182,7 @@ fn options_that_do_not_apply_are_rejected() {
 fn label_column_out_of_range_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "p.csv", &format!("x,y,label\n{}", good_rows()));
+    write(d, "p.csv", format!("x,y,label\n{}", good_rows()));
     fails(
         d,
         &["train", "--dataset", "csv:p.csv", "--label-column", "5"],
@@ -226,7 +226,7 @@ fn standardized_huge_features_make_a_loadable_model() {
             format!("{x:e},{:e},{}\n", 1e160, usize::from(x > 5e160))
         })
         .collect();
-    write(d, "big.csv", &format!("a,b,c\n{rows}"));
+    write(d, "big.csv", format!("a,b,c\n{rows}"));
     backprop_in(d)
         .args(["train", "-q", "--no-plot", "--dataset", "csv:big.csv"])
         .args(["--standardize", "--steps", "50", "--save", "h.json"])
@@ -281,14 +281,14 @@ fn labels_must_be_a_full_range_of_at_least_two_classes() {
 fn a_bad_first_row_is_reported_not_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "nan.csv", &format!("NaN,1,1\n{}", good_rows()));
+    write(d, "nan.csv", format!("NaN,1,1\n{}", good_rows()));
     fails(
         d,
         &["train", "--dataset", "csv:nan.csv", "--no-plot"],
         2,
         "line 1, column 1: `NaN` is not a finite number",
     );
-    write(d, "typo.csv", &format!("0.5,O.3,1\n{}", good_rows()));
+    write(d, "typo.csv", format!("0.5,O.3,1\n{}", good_rows()));
     fails(
         d,
         &["train", "--dataset", "csv:typo.csv", "--no-plot"],
@@ -296,7 +296,7 @@ fn a_bad_first_row_is_reported_not_dropped() {
         "line 1, column 2: `O.3` is not a finite number",
     );
     // A header after a byte order mark is still a header: all 50 rows.
-    write(d, "bom.csv", &format!("\u{feff}x,y,label\n{}", good_rows()));
+    write(d, "bom.csv", format!("\u{feff}x,y,label\n{}", good_rows()));
     backprop_in(d)
         .args([
             "train",
