@@ -7,7 +7,7 @@
 use std::os::unix::fs::FileTypeExt;
 use std::time::{Duration, Instant};
 
-use crate::common::{backprop_in, fails, files, save_small_model, write};
+use crate::common::{backprop_exe, backprop_in, fails, files, save_small_model, write};
 
 /// 60 rows of two well separated classes.
 fn good_rows() -> String {
@@ -408,7 +408,7 @@ fn stdout_errors_say_cannot_write_to_stdout_in_every_command() {
         &["predict", "--model", "model.json", "--point", "1,2"],
         &["eval", "--model", "model.json"],
     ] {
-        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+        let out = std::process::Command::new(backprop_exe())
             .current_dir(d)
             .args(args)
             .stdout(full())
@@ -563,7 +563,7 @@ fn an_interrupted_write_leaves_no_temporary_file() {
         // seen (a fast disk) is tried again.
         let mut caught = false;
         for _attempt in 0..5 {
-            let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+            let mut child = std::process::Command::new(backprop_exe())
                 .current_dir(d)
                 .args(["draw", "-f", "big.txt", "-o", "out.dot"])
                 .spawn()

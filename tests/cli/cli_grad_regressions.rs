@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::common::{Run, backprop};
+use crate::common::{Run, backprop, backprop_exe};
 use predicates::prelude::*;
 
 /// A chain `x{i} = x{i-1} + 1` of `n` statements: a table of `n` rows.
@@ -24,7 +24,7 @@ fn close_after_one_line(args: &[&str]) -> (std::process::ExitStatus, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("chain.txt");
     std::fs::write(&file, chain(20_000)).unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+    let mut child = std::process::Command::new(backprop_exe())
         .args(args)
         .arg("-f")
         .arg(&file)

@@ -1,7 +1,7 @@
 //! `backprop train`, `predict` and `eval` from the outside: the default
 //! run, JSON output, and every kind of bad input.
 
-use crate::common::{Run, backprop_in, fails, files, save_small_model, write};
+use crate::common::{Run, backprop_exe, backprop_in, fails, files, save_small_model, write};
 use predicates::prelude::*;
 
 #[test]
@@ -524,7 +524,7 @@ fn progress_bar_and_lines_agree() {
     let lines = String::from_utf8(lines.stderr).unwrap();
     let last = lines.lines().last().unwrap();
     assert!(last.starts_with("step 19 loss "), "{lines}");
-    let bin = assert_cmd::cargo::cargo_bin("backprop");
+    let bin = backprop_exe();
     let tty = std::process::Command::new("script")
         .args(["-qec", &format!("'{}' {args}", bin.display()), "/dev/null"])
         .current_dir(dir.path())

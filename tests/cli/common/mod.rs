@@ -6,7 +6,7 @@
 
 pub mod cdp;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
@@ -35,9 +35,16 @@ g = f / 2.0
 g += 10.0 / f
 ";
 
+/// The path of the `backprop` binary under test, for the runs that need a
+/// plain `std::process::Command` (a child to signal, a device as stdout, a
+/// pseudo-terminal).
+pub fn backprop_exe() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("backprop")
+}
+
 /// The `backprop` binary under test.
 pub fn backprop() -> Command {
-    Command::cargo_bin("backprop").unwrap()
+    Command::new(backprop_exe())
 }
 
 /// `backprop` run in `dir`, stopped (and failed) after 120 s, so a hang
