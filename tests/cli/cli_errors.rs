@@ -7,7 +7,7 @@
 use std::os::unix::fs::FileTypeExt;
 use std::time::{Duration, Instant};
 
-use crate::common::{backprop_exe, backprop_in, fails, files, save_small_model, write};
+use crate::common::{Run, backprop_exe, backprop_in, fails, files, save_small_model, write};
 
 /// 60 rows of two well separated classes.
 fn good_rows() -> String {
@@ -165,16 +165,12 @@ fn dash_writes_text_formats_to_stdout() {
     let d = dir.path();
     let out = backprop_in(d)
         .args(["draw", "x = 1; y = x * 2", "-o", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        .succeeds();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("digraph"));
     let out = backprop_in(d)
         .args(["draw", "x = 1; y = x * 2", "-o", "-", "--format", "svg"])
         .args(["--layout", "builtin"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        .succeeds();
     let svg = String::from_utf8_lossy(&out.stdout);
     roxmltree::Document::parse(&svg).expect("SVG on stdout");
     fails(
@@ -185,9 +181,7 @@ fn dash_writes_text_formats_to_stdout() {
     );
     let out = backprop_in(d)
         .args(["train", "--steps", "3", "--no-plot", "--save", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        .succeeds();
     let model = String::from_utf8_lossy(&out.stdout);
     backprop::nn::SavedModel::from_json(&model).expect("the model on stdout");
     assert!(files(d).is_empty());

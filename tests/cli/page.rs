@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use crate::common::cdp::{Browser, chromium};
-use crate::common::{NEURON, Run, backprop, json};
+use crate::common::{NEURON, Run, backprop};
 use serde_json::json;
 
 /// A program with reuse (`a` feeds three nodes), a constant and several ops.
@@ -80,7 +80,7 @@ fn keyboard_steps_to_the_gradients_of_grad_json() {
             b.key("ArrowRight", 39);
         }
         assert_eq!(b.step(), total);
-        let grad = json(&["grad", program, "--json"]);
+        let grad = backprop().args(["grad", program, "--json"]).stdout_json();
         let shown = shown_grads(&mut b);
         let want = grad["grads"].as_object().unwrap();
         assert!(!want.is_empty());
