@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-#[path = "../tests/common/cdp.rs"]
+#[path = "../tests/cli/common/cdp.rs"]
 mod cdp;
 
 const BIN: &str = env!("CARGO_BIN_EXE_backprop");

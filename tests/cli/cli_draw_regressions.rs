@@ -3,12 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use crate::common::{Run, backprop};
 use predicates::prelude::*;
-
-fn backprop() -> Command {
-    Command::cargo_bin("backprop").unwrap()
-}
 
 /// The report's program: `y{i}` uses `y{i-1}` to `y{i-3}` and `x`, so the
 /// number of paths through the graph grows exponentially.
@@ -107,10 +103,7 @@ fn png_without_graphviz_is_drawn_by_the_builtin_layout() {
     let svg = backprop()
         .args(["draw", program, "--format", "svg"])
         .env("PATH", "/nonexistent")
-        .output()
-        .unwrap();
-    assert!(svg.status.success());
-    let svg = String::from_utf8(svg.stdout).unwrap();
+        .stdout_text();
 
     let bytes = std::fs::read(&png).unwrap();
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
@@ -263,7 +256,7 @@ fn a_crashing_graphviz_is_reported_with_what_to_do() {
     let dot = dir.path().join("dot");
     std::fs::write(&dot, "#!/bin/sh\nkill -SEGV $$\n").unwrap();
     std::fs::set_permissions(&dot, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = backprop()
+    let err = backprop()
         .args([
             "draw",
             "x = 1; y = x*2",
@@ -273,12 +266,7 @@ fn a_crashing_graphviz_is_reported_with_what_to_do() {
             "svg",
         ])
         .env("PATH", dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out).unwrap();
+        .stderr_with_code(1);
     assert!(err.contains("graphviz `dot -Tsvg` failed ("), "{err}");
     assert!(
         !err.contains("): \n") && !err.trim_end().ends_with(':'),

@@ -5,67 +5,9 @@
 //! half-written.
 
 use std::os::unix::fs::FileTypeExt;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-
-fn backprop(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("backprop").unwrap();
-    cmd.current_dir(dir).timeout(Duration::from_secs(120));
-    cmd
-}
-
-/// The names in `dir`, sorted.
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// A regular file's bytes; nothing for links, devices and directories
-/// (reading a link to /dev/full would never end).
-fn contents(path: &Path) -> Vec<u8> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_file() => std::fs::read(path).unwrap(),
-        _ => Vec::new(),
-    }
-}
-
-/// Runs a failing command in `dir`: its exit code, a message on stderr,
-/// and no file made, removed or changed in `dir`. Returns stderr.
-fn fails(dir: &Path, args: &[&str], code: i32, message: &str) -> String {
-    let before: Vec<(String, Vec<u8>)> = files(dir)
-        .into_iter()
-        .map(|n| {
-            let bytes = contents(&dir.join(&n));
-            (n, bytes)
-        })
-        .collect();
-    let out = backprop(dir).args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-    assert!(stderr.contains(message), "{args:?}: {stderr}");
-    let after: Vec<(String, Vec<u8>)> = files(dir)
-        .into_iter()
-        .map(|n| {
-            let bytes = contents(&dir.join(&n));
-            (n, bytes)
-        })
-        .collect();
-    assert!(
-        before == after,
-        "{args:?} changed the files in its directory"
-    );
-    stderr
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
+use crate::common::{Run, backprop_exe, backprop_in, fails, files, save_small_model, write};
 
 /// 60 rows of two well separated classes.
 fn good_rows() -> String {
@@ -77,20 +19,12 @@ fn good_rows() -> String {
         .collect()
 }
 
-fn save_small_model(dir: &Path) {
-    backprop(dir)
-        .args(["train", "--quiet", "--no-plot", "--steps", "5"])
-        .args(["--save", "model.json"])
-        .assert()
-        .success();
-}
-
 #[test]
 fn a_device_output_is_written_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::os::unix::fs::symlink("/dev/null", d.join("null.dot")).unwrap();
-    backprop(d)
+    backprop_in(d)
         .args(["draw", "x = 1; y = x * 2", "-o", "null.dot"])
         .assert()
         .success();
@@ -143,7 +77,7 @@ fn a_read_only_model_and_a_symlinked_model() {
     // Through a link: the target gets the model, the link stays.
     write(d, "real.json", "old");
     std::os::unix::fs::symlink("real.json", d.join("link.json")).unwrap();
-    backprop(d)
+    backprop_in(d)
         .args([
             "train",
             "-q",
@@ -172,7 +106,7 @@ fn a_read_only_model_and_a_symlinked_model() {
 fn outputs_that_are_inputs_or_each_other_are_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "data.csv", &good_rows());
+    write(d, "data.csv", good_rows());
     fails(
         d,
         &["train", "--dataset", "csv:data.csv", "--save", "./data.csv"],
@@ -229,18 +163,14 @@ fn outputs_that_are_inputs_or_each_other_are_refused_before_any_work() {
 fn dash_writes_text_formats_to_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = backprop(d)
+    let out = backprop_in(d)
         .args(["draw", "x = 1; y = x * 2", "-o", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        .succeeds();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("digraph"));
-    let out = backprop(d)
+    let out = backprop_in(d)
         .args(["draw", "x = 1; y = x * 2", "-o", "-", "--format", "svg"])
         .args(["--layout", "builtin"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        .succeeds();
     let svg = String::from_utf8_lossy(&out.stdout);
     roxmltree::Document::parse(&svg).expect("SVG on stdout");
     fails(
@@ -249,11 +179,9 @@ fn dash_writes_text_formats_to_stdout() {
         2,
         "PNG is not text",
     );
-    let out = backprop(d)
+    let out = backprop_in(d)
         .args(["train", "--steps", "3", "--no-plot", "--save", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        .succeeds();
     let model = String::from_utf8_lossy(&out.stdout);
     backprop::nn::SavedModel::from_json(&model).expect("the model on stdout");
     assert!(files(d).is_empty());
@@ -378,7 +306,7 @@ fn divergence_without_nan_stops_names_the_step_and_saves_nothing() {
         "training diverged at step ",
     );
     // Standardized, the same data trains.
-    backprop(d)
+    backprop_in(d)
         .args([
             "train",
             "--dataset",
@@ -435,7 +363,7 @@ fn point_values_are_named_with_the_reason() {
         "--point 1,x: value 2 `x` is not a number",
     );
     // Below the smallest subnormal: 0, as in Python.
-    backprop(d)
+    backprop_in(d)
         .args(["predict", "--model", "model.json", "--point", "1e-400,2"])
         .assert()
         .success()
@@ -446,7 +374,7 @@ fn point_values_are_named_with_the_reason() {
 fn a_csv_that_is_not_utf8_gets_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("bad.csv"), b"x,y,c\n1,2,0\n3,\xff,1\n").unwrap();
+    write(d, "bad.csv", b"x,y,c\n1,2,0\n3,\xff,1\n");
     fails(
         d,
         &["train", "--dataset", "csv:bad.csv", "--no-plot"],
@@ -474,7 +402,7 @@ fn stdout_errors_say_cannot_write_to_stdout_in_every_command() {
         &["predict", "--model", "model.json", "--point", "1,2"],
         &["eval", "--model", "model.json"],
     ] {
-        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+        let out = std::process::Command::new(backprop_exe())
             .current_dir(d)
             .args(args)
             .stdout(full())
@@ -493,7 +421,7 @@ fn stdout_errors_say_cannot_write_to_stdout_in_every_command() {
 fn counts_of_one_are_singular() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = backprop(d)
+    let out = backprop_in(d)
         .args(["train", "--steps", "1", "--no-plot"])
         .output()
         .unwrap();
@@ -504,7 +432,7 @@ fn counts_of_one_are_singular() {
     assert!(!stdout.contains("1 steps") && !stderr.contains("1 steps"));
     save_small_model(d);
     write(d, "one.csv", "x,y,c\n0.5,0.5,1\n");
-    let out = backprop(d)
+    let out = backprop_in(d)
         .args(["eval", "--model", "model.json", "--dataset", "csv:one.csv"])
         .output()
         .unwrap();
@@ -531,7 +459,7 @@ fn csv_files_people_really_have() {
         ));
     }
     write(d, "pets.csv", &text);
-    backprop(d)
+    backprop_in(d)
         .args([
             "train",
             "-q",
@@ -545,7 +473,7 @@ fn csv_files_people_really_have() {
         .success();
     let model = std::fs::read_to_string(d.join("pets.json")).unwrap();
     assert!(model.contains("\"class_names\""), "{model}");
-    let out = backprop(d)
+    let out = backprop_in(d)
         .args([
             "predict",
             "--model",
@@ -561,7 +489,7 @@ fn csv_files_people_really_have() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].contains("\tclass cat\t"), "{stdout}");
     assert!(lines[1].contains("\tclass dog\t"), "{stdout}");
-    let out = backprop(d)
+    let out = backprop_in(d)
         .args(["eval", "--model", "pets.json", "--dataset", "csv:pets.csv"])
         .args(["--label-column", "animal"])
         .output()
@@ -586,18 +514,18 @@ fn programs_may_start_with_a_minus_or_a_byte_order_mark() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // Python: -2**2 == -4.
-    backprop(d)
+    backprop_in(d)
         .args(["grad", "--json", "-2**2"])
         .assert()
         .success()
         .stdout(predicates::str::contains("\"value\":-4.0"));
-    std::fs::write(d.join("bom.txt"), "\u{feff}x = 3\ny = x * x\n").unwrap();
-    backprop(d)
+    write(d, "bom.txt", "\u{feff}x = 3\ny = x * x\n");
+    backprop_in(d)
         .args(["grad", "--json", "-f", "bom.txt"])
         .assert()
         .success()
         .stdout(predicates::str::contains("\"value\":9.0"));
-    backprop(d)
+    backprop_in(d)
         .args(["grad", "--json", "x = 1e-400; y = x + 1"])
         .assert()
         .success()
@@ -621,7 +549,7 @@ fn an_interrupted_write_leaves_no_temporary_file() {
     for _ in 0..200_000 {
         src.push_str(" + x * 2");
     }
-    std::fs::write(d.join("big.txt"), &src).unwrap();
+    write(d, "big.txt", &src);
     for signal in ["INT", "TERM"] {
         let out = d.join("out.dot");
         // The signal must come while the drawing is being written: wait for
@@ -629,7 +557,7 @@ fn an_interrupted_write_leaves_no_temporary_file() {
         // seen (a fast disk) is tried again.
         let mut caught = false;
         for _attempt in 0..5 {
-            let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+            let mut child = std::process::Command::new(backprop_exe())
                 .current_dir(d)
                 .args(["draw", "-f", "big.txt", "-o", "out.dot"])
                 .spawn()

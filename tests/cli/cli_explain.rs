@@ -1,54 +1,9 @@
 //! `backprop explain` end to end: the notebook's and micrograd's numbers,
 //! input handling shared with `grad`, the options, and a saved network.
 
-use assert_cmd::Command;
+use crate::common::{MICROGRAD, NEURON, Run, backprop, json, text};
 use predicates::prelude::*;
 use serde_json::Value;
-
-const NEURON: &str =
-    "x1 = 2; x2 = 0; w1 = -3; w2 = 1; b = 6.8813735870195432; n = x1*w1 + x2*w2 + b; o = tanh(n)";
-
-/// micrograd's README example; its published gradients are
-/// a.grad = 138.8338 and b.grad = 645.5773.
-const MICROGRAD: &str = "a = -4.0
-b = 2.0
-c = a + b
-d = a * b + b**3
-c += c + 1
-c += 1 + c + (-a)
-d += d * 2 + relu(b + a)
-d += 3 * d + relu(b - a)
-e = c - d
-f = e**2
-g = f / 2.0
-g += 10.0 / f
-";
-
-fn backprop() -> Command {
-    Command::cargo_bin("backprop").unwrap()
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = backprop()
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
-}
-
-fn text(args: &[&str]) -> String {
-    let out = backprop()
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out).unwrap()
-}
 
 #[test]
 fn the_neuron_text_has_the_notebooks_steps() {
@@ -136,15 +91,10 @@ fn input_is_taken_like_grad_and_errors_are_identical() {
     std::fs::write(&file, NEURON).unwrap();
     let from_arg = json(&["explain", NEURON, "--json"]);
     let from_file = json(&["explain", "-f", file.to_str().unwrap(), "--json"]);
-    let out = backprop()
+    let from_stdin = backprop()
         .args(["explain", "-", "--json"])
         .write_stdin(NEURON)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let from_stdin: Value = serde_json::from_slice(&out).unwrap();
+        .stdout_json();
     assert_eq!(from_arg, from_file);
     assert_eq!(from_arg, from_stdin);
     // --at moves the point: d tanh(x1*w1 + ...)/d w1 = x1 * (1 - o²).
@@ -158,36 +108,19 @@ fn input_is_taken_like_grad_and_errors_are_identical() {
         "x = (1 + 2",
         "x = 1\ny = x $ 2",
     ] {
-        let e = backprop()
-            .args(["explain", bad])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
-        let g = backprop()
-            .args(["grad", bad])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
-        assert_eq!(e.stderr, g.stderr, "{bad}");
-        let msg = String::from_utf8(e.stderr).unwrap();
-        assert!(msg.contains("<program>:") && msg.contains('^'), "{msg}");
+        let e = backprop().args(["explain", bad]).stderr_with_code(2);
+        let g = backprop().args(["grad", bad]).stderr_with_code(2);
+        assert_eq!(e, g, "{bad}");
+        assert!(e.contains("<program>:") && e.contains('^'), "{e}");
     }
     std::fs::write(&file, "a = 1\nb = a ** \n").unwrap();
     let e = backprop()
         .args(["explain", "-f", file.to_str().unwrap()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .stderr_with_code(2);
     let g = backprop()
         .args(["grad", "-f", file.to_str().unwrap()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    assert_eq!(e.stderr, g.stderr);
+        .stderr_with_code(2);
+    assert_eq!(e, g);
     backprop()
         .args(["explain", NEURON, "--at", "n=1"])
         .assert()

@@ -3,48 +3,16 @@
 //! written).
 
 use std::path::Path;
-use std::time::Duration;
 
-use assert_cmd::Command;
+use crate::common::{Run, backprop_in, fails, write};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpt");
-
-fn backprop(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("backprop").unwrap();
-    cmd.current_dir(dir).timeout(Duration::from_secs(120));
-    cmd
-}
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// Runs a failing command: exit code, message on stderr, no file written.
-fn fails(dir: &Path, args: &[&str], code: i32, message: &str) -> String {
-    let before = files(dir);
-    let out = backprop(dir).args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-    assert!(stderr.contains(message), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert_eq!(files(dir), before, "{args:?} wrote files");
-    stderr
-}
-
-fn json(out: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(out).unwrap()
-}
 
 #[test]
 fn trains_saves_samples_and_draws() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = backprop(d)
+    let s = backprop_in(d)
         .args([
             "gpt",
             "--steps",
@@ -55,14 +23,7 @@ fn trains_saves_samples_and_draws() {
             "--plot",
             "loss.svg",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = json(&out.stdout);
+        .stdout_json();
     let losses = s["losses"].as_array().unwrap();
     assert_eq!(losses.len(), 30);
     assert!((losses[0].as_f64().unwrap() - 27f64.ln()).abs() < 0.2);
@@ -76,7 +37,7 @@ fn trains_saves_samples_and_draws() {
     );
 
     // Sampling from the saved model: the prefix starts every name.
-    let out = backprop(d)
+    let text = backprop_in(d)
         .args([
             "gpt",
             "sample",
@@ -89,21 +50,14 @@ fn trains_saves_samples_and_draws() {
             "--seed",
             "3",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+        .stdout_text();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 7);
     assert!(lines.iter().all(|l| l.starts_with("ka")), "{lines:?}");
 
     // The saved model continues training as --init: the first loss is the
     // saved model's loss on that document, so it is below ln 27.
-    let out = backprop(d)
+    backprop_in(d)
         .args([
             "gpt",
             "--steps",
@@ -113,16 +67,10 @@ fn trains_saves_samples_and_draws() {
             "--init",
             "m.safetensors",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
 
     // The graph of one position's loss, as DOT.
-    let out = backprop(d)
+    backprop_in(d)
         .args([
             "gpt",
             "graph",
@@ -135,18 +83,12 @@ fn trains_saves_samples_and_draws() {
             "-o",
             "loss.dot",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
     let dot = std::fs::read_to_string(d.join("loss.dot")).unwrap();
     assert!(dot.starts_with("digraph"));
     assert!(dot.contains("loss[1]") && dot.contains("wte[4,0]") && dot.contains("lm_head"));
     // One attention head's output, on stdout.
-    let out = backprop(d)
+    let dot = backprop_in(d)
         .args([
             "gpt",
             "graph",
@@ -157,27 +99,14 @@ fn trains_saves_samples_and_draws() {
             "--head",
             "2",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dot = String::from_utf8(out.stdout).unwrap();
+        .stdout_text();
     assert!(dot.contains("layer0.head2[0] at 0") && !dot.contains("lm_head"));
     // The same loss explained step by step, and as the interactive page.
     let graph = |extra: &[&str]| {
         let mut args = vec!["gpt", "graph", "--model", "m.safetensors", "--text", "emma"];
         args.extend_from_slice(&["--pos", "1"]);
         args.extend_from_slice(extra);
-        let out = backprop(d).args(&args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        backprop_in(d).args(&args).stdout_text()
     };
     let text = graph(&["--explain"]);
     assert!(
@@ -202,7 +131,7 @@ fn losses_follow_the_pytorch_fixture_from_the_command_line() {
     .unwrap();
     let want = fixture["runs"][1]["losses"].as_array().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let out = backprop(dir.path())
+    let got = backprop_in(dir.path())
         .args(["gpt", "--data", &format!("{FIXTURES}/small.txt"), "--init"])
         .arg(format!("{FIXTURES}/init_l2.json"))
         .args([
@@ -220,14 +149,7 @@ fn losses_follow_the_pytorch_fixture_from_the_command_line() {
             "--json",
             "--no-plot",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got = json(&out.stdout);
+        .stdout_json();
     for (k, (g, w)) in got["losses"]
         .as_array()
         .unwrap()
@@ -244,9 +166,9 @@ fn losses_follow_the_pytorch_fixture_from_the_command_line() {
 fn bad_data_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("empty.txt"), "").unwrap();
-    std::fs::write(d.join("blank.txt"), "\n  \n\t\n").unwrap();
-    std::fs::write(d.join("latin1.txt"), b"emma\nava\nren\xe9e\n").unwrap();
+    write(d, "empty.txt", "");
+    write(d, "blank.txt", "\n  \n\t\n");
+    write(d, "latin1.txt", b"emma\nava\nren\xe9e\n");
     for f in ["empty.txt", "blank.txt"] {
         fails(
             d,
@@ -276,7 +198,7 @@ fn outputs_that_are_inputs_are_refused_before_any_work() {
     saved_model(d);
     let model = std::fs::read(d.join("m.safetensors")).unwrap();
     // Training data named like a model, saved over: the data would be lost.
-    std::fs::write(d.join("names.safetensors"), "abc\ncab\nbca\n").unwrap();
+    write(d, "names.safetensors", "abc\ncab\nbca\n");
     fails(
         d,
         &[
@@ -327,7 +249,7 @@ fn outputs_that_are_inputs_are_refused_before_any_work() {
             "m.safetensors",
         ][..],
     ] {
-        let out = backprop(d).args(args).output().unwrap();
+        let out = backprop_in(d).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert_eq!(
             std::fs::read(d.join("m.safetensors")).unwrap(),
@@ -377,8 +299,8 @@ fn bad_sizes_and_numbers() {
 
 /// A small saved model and the data it was trained on.
 fn saved_model(d: &Path) {
-    std::fs::write(d.join("abc.txt"), "abc\ncab\nbca\n").unwrap();
-    let out = backprop(d)
+    write(d, "abc.txt", "abc\ncab\nbca\n");
+    backprop_in(d)
         .args([
             "gpt",
             "--data",
@@ -398,13 +320,7 @@ fn saved_model(d: &Path) {
             "--save",
             "m.safetensors",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
 }
 
 #[test]
@@ -430,7 +346,7 @@ fn bad_models_and_prompts() {
         v
     };
     // A vocabulary that is not the data's.
-    std::fs::write(d.join("abd.txt"), "abd\n").unwrap();
+    write(d, "abd.txt", "abd\n");
     fails(
         d,
         &with(&["--data", "abd.txt", "--init", "m.safetensors"]),
@@ -498,21 +414,15 @@ fn bad_models_and_prompts() {
             .collect()
     };
     let ok = good("");
-    std::fs::write(d.join("ok.json"), serde_json::to_string(&ok).unwrap()).unwrap();
-    let out = backprop(d)
+    write(d, "ok.json", serde_json::to_string(&ok).unwrap());
+    backprop_in(d)
         .args(with(&["--data", "abc.txt", "--init", "ok.json"]))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(
-        d.join("missing.json"),
+        .succeeds();
+    write(
+        d,
+        "missing.json",
         serde_json::to_string(&good("layer0.mlp_fc2")).unwrap(),
-    )
-    .unwrap();
+    );
     fails(
         d,
         &with(&["--data", "abc.txt", "--init", "missing.json"]),
@@ -521,7 +431,7 @@ fn bad_models_and_prompts() {
     );
     let mut extra = good("");
     extra.insert("layer0.attn_bias".into(), serde_json::json!([[0.0]]));
-    std::fs::write(d.join("extra.json"), serde_json::to_string(&extra).unwrap()).unwrap();
+    write(d, "extra.json", serde_json::to_string(&extra).unwrap());
     fails(
         d,
         &with(&["--data", "abc.txt", "--init", "extra.json"]),
@@ -530,21 +440,21 @@ fn bad_models_and_prompts() {
     );
     let mut shape = good("");
     shape.insert("lm_head".into(), serde_json::json!(vec![vec![0.0; 4]; 3]));
-    std::fs::write(d.join("shape.json"), serde_json::to_string(&shape).unwrap()).unwrap();
+    write(d, "shape.json", serde_json::to_string(&shape).unwrap());
     fails(
         d,
         &with(&["--data", "abc.txt", "--init", "shape.json"]),
         2,
         "tensor lm_head has shape [3, 4], expected [4, 4]",
     );
-    std::fs::write(d.join("ragged.json"), r#"{"wte": [[1, 2], [3]]}"#).unwrap();
+    write(d, "ragged.json", r#"{"wte": [[1, 2], [3]]}"#);
     fails(
         d,
         &with(&["--data", "abc.txt", "--init", "ragged.json"]),
         2,
         "tensor wte: row 1 has 1 values, row 0 has 2",
     );
-    std::fs::write(d.join("junk.safetensors"), "not a model").unwrap();
+    write(d, "junk.safetensors", "not a model");
     fails(
         d,
         &["gpt", "sample", "--model", "junk.safetensors"],

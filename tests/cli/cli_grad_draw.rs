@@ -1,38 +1,18 @@
 //! `backprop grad` and `backprop draw` end to end, against the notebook's
 //! and micrograd's published numbers.
 
-use assert_cmd::Command;
+use crate::common::{MICROGRAD, NEURON, Run, backprop};
 use predicates::prelude::*;
 
-const NEURON: &str =
-    "x1 = 2; x2 = 0; w1 = -3; w2 = 1; b = 6.8813735870195432; n = x1*w1 + x2*w2 + b; o = tanh(n)";
-
-const MICROGRAD: &str = "a = -4.0
-b = 2.0
-c = a + b
-d = a * b + b**3
-c += c + 1
-c += 1 + c + (-a)
-d += d * 2 + relu(b + a)
-d += 3 * d + relu(b - a)
-e = c - d
-f = e**2
-g = f / 2.0
-g += 10.0 / f
-";
-
-fn backprop() -> Command {
-    Command::cargo_bin("backprop").unwrap()
-}
-
+/// `backprop args...` with `stdin`, which must succeed and print one JSON
+/// object on one line.
 fn json(args: &[&str], stdin: Option<&str>) -> serde_json::Value {
     let mut cmd = backprop();
     cmd.args(args);
     if let Some(s) = stdin {
         cmd.write_stdin(s);
     }
-    let out = cmd.assert().success().get_output().stdout.clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = cmd.stdout_text();
     assert_eq!(text.lines().count(), 1, "exactly one JSON object: {text}");
     serde_json::from_str(&text).unwrap()
 }
@@ -348,14 +328,7 @@ fn parse_errors_hint_at_the_right_spelling() {
 /// dw2 = 0.
 #[test]
 fn check_table_names_inputs_and_prints_numbers_like_grad() {
-    let out = backprop()
-        .args(["grad", NEURON, "--check"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = backprop().args(["grad", NEURON, "--check"]).stdout_text();
     let (table, check) = text.split_once("gradient check").unwrap();
     let cells = |part: &str, name: &str| -> Vec<String> {
         part.lines()

@@ -5,12 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use assert_cmd::Command;
+use crate::common::{Run, backprop, backprop_exe};
 use predicates::prelude::*;
-
-fn backprop() -> Command {
-    Command::cargo_bin("backprop").unwrap()
-}
 
 /// A chain `x{i} = x{i-1} + 1` of `n` statements: a table of `n` rows.
 fn chain(n: usize) -> String {
@@ -28,7 +24,7 @@ fn close_after_one_line(args: &[&str]) -> (std::process::ExitStatus, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("chain.txt");
     std::fs::write(&file, chain(20_000)).unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+    let mut child = std::process::Command::new(backprop_exe())
         .args(args)
         .arg("-f")
         .arg(&file)
@@ -155,15 +151,10 @@ fn invalid_utf8_is_a_usage_error_with_its_position() {
 
 #[test]
 fn control_characters_are_escaped_and_long_lines_cut() {
-    let out = backprop()
+    let err = backprop()
         .args(["grad", "-"])
         .write_stdin("x = 1\0; y = x")
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out).unwrap();
+        .stderr_with_code(2);
     assert!(!err.contains('\0'), "{err:?}");
     assert!(err.contains(r"unexpected character `\u{0}`"), "{err}");
     assert!(
@@ -173,15 +164,10 @@ fn control_characters_are_escaped_and_long_lines_cut() {
 
     // 200,000 characters on one line, the error at the end.
     let src = format!("x = 1; y = {}x @ 2", "x + ".repeat(50_000));
-    let out = backprop()
+    let err = backprop()
         .args(["grad", "-"])
         .write_stdin(src)
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out).unwrap();
+        .stderr_with_code(2);
     assert!(err.len() < 500, "{} bytes of stderr", err.len());
     assert!(err.contains(":1:200014: unexpected character `@`"), "{err}");
     // The caret is under the `@` of the cut line.
@@ -212,14 +198,9 @@ fn hints_for_function_and_call_mistakes() {
 
 #[test]
 fn an_alias_of_an_input_is_not_marked_as_an_input() {
-    let out = backprop()
+    let table = backprop()
         .args(["grad", "a = 1; b = a; y = b*2"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let table = String::from_utf8(out).unwrap();
+        .stdout_text();
     let role = |name: &str| {
         let row = table
             .lines()
@@ -241,16 +222,10 @@ fn an_alias_of_an_input_is_not_marked_as_an_input() {
 #[test]
 fn cr_only_line_endings_end_statements() {
     // y = x*3 at x = 2: 6, dy/dx = 3.
-    let v: serde_json::Value = serde_json::from_slice(
-        &backprop()
-            .args(["grad", "-", "--json"])
-            .write_stdin("x = 2\ry = x*3\r")
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    )
-    .unwrap();
+    let v = backprop()
+        .args(["grad", "-", "--json"])
+        .write_stdin("x = 2\ry = x*3\r")
+        .stdout_json();
     assert_eq!(v["output"], "y");
     assert_eq!(v["value"], 6.0);
     assert_eq!(v["grads"]["x"], 3.0);
@@ -273,16 +248,11 @@ fn the_table_of_many_inputs_is_not_quadratic() {
     }
     let sum: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
     src.push_str(&format!("y = {}\n", sum.join(" + ")));
-    let out = backprop()
+    let table = backprop()
         .args(["grad", "-"])
         .write_stdin(src)
         .timeout(Duration::from_secs(20))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let table = String::from_utf8(out).unwrap();
+        .stdout_text();
     assert_eq!(table.lines().count(), n + 2);
     assert_eq!(table.lines().filter(|l| l.ends_with("input")).count(), n);
 }

@@ -2,24 +2,9 @@
 //! Hessians against closed forms and the PyTorch fixture, the sign of zero
 //! in `--json`, and the usage errors.
 
-use assert_cmd::Command;
+use crate::common::{backprop, json};
 use predicates::prelude::*;
 use serde_json::Value as Json;
-
-fn backprop() -> Command {
-    Command::cargo_bin("backprop").unwrap()
-}
-
-fn json(args: &[&str]) -> Json {
-    let out = backprop()
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
-}
 
 fn num(v: &Json) -> f64 {
     match v {

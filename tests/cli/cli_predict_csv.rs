@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::common::{Run, backprop_in, write};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -18,15 +19,17 @@ const MODEL: &str = r#"{
   ]
 }"#;
 
+/// A fresh directory holding the model as `m.json`.
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("m.json"), MODEL).unwrap();
+    write(dir.path(), "m.json", MODEL);
     dir
 }
 
+/// `backprop predict --model m.json` in `dir`.
 fn predict(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("backprop").unwrap();
-    cmd.current_dir(dir).args(["predict", "--model", "m.json"]);
+    let mut cmd = backprop_in(dir);
+    cmd.args(["predict", "--model", "m.json"]);
     cmd
 }
 
@@ -34,7 +37,7 @@ fn predict(dir: &Path) -> Command {
 #[test]
 fn wrong_width_is_a_usage_error_with_a_hint() {
     let dir = setup();
-    std::fs::write(dir.path().join("three.csv"), "x,y,label\n3,1,1\n1,3,0\n").unwrap();
+    write(dir.path(), "three.csv", "x,y,label\n3,1,1\n1,3,0\n");
     predict(dir.path())
         .args(["--csv", "three.csv"])
         .assert()
@@ -43,7 +46,7 @@ fn wrong_width_is_a_usage_error_with_a_hint() {
             "three.csv: the model takes 2 features, but the input has 3 (rows have 3 fields)",
         ))
         .stderr(predicate::str::contains("--label-column"));
-    std::fs::write(dir.path().join("one.csv"), "1\n2\n").unwrap();
+    write(dir.path(), "one.csv", "1\n2\n");
     predict(dir.path())
         .args(["--csv", "one.csv"])
         .assert()
@@ -56,7 +59,7 @@ fn wrong_width_is_a_usage_error_with_a_hint() {
 #[test]
 fn a_training_csv_predicts_without_its_label_column() {
     let dir = setup();
-    std::fs::write(dir.path().join("t.csv"), "x,y,label\n3,1,1\n1,3,0\n").unwrap();
+    write(dir.path(), "t.csv", "x,y,label\n3,1,1\n1,3,0\n");
     // 3 - 1 = 2 > 0: class 1; 1 - 3 = -2: class 0.
     let expected = "3,1\tclass 1\tscore 2.000000\n1,3\tclass 0\tscore -2.000000\n";
     for column in ["last", "2", "label"] {
@@ -67,7 +70,7 @@ fn a_training_csv_predicts_without_its_label_column() {
             .stdout(expected);
     }
     // The label first, no header.
-    std::fs::write(dir.path().join("first.csv"), "1,3,1\n0,1,3\n").unwrap();
+    write(dir.path(), "first.csv", "1,3,1\n0,1,3\n");
     predict(dir.path())
         .args([
             "--csv",
@@ -86,7 +89,7 @@ fn a_training_csv_predicts_without_its_label_column() {
 #[test]
 fn a_missing_label_column_is_a_usage_error() {
     let dir = setup();
-    std::fs::write(dir.path().join("t.csv"), "x,y,label\n3,1,1\n").unwrap();
+    write(dir.path(), "t.csv", "x,y,label\n3,1,1\n");
     predict(dir.path())
         .args(["--csv", "t.csv", "--label-column", "5"])
         .assert()
@@ -112,7 +115,7 @@ fn a_missing_label_column_is_a_usage_error() {
 #[test]
 fn a_nan_first_row_is_an_error_not_a_header() {
     let dir = setup();
-    std::fs::write(dir.path().join("p.csv"), "nan,2\n3,4\n").unwrap();
+    write(dir.path(), "p.csv", "nan,2\n3,4\n");
     predict(dir.path())
         .args(["--csv", "p.csv"])
         .assert()
@@ -128,19 +131,14 @@ fn a_nan_first_row_is_an_error_not_a_header() {
 fn json_writes_infinite_scores_as_strings() {
     let dir = setup();
     // 1.7e308 - (-1.7e308) overflows to +inf, and the reverse to -inf.
-    let out = predict(dir.path())
+    let v = predict(dir.path())
         .args([
             "--json",
             "--point=1.7e308,-1.7e308",
             "--point=-1.7e308,1.7e308",
         ])
         .args(["--point", "3,1"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        .stdout_json();
     assert_eq!(v[0]["scores"][0], "inf");
     assert_eq!(v[0]["class"], 1);
     assert_eq!(v[1]["scores"][0], "-inf");

@@ -1,30 +1,13 @@
 //! `backprop train`, `predict` and `eval` from the outside: the default
 //! run, JSON output, and every kind of bad input.
 
-use std::path::Path;
-
-use assert_cmd::Command;
+use crate::common::{Run, backprop_exe, backprop_in, fails, files, save_small_model, write};
 use predicates::prelude::*;
-
-fn backprop(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("backprop").unwrap();
-    cmd.current_dir(dir);
-    cmd
-}
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
 
 #[test]
 fn default_run_is_micrograds_demo() {
     let dir = tempfile::tempdir().unwrap();
-    backprop(dir.path())
+    backprop_in(dir.path())
         .arg("train")
         .assert()
         .success()
@@ -39,14 +22,9 @@ fn default_run_is_micrograds_demo() {
 #[test]
 fn json_summary_parses() {
     let dir = tempfile::tempdir().unwrap();
-    let out = backprop(dir.path())
+    let v = backprop_in(dir.path())
         .args(["train", "--json", "--steps", "30", "--plot", "run.svg"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        .stdout_json();
     assert_eq!(v["steps"], 30);
     assert_eq!(v["parameters"], 337);
     assert!(v["final_loss"].as_f64().unwrap() > 0.0);
@@ -60,14 +38,14 @@ fn json_summary_parses() {
 #[test]
 fn save_predict_eval_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    backprop(dir.path())
+    backprop_in(dir.path())
         .args(["train", "--quiet", "--no-plot", "--save", "model.json"])
         .assert()
         .success()
         .stdout("");
     assert_eq!(files(dir.path()), ["model.json"]);
     // (2, 0.2) is deep in the inner moon (class 1), (-0.5, 0.8) in the outer.
-    backprop(dir.path())
+    backprop_in(dir.path())
         .args([
             "predict",
             "--model",
@@ -85,8 +63,8 @@ fn save_predict_eval_round_trip() {
             )
             .unwrap(),
         );
-    std::fs::write(dir.path().join("points.csv"), "x,y\n2,0.2\n-0.5,0.8\n").unwrap();
-    let out = backprop(dir.path())
+    write(dir.path(), "points.csv", "x,y\n2,0.2\n-0.5,0.8\n");
+    let v = backprop_in(dir.path())
         .args([
             "predict",
             "--model",
@@ -95,17 +73,12 @@ fn save_predict_eval_round_trip() {
             "points.csv",
             "--json",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        .stdout_json();
     assert_eq!(
         (v[0]["class"].as_u64(), v[1]["class"].as_u64()),
         (Some(1), Some(0))
     );
-    backprop(dir.path())
+    backprop_in(dir.path())
         .args(["eval", "--model", "model.json"])
         .assert()
         .success()
@@ -118,7 +91,7 @@ fn save_predict_eval_round_trip() {
 #[test]
 fn spiral_defaults_to_cross_entropy_and_adam() {
     let dir = tempfile::tempdir().unwrap();
-    let out = backprop(dir.path())
+    let v = backprop_in(dir.path())
         .args([
             "train",
             "--dataset",
@@ -130,12 +103,7 @@ fn spiral_defaults_to_cross_entropy_and_adam() {
             "--json",
             "--no-plot",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        .stdout_json();
     assert_eq!(
         (v["loss"].as_str(), v["optimizer"].as_str()),
         (Some("cross-entropy"), Some("adam"))
@@ -151,8 +119,8 @@ fn csv_dataset_trains() {
         let x = i as f64 / 10.0 - 1.0;
         text += &format!("{x},{},{}\n", x * 0.5, usize::from(x > 0.0));
     }
-    std::fs::write(dir.path().join("line.csv"), text).unwrap();
-    backprop(dir.path())
+    write(dir.path(), "line.csv", text);
+    backprop_in(dir.path())
         .args([
             "train",
             "--dataset",
@@ -165,18 +133,6 @@ fn csv_dataset_trains() {
         .assert()
         .success();
     assert!(dir.path().join("line.png").exists());
-}
-
-/// Runs a failing command and checks exit code, message, and that nothing
-/// was written.
-fn fails(dir: &Path, args: &[&str], code: i32, message: &str) {
-    let before = files(dir);
-    backprop(dir)
-        .args(args)
-        .assert()
-        .code(code)
-        .stderr(predicate::str::contains(message));
-    assert_eq!(files(dir), before, "{args:?} wrote files");
 }
 
 #[test]
@@ -223,29 +179,20 @@ fn learning_rate_must_be_a_positive_number() {
 #[test]
 fn bad_csv_cell_names_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.csv"), "x,y,c\n1,2,0\n3,oops,1\n").unwrap();
+    write(dir.path(), "bad.csv", "x,y,c\n1,2,0\n3,oops,1\n");
     fails(
         dir.path(),
         &["train", "--dataset", "csv:bad.csv", "--save", "m.json"],
         2,
         "line 3, column 2: `oops` is not a finite number",
     );
-    std::fs::write(dir.path().join("short.csv"), "1,2,0\n3,1\n").unwrap();
+    write(dir.path(), "short.csv", "1,2,0\n3,1\n");
     fails(
         dir.path(),
         &["train", "--dataset", "csv:short.csv"],
         2,
         "line 2: expected 3 fields, found 2",
     );
-}
-
-/// Trains the default network for 5 steps and saves it as `model.json`.
-fn save_small_model(dir: &Path) {
-    backprop(dir)
-        .args(["train", "--quiet", "--no-plot", "--steps", "5"])
-        .args(["--save", "model.json"])
-        .assert()
-        .success();
 }
 
 #[test]
@@ -258,14 +205,14 @@ fn feature_count_mismatch_between_model_and_input() {
         2,
         "the model takes 2 features, but the input has 3",
     );
-    std::fs::write(dir.path().join("three.csv"), "1,2,3\n4,5,6\n").unwrap();
+    write(dir.path(), "three.csv", "1,2,3\n4,5,6\n");
     fails(
         dir.path(),
         &["predict", "--model", "model.json", "--csv", "three.csv"],
         2,
         "the model takes 2 features, but the input has 3 (rows have 3 fields)",
     );
-    std::fs::write(dir.path().join("d3.csv"), "1,2,3,0\n4,5,6,1\n").unwrap();
+    write(dir.path(), "d3.csv", "1,2,3,0\n4,5,6,1\n");
     fails(
         dir.path(),
         &["eval", "--model", "model.json", "--dataset", "csv:d3.csv"],
@@ -279,7 +226,7 @@ fn truncated_or_edited_model_files_name_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     save_small_model(dir.path());
     let json = std::fs::read_to_string(dir.path().join("model.json")).unwrap();
-    std::fs::write(dir.path().join("cut.json"), &json[..json.len() / 2]).unwrap();
+    write(dir.path(), "cut.json", &json[..json.len() / 2]);
     fails(
         dir.path(),
         &["predict", "--model", "cut.json", "--point", "1,2"],
@@ -291,18 +238,18 @@ fn truncated_or_edited_model_files_name_the_problem() {
         .as_array_mut()
         .unwrap()
         .pop();
-    std::fs::write(dir.path().join("edited.json"), v.to_string()).unwrap();
+    write(dir.path(), "edited.json", v.to_string());
     fails(
         dir.path(),
         &["eval", "--model", "edited.json"],
         2,
         "layer 1 neuron 3 has 15 weights, expected 16",
     );
-    std::fs::write(
-        dir.path().join("typo.json"),
+    write(
+        dir.path(),
+        "typo.json",
         json.replacen("\"bias\"", "\"bais\"", 1),
-    )
-    .unwrap();
+    );
     fails(
         dir.path(),
         &["predict", "--model", "typo.json", "--point", "1,2"],
@@ -314,7 +261,7 @@ fn truncated_or_edited_model_files_name_the_problem() {
 #[test]
 fn divergence_stops_at_a_step_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("model.json"), "previous model").unwrap();
+    write(dir.path(), "model.json", "previous model");
     fails(
         dir.path(),
         &[
@@ -335,7 +282,7 @@ fn divergence_stops_at_a_step_and_writes_nothing() {
         std::fs::read_to_string(dir.path().join("model.json")).unwrap(),
         "previous model"
     );
-    let out = backprop(dir.path())
+    let out = backprop_in(dir.path())
         .args(["train", "--loss", "mse", "--lr", "1000"])
         .output()
         .unwrap();
@@ -381,18 +328,15 @@ fn other_usage_mistakes() {
 #[test]
 fn eval_defaults_to_another_seed_than_training_and_says_which() {
     let dir = tempfile::tempdir().unwrap();
-    backprop(dir.path())
+    backprop_in(dir.path())
         .args(["train", "--no-plot", "--steps", "3", "--save", "m.json"])
         .assert()
         .success();
     let eval = |extra: &[&str]| {
-        let out = backprop(dir.path())
+        backprop_in(dir.path())
             .args(["eval", "--model", "m.json"])
             .args(extra)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap()
+            .stdout_text()
     };
     let bare = eval(&[]);
     assert!(bare.starts_with("moons (seed 1338): 100 samples"), "{bare}");
@@ -413,7 +357,7 @@ fn eval_defaults_to_another_seed_than_training_and_says_which() {
             .to_string()
     };
     assert_ne!(loss(&bare), loss(&training_set));
-    let help = backprop(dir.path())
+    let help = backprop_in(dir.path())
         .args(["eval", "--help"])
         .output()
         .unwrap();
@@ -432,21 +376,15 @@ fn eval_defaults_to_another_seed_than_training_and_says_which() {
 #[test]
 fn train_and_eval_losses_say_whether_l2_is_included() {
     let dir = tempfile::tempdir().unwrap();
-    let out = backprop(dir.path())
+    let out = backprop_in(dir.path())
         .args(["train", "--no-plot", "--steps", "1", "--lr", "1e-300"])
         .args(["--alpha", "0.01", "--save", "m.json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        .succeeds();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("(data loss + L2 0.01 Σp²)"), "{stdout}");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("hinge loss + L2 0.01 Σp²"), "{stderr}");
-    let json = |args: &[&str]| -> serde_json::Value {
-        let out = backprop(dir.path()).args(args).output().unwrap();
-        assert!(out.status.success());
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let json = |args: &[&str]| backprop_in(dir.path()).args(args).stdout_json();
     let eval = json(&["eval", "--model", "m.json", "--seed", "1337", "--json"]);
     assert_eq!(eval["loss_includes_l2"], false);
     assert_eq!(eval["seed"], 1337);
@@ -480,7 +418,7 @@ fn train_and_eval_losses_say_whether_l2_is_included() {
         "{l2} vs {}",
         0.01 * sum_sq
     );
-    let text = backprop(dir.path())
+    let text = backprop_in(dir.path())
         .args(["eval", "--model", "m.json"])
         .output()
         .unwrap();
@@ -489,7 +427,7 @@ fn train_and_eval_losses_say_whether_l2_is_included() {
         text.contains("data loss ") && text.contains("(no L2 term)"),
         "{text}"
     );
-    backprop(dir.path())
+    backprop_in(dir.path())
         .args(["train", "--no-plot", "--steps", "1", "--alpha", "0"])
         .assert()
         .success()
@@ -500,7 +438,7 @@ fn train_and_eval_losses_say_whether_l2_is_included() {
 #[test]
 fn batch_progress_accuracy_is_labelled() {
     let dir = tempfile::tempdir().unwrap();
-    backprop(dir.path())
+    backprop_in(dir.path())
         .args(["train", "--no-plot", "--steps", "3", "--batch-size", "10"])
         .assert()
         .success()
@@ -508,7 +446,7 @@ fn batch_progress_accuracy_is_labelled() {
             predicate::str::contains("step 0 loss")
                 .and(predicate::str::contains(", batch accuracy ")),
         );
-    backprop(dir.path())
+    backprop_in(dir.path())
         .args(["train", "--no-plot", "--steps", "3"])
         .assert()
         .success()
@@ -525,8 +463,8 @@ fn plot_axes_take_the_csv_column_names() {
         let x = f64::from(i) / 10.0;
         csv += &format!("{x},{},{}\n", i % 2, 1.0 - x);
     }
-    std::fs::write(dir.path().join("d.csv"), csv).unwrap();
-    backprop(dir.path())
+    write(dir.path(), "d.csv", csv);
+    backprop_in(dir.path())
         .args(["train", "--dataset", "csv:d.csv", "--label-column", "kind"])
         .args(["--steps", "2", "--plot", "p.svg"])
         .assert()
@@ -543,11 +481,11 @@ fn plot_axes_take_the_csv_column_names() {
 #[test]
 fn predict_json_help_matches_its_output() {
     let dir = tempfile::tempdir().unwrap();
-    backprop(dir.path())
+    backprop_in(dir.path())
         .args(["train", "--no-plot", "--steps", "2", "--save", "m.json"])
         .assert()
         .success();
-    let help = backprop(dir.path())
+    let help = backprop_in(dir.path())
         .args(["predict", "--help"])
         .output()
         .unwrap();
@@ -555,7 +493,7 @@ fn predict_json_help_matches_its_output() {
     let json_help = help.split("--json").nth(1).unwrap();
     assert!(json_help.contains("one JSON array"), "{help}");
     assert!(!json_help.contains("one object per point"), "{help}");
-    let out = backprop(dir.path())
+    let out = backprop_in(dir.path())
         .args([
             "predict", "--model", "m.json", "--point", "0,0", "--point", "1,0", "--json",
         ])
@@ -579,11 +517,14 @@ fn predict_json_help_matches_its_output() {
 fn progress_bar_and_lines_agree() {
     let dir = tempfile::tempdir().unwrap();
     let args = "train --no-plot --steps 20";
-    let lines = backprop(dir.path()).args(args.split(' ')).output().unwrap();
+    let lines = backprop_in(dir.path())
+        .args(args.split(' '))
+        .output()
+        .unwrap();
     let lines = String::from_utf8(lines.stderr).unwrap();
     let last = lines.lines().last().unwrap();
     assert!(last.starts_with("step 19 loss "), "{lines}");
-    let bin = assert_cmd::cargo::cargo_bin("backprop");
+    let bin = backprop_exe();
     let tty = std::process::Command::new("script")
         .args(["-qec", &format!("'{}' {args}", bin.display()), "/dev/null"])
         .current_dir(dir.path())

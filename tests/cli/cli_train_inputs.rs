@@ -4,42 +4,10 @@
 //! for usage mistakes and bad data, 1 for I/O failures), never panic, hang
 //! or half-write.
 
-use std::path::Path;
 use std::time::Duration;
 
-use assert_cmd::Command;
+use crate::common::{backprop_in, fails, save_small_model, write};
 use predicates::prelude::*;
-
-fn backprop(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("backprop").unwrap();
-    cmd.current_dir(dir).timeout(Duration::from_secs(120));
-    cmd
-}
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// Runs a failing command: exit code, message on stderr, and no file
-/// written.
-fn fails(dir: &Path, args: &[&str], code: i32, message: &str) -> String {
-    let before = files(dir);
-    let out = backprop(dir).args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-    assert!(stderr.contains(message), "{args:?}: {stderr}");
-    assert_eq!(files(dir), before, "{args:?} wrote files");
-    stderr
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
 
 /// 50 rows `0.i,1,i mod 2` (two classes).
 fn good_rows() -> String {
@@ -135,7 +103,7 @@ fn diverging_hyper_parameters_are_rejected() {
         2,
         "between 0 and 1",
     );
-    backprop(d)
+    backprop_in(d)
         .args([
             "train",
             "-q",
@@ -155,7 +123,7 @@ fn diverging_hyper_parameters_are_rejected() {
 fn options_that_do_not_apply_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "p.csv", &good_rows());
+    write(d, "p.csv", good_rows());
     fails(
         d,
         &["train", "--classes", "5"],
@@ -214,7 +182,7 @@ fn options_that_do_not_apply_are_rejected() {
 fn label_column_out_of_range_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "p.csv", &format!("x,y,label\n{}", good_rows()));
+    write(d, "p.csv", format!("x,y,label\n{}", good_rows()));
     fails(
         d,
         &["train", "--dataset", "csv:p.csv", "--label-column", "5"],
@@ -235,7 +203,7 @@ fn plot_of_features_near_the_limits_of_f64_finishes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(d, "e.csv", "x,y,c\n-1e308,0,0\n1e308,1,1\n0,0.5,1\n");
-    backprop(d)
+    backprop_in(d)
         .args(["train", "-q", "--dataset", "csv:e.csv", "--standardize"])
         .args(["--steps", "5", "--plot", "e.png"])
         .timeout(Duration::from_secs(60))
@@ -258,8 +226,8 @@ fn standardized_huge_features_make_a_loadable_model() {
             format!("{x:e},{:e},{}\n", 1e160, usize::from(x > 5e160))
         })
         .collect();
-    write(d, "big.csv", &format!("a,b,c\n{rows}"));
-    backprop(d)
+    write(d, "big.csv", format!("a,b,c\n{rows}"));
+    backprop_in(d)
         .args(["train", "-q", "--no-plot", "--dataset", "csv:big.csv"])
         .args(["--standardize", "--steps", "50", "--save", "h.json"])
         .assert()
@@ -270,7 +238,7 @@ fn standardized_huge_features_make_a_loadable_model() {
     // The first feature runs over 0.125e160 .. 9.875e160 evenly: its
     // deviation is 40·0.25e160 / √12 ≈ 2.9e160 (not inf, and not 1).
     assert!((std / (10e160 / 12f64.sqrt()) - 1.0).abs() < 0.01, "{std}");
-    backprop(d)
+    backprop_in(d)
         .args(["predict", "--model", "h.json", "--point", "9e160,1e160"])
         .args(["--point", "1e159,1e160"])
         .assert()
@@ -313,14 +281,14 @@ fn labels_must_be_a_full_range_of_at_least_two_classes() {
 fn a_bad_first_row_is_reported_not_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "nan.csv", &format!("NaN,1,1\n{}", good_rows()));
+    write(d, "nan.csv", format!("NaN,1,1\n{}", good_rows()));
     fails(
         d,
         &["train", "--dataset", "csv:nan.csv", "--no-plot"],
         2,
         "line 1, column 1: `NaN` is not a finite number",
     );
-    write(d, "typo.csv", &format!("0.5,O.3,1\n{}", good_rows()));
+    write(d, "typo.csv", format!("0.5,O.3,1\n{}", good_rows()));
     fails(
         d,
         &["train", "--dataset", "csv:typo.csv", "--no-plot"],
@@ -328,8 +296,8 @@ fn a_bad_first_row_is_reported_not_dropped() {
         "line 1, column 2: `O.3` is not a finite number",
     );
     // A header after a byte order mark is still a header: all 50 rows.
-    write(d, "bom.csv", &format!("\u{feff}x,y,label\n{}", good_rows()));
-    backprop(d)
+    write(d, "bom.csv", format!("\u{feff}x,y,label\n{}", good_rows()));
+    backprop_in(d)
         .args([
             "train",
             "--dataset",
@@ -389,7 +357,7 @@ fn unwritable_outputs_fail_before_training() {
 fn huge_numbers_print_with_exponents() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = backprop(d)
+    let out = backprop_in(d)
         .args(["train", "--no-plot", "--lr", "1e300", "--loss", "mse"])
         .args(["--steps", "3"])
         .output()
@@ -400,7 +368,7 @@ fn huge_numbers_print_with_exponents() {
     // A run whose loss grows huge but stays finite for 5 steps (MSE with
     // rate 1 and momentum 0.9 on the default network).
     // It diverges, and the error gives the loss.
-    let out = backprop(d)
+    let out = backprop_in(d)
         .args(["train", "--no-plot", "--momentum", "0.9", "--loss", "mse"])
         .args(["--schedule", "constant", "--steps", "5", "--lr", "1e5"])
         .output()
@@ -425,21 +393,10 @@ fn huge_numbers_print_with_exponents() {
 fn eval_blames_the_data_for_an_unknown_class() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    backprop(d)
-        .args([
-            "train",
-            "-q",
-            "--no-plot",
-            "--steps",
-            "5",
-            "--save",
-            "m.json",
-        ])
-        .assert()
-        .success();
+    save_small_model(d);
     let stderr = fails(
         d,
-        &["eval", "--model", "m.json", "--dataset", "spiral"],
+        &["eval", "--model", "model.json", "--dataset", "spiral"],
         2,
         "has class 2, but the model was trained for classes 0 to 1 only",
     );

@@ -1,7 +1,6 @@
 //! The `backprop` command line end to end, and the page `draw` writes in
 //! a headless Chromium (one test binary).
 
-#[path = "../common/mod.rs"]
 mod common;
 
 mod cli_draw_regressions;

@@ -10,15 +10,10 @@
 //! pass without checking.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use crate::common::cdp::{Browser, chromium};
-use assert_cmd::cargo::CommandCargoExt;
-use serde_json::{Value, json};
-
-const NEURON: &str = "x1 = 2.0; x2 = 0.0; w1 = -3.0; w2 = 1.0; b = 6.8813735870195432
-n = x1*w1 + x2*w2 + b
-o = tanh(n)";
+use crate::common::{NEURON, Run, backprop};
+use serde_json::json;
 
 /// A program with reuse (`a` feeds three nodes), a constant and several ops.
 const REUSE: &str = "a = -1.5; b = 0.5
@@ -26,26 +21,14 @@ c = a * b + a
 d = tanh(c) ** 2 + exp(a) / (1 + b*b)
 e = d * a + sigmoid(c - b)";
 
-fn backprop(args: &[&str]) -> std::process::Output {
-    let out = Command::cargo_bin("backprop")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "backprop {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 /// Writes the page for `program` into a fresh directory (kept alive by
 /// the returned guard).
 fn page(program: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("graph.html");
-    backprop(&["draw", program, "-o", file.to_str().unwrap()]);
+    backprop()
+        .args(["draw", program, "-o", file.to_str().unwrap()])
+        .succeeds();
     (dir, file)
 }
 
@@ -97,8 +80,7 @@ fn keyboard_steps_to_the_gradients_of_grad_json() {
             b.key("ArrowRight", 39);
         }
         assert_eq!(b.step(), total);
-        let grad = backprop(&["grad", program, "--json"]);
-        let grad: Value = serde_json::from_slice(&grad.stdout).unwrap();
+        let grad = backprop().args(["grad", program, "--json"]).stdout_json();
         let shown = shown_grads(&mut b);
         let want = grad["grads"].as_object().unwrap();
         assert!(!want.is_empty());
@@ -220,7 +202,7 @@ fn the_backward_panel_shows_the_notebooks_arithmetic() {
 }
 
 /// The screenshot in the README comes from this test:
-/// `BACKPROP_SCREENSHOT=docs/watch-backprop.png cargo test --test page screenshot`.
+/// `BACKPROP_SCREENSHOT=docs/watch-backprop.png cargo test --test cli page::a_screenshot`.
 #[test]
 fn a_screenshot_is_not_blank() {
     let Some(exe) = chromium() else {

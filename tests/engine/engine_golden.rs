@@ -6,6 +6,8 @@
 use backprop::Graph;
 use backprop::gradcheck::{central_difference, forward_difference};
 
+use crate::common::labelled_neuron;
+
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol
 }
@@ -14,29 +16,20 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 #[test]
 fn notebook_neuron_by_backward() {
     let g = Graph::new();
-    let x1 = g.value(2.0).with_label("x1");
-    let x2 = g.value(0.0).with_label("x2");
-    let w1 = g.value(-3.0).with_label("w1");
-    let w2 = g.value(1.0).with_label("w2");
-    let b = g.value(6.8813735870195432).with_label("b");
-    let x1w1 = (x1 * w1).with_label("x1*w1");
-    let x2w2 = (x2 * w2).with_label("x2*w2");
-    let x1w1x2w2 = (x1w1 + x2w2).with_label("x1*w1 + x2*w2");
-    let n = (x1w1x2w2 + b).with_label("n");
-    let o = n.tanh().with_label("o");
-    o.backward();
+    let v = labelled_neuron(&g);
+    v.o.backward();
 
-    assert!(close(o.data(), std::f64::consts::FRAC_1_SQRT_2, 1e-9));
-    assert!(close(o.grad(), 1.0, 0.0));
-    assert!(close(n.grad(), 0.5, 1e-9));
-    assert!(close(x1w1x2w2.grad(), 0.5, 1e-9));
-    assert!(close(x1w1.grad(), 0.5, 1e-9));
-    assert!(close(x2w2.grad(), 0.5, 1e-9));
-    assert!(close(x1.grad(), -1.5, 1e-9));
-    assert!(close(w1.grad(), 1.0, 1e-9));
-    assert!(close(x2.grad(), 0.5, 1e-9));
-    assert!(close(w2.grad(), 0.0, 0.0));
-    assert!(close(b.grad(), 0.5, 1e-9));
+    assert!(close(v.o.data(), std::f64::consts::FRAC_1_SQRT_2, 1e-9));
+    assert!(close(v.o.grad(), 1.0, 0.0));
+    assert!(close(v.n.grad(), 0.5, 1e-9));
+    assert!(close(v.sum.grad(), 0.5, 1e-9));
+    assert!(close(v.x1w1.grad(), 0.5, 1e-9));
+    assert!(close(v.x2w2.grad(), 0.5, 1e-9));
+    assert!(close(v.x1.grad(), -1.5, 1e-9));
+    assert!(close(v.w1.grad(), 1.0, 1e-9));
+    assert!(close(v.x2.grad(), 0.5, 1e-9));
+    assert!(close(v.w2.grad(), 0.0, 0.0));
+    assert!(close(v.b.grad(), 0.5, 1e-9));
 }
 
 /// The same gradients set by hand, step by step, as the notebook does.

@@ -7,11 +7,8 @@ use backprop::explain::{explain, explain_with_leaves};
 use backprop::expr::Program;
 use proptest::prelude::*;
 
+use crate::common::{NEURON, Neuron, labelled_neuron};
 use crate::programs::{build, instr};
-
-const NEURON: &str = "x1 = 2.0; x2 = 0.0; w1 = -3.0; w2 = 1.0; b = 6.8813735870195432
-n = x1*w1 + x2*w2 + b
-o = tanh(n)";
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()))
@@ -88,16 +85,7 @@ fn the_neuron_steps_are_the_notebooks() {
 #[test]
 fn a_hand_built_graph_uses_its_labels() {
     let g = Graph::new();
-    let x1 = g.value(2.0).with_label("x1");
-    let x2 = g.value(0.0).with_label("x2");
-    let w1 = g.value(-3.0).with_label("w1");
-    let w2 = g.value(1.0).with_label("w2");
-    let b = g.value(6.8813735870195432).with_label("b");
-    let x1w1 = (x1 * w1).with_label("x1*w1");
-    let x2w2 = (x2 * w2).with_label("x2*w2");
-    let sum = (x1w1 + x2w2).with_label("x1*w1 + x2*w2");
-    let n = (sum + b).with_label("n");
-    let o = n.tanh().with_label("o");
+    let Neuron { x1, o, .. } = labelled_neuron(&g);
     let e = explain(o);
     let names: Vec<&str> = e.steps.iter().map(|s| s.node.as_str()).collect();
     assert_eq!(names, ["o", "n", "x1*w1 + x2*w2", "x2*w2", "x1*w1"]);

@@ -6,6 +6,8 @@ use backprop::Graph;
 use backprop::expr::{EvalError, ParseErrorKind, Program, parse_override};
 use backprop::gradcheck::Tolerances;
 
+use crate::common::NEURON;
+
 /// The output value of a program.
 fn value(src: &str) -> f64 {
     let p = Program::parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
@@ -163,12 +165,7 @@ fn micrograd_readme_example() {
 
 #[test]
 fn notebook_neuron() {
-    let p = Program::parse(
-        "x1 = 2; x2 = 0; w1 = -3; w2 = 1; b = 6.8813735870195432\n\
-         n = x1*w1 + x2*w2 + b\n\
-         o = tanh(n)",
-    )
-    .unwrap();
+    let p = Program::parse(NEURON).unwrap();
     let g = Graph::new();
     let ev = p.eval(&g, &[] as &[(&str, f64)]).unwrap();
     ev.output.backward();

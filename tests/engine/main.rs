@@ -1,6 +1,7 @@
 //! The engine, the expression language, `explain` and the drawings, tested
 //! through the library (one test binary; each module was its own file).
 
+mod common;
 mod engine_behaviour;
 mod engine_golden;
 mod engine_higher;

@@ -9,9 +9,7 @@ use backprop::viz::{
     to_dot,
 };
 
-const NEURON: &str = "x1 = 2; x2 = 0; w1 = -3; w2 = 1; b = 6.8813735870195432
-n = x1*w1 + x2*w2 + b
-o = tanh(n)";
+use crate::common::NEURON;
 
 /// The neuron built by hand with the engine, as in the notebook.
 fn neuron(g: &Graph) -> backprop::Value<'_> {

@@ -3,6 +3,7 @@
 //! (`tests/nn_alloc.rs`) stays a binary of its own: its global allocator
 //! would count every test running beside it.
 
+mod common;
 mod data;
 mod files;
 mod nn_gpt;

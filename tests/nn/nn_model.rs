@@ -6,7 +6,8 @@ use backprop::nn::{
     Activation, Layer, Loss, Mlp, MlpConfig, NnError, Normalization, SavedModel, TrainConfig,
     Trainer,
 };
-use backprop::optim::{Sgd, SgdConfig};
+
+use crate::common::sgd_trainer;
 
 #[test]
 fn parameters_are_contiguous_ranges() {
@@ -107,20 +108,11 @@ fn zero_sizes_are_errors() {
 
 fn trained() -> (Trainer, data::Dataset) {
     let d = data::moons(60, 0.1, 4);
-    let g = Graph::new();
-    let model = Mlp::new(&g, 2, &[8, 8, 1], &MlpConfig::default()).unwrap();
-    let mut t = Trainer::new(
-        g,
-        model,
-        Box::new(Sgd::new(SgdConfig {
-            lr: 0.5,
-            ..Default::default()
-        })),
-        TrainConfig {
-            steps: 20,
-            ..Default::default()
-        },
-    );
+    let config = TrainConfig {
+        steps: 20,
+        ..Default::default()
+    };
+    let mut t = sgd_trainer(2, &[8, 8, 1], 0.5, config);
     t.fit(&d, |_| {}).unwrap();
     (t, d)
 }

@@ -3,23 +3,18 @@
 //! the same training within 1e-12 as micrograd's op-by-op formulation.
 
 use backprop::data;
-use backprop::nn::{Mlp, MlpConfig, Module, TrainConfig, Trainer};
-use backprop::optim::{Sgd, SgdConfig};
+use backprop::nn::{Module, TrainConfig, Trainer};
 use backprop::{Graph, NodeId, Value};
 
+use crate::common::sgd_trainer;
+
 fn trainer(threads: usize, batch_size: Option<usize>) -> Trainer {
-    let g = Graph::new();
-    let model = Mlp::new(&g, 2, &[16, 16, 1], &MlpConfig::default()).unwrap();
-    let opt = Sgd::new(SgdConfig {
-        lr: 1.0,
-        ..Default::default()
-    });
     let config = TrainConfig {
         threads,
         batch_size,
         ..Default::default()
     };
-    Trainer::new(g, model, Box::new(opt), config)
+    sgd_trainer(2, &[16, 16, 1], 1.0, config)
 }
 
 fn params(t: &Trainer) -> Vec<u64> {

@@ -5,6 +5,8 @@ use backprop::data;
 use backprop::nn::{Loss, Mlp, MlpConfig, Module, TrainConfig, Trainer};
 use backprop::optim::{Adam, AdamConfig, LrSchedule, Optimizer, Sgd, SgdConfig};
 
+use crate::common::sgd_trainer;
+
 /// The configuration `backprop train` runs with no arguments.
 fn micrograd_demo(seed: u64) -> (Trainer, data::Dataset) {
     let d = data::moons(100, 0.1, seed);
@@ -71,22 +73,12 @@ fn memory_stays_constant_over_steps() {
 #[test]
 fn mini_batches_also_keep_memory_constant() {
     let d = data::moons(100, 0.1, 3);
-    let g = Graph::new();
-    let model = Mlp::new(&g, 2, &[8, 1], &MlpConfig::default()).unwrap();
     let config = TrainConfig {
         steps: 40,
         batch_size: Some(16),
         ..Default::default()
     };
-    let mut t = Trainer::new(
-        g,
-        model,
-        Box::new(Sgd::new(SgdConfig {
-            lr: 0.5,
-            ..Default::default()
-        })),
-        config,
-    );
+    let mut t = sgd_trainer(2, &[8, 1], 0.5, config);
     for _ in 0..3 {
         t.step(&d).unwrap();
     }
@@ -132,18 +124,12 @@ fn spiral_with_cross_entropy_and_adam() {
 #[test]
 fn divergence_stops_with_the_step() {
     let d = data::moons(50, 0.1, 1);
-    let g = Graph::new();
-    let model = Mlp::new(&g, 2, &[16, 16, 1], &MlpConfig::default()).unwrap();
     let config = TrainConfig {
         loss: Loss::Mse,
         schedule: LrSchedule::Constant,
         ..Default::default()
     };
-    let opt = Sgd::new(SgdConfig {
-        lr: 1e3,
-        ..Default::default()
-    });
-    let mut t = Trainer::new(g, model, Box::new(opt), config);
+    let mut t = sgd_trainer(2, &[16, 16, 1], 1e3, config);
     let err = t.fit(&d, |_| {}).unwrap_err();
     let msg = err.to_string();
     assert!(msg.starts_with("training diverged at step "), "{msg}");
@@ -152,14 +138,7 @@ fn divergence_stops_with_the_step() {
 #[test]
 fn a_loss_that_does_not_fit_is_an_error() {
     let d = data::spiral(30, 3, 0.1, 1);
-    let g = Graph::new();
-    let model = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
-    let t = Trainer::new(
-        g,
-        model,
-        Box::new(Sgd::new(SgdConfig::default())),
-        TrainConfig::default(),
-    );
+    let t = sgd_trainer(2, &[4, 1], SgdConfig::default().lr, TrainConfig::default());
     assert_eq!(
         t.check(&d).unwrap_err().to_string(),
         "the hinge loss is for 2 classes, but the data has 3 (use cross-entropy)"
@@ -171,14 +150,11 @@ fn a_loss_that_does_not_fit_is_an_error() {
 #[test]
 fn a_huge_step_count_does_not_allocate_up_front() {
     let d = data::moons(10, 0.1, 1);
-    let g = Graph::new();
-    let model = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
-    let opt = Sgd::new(SgdConfig::default());
     let config = TrainConfig {
         steps: usize::MAX,
         ..Default::default()
     };
-    let mut t = Trainer::new(g, model, Box::new(opt), config);
+    let mut t = sgd_trainer(2, &[4, 1], SgdConfig::default().lr, config);
     // Stop the endless run from the callback after the first step.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         t.fit(&d, |s| {
@@ -195,14 +171,7 @@ fn a_huge_step_count_does_not_allocate_up_front() {
 /// loss on three classes is an error, not a silent relabelling.
 #[test]
 fn step_rejects_data_that_does_not_fit() {
-    let g = Graph::new();
-    let model = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
-    let mut t = Trainer::new(
-        g,
-        model,
-        Box::new(Sgd::new(SgdConfig::default())),
-        TrainConfig::default(),
-    );
+    let mut t = sgd_trainer(2, &[4, 1], SgdConfig::default().lr, TrainConfig::default());
     let spiral = backprop::data::spiral(30, 3, 0.1, 1);
     assert!(matches!(
         t.step(&spiral),

@@ -8,9 +8,11 @@ use backprop::data::{
 use backprop::expr::{EvalError, Program};
 use backprop::gradcheck::{Tolerances, gradcheck, gradgradcheck};
 use backprop::nn::{
-    History, Init, Loss, Mlp, MlpConfig, NnError, SavedModel, StepStats, TrainConfig, Trainer,
+    History, Init, Loss, Mlp, MlpConfig, NnError, SavedModel, StepStats, TrainConfig,
 };
-use backprop::optim::{LrSchedule, Sgd, SgdConfig};
+use backprop::optim::{LrSchedule, SgdConfig};
+
+use crate::common::sgd_trainer;
 
 #[test]
 fn labels_that_overflow_or_need_absurd_class_counts_are_refused() {
@@ -76,12 +78,6 @@ fn init_with_zero_fan_in_gives_finite_weights() {
     }
 }
 
-fn trainer(config: TrainConfig, inputs: usize) -> Trainer {
-    let g = Graph::new();
-    let model = Mlp::new(&g, inputs, &[8, 1], &MlpConfig::default()).unwrap();
-    Trainer::new(g, model, Box::new(Sgd::new(SgdConfig::default())), config)
-}
-
 #[test]
 fn a_batch_size_of_zero_is_an_error() {
     let d = data::moons(20, 0.1, 1);
@@ -89,19 +85,13 @@ fn a_batch_size_of_zero_is_an_error() {
         batch_size: Some(0),
         ..Default::default()
     };
-    let mut t = trainer(config, 2);
+    let mut t = sgd_trainer(2, &[8, 1], SgdConfig::default().lr, config);
     let err = t.fit(&d, |_| {}).unwrap_err();
     assert!(matches!(err, NnError::ZeroSize { .. }), "{err}");
     assert_eq!(err.to_string(), "batch_size must be at least 1, got 0");
     assert_eq!(t.steps_taken(), 0);
     // The learning rate is the optimizer's: a NaN one is refused too.
-    let g = Graph::new();
-    let model = Mlp::new(&g, 2, &[8, 1], &MlpConfig::default()).unwrap();
-    let sgd = Sgd::new(SgdConfig {
-        lr: f64::NAN,
-        ..Default::default()
-    });
-    let mut t = Trainer::new(g, model, Box::new(sgd), TrainConfig::default());
+    let mut t = sgd_trainer(2, &[8, 1], f64::NAN, TrainConfig::default());
     assert!(t.step(&d).is_err());
 }
 
@@ -160,13 +150,7 @@ fn a_loss_that_grows_a_thousandfold_is_divergence_even_if_finite() {
         schedule: LrSchedule::Constant,
         ..Default::default()
     };
-    let g = Graph::new();
-    let model = Mlp::new(&g, 2, &[8, 1], &MlpConfig::default()).unwrap();
-    let sgd = Sgd::new(SgdConfig {
-        lr: 1.0,
-        ..Default::default()
-    });
-    let mut t = Trainer::new(g, model, Box::new(sgd), config);
+    let mut t = sgd_trainer(2, &[8, 1], 1.0, config);
     let mut losses = Vec::new();
     let err = t.fit(&d, |s| losses.push(s.loss)).unwrap_err();
     let NnError::Diverged { step, loss, first } = err else {
