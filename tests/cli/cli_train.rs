@@ -564,7 +564,7 @@ fn a_closed_stderr_does_not_stop_the_work() {
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+        let out = std::process::Command::new(backprop_exe())
             .args(args.split(' '))
             .current_dir(dir.path())
             .stderr(writer)
