@@ -1,5 +1,5 @@
-//! How the crate writes numbers: exactly and short in text ([`exact`]),
-//! and by one rule in JSON ([`JsonNumber`]).
+//! How the crate writes numbers: exactly and short in text ([`exact`],
+//! in [`table`]s), and by one rule in JSON ([`JsonNumber`]).
 //!
 //! # Numbers in JSON
 //!
@@ -43,6 +43,44 @@ pub fn exact(x: f64) -> String {
     } else {
         x.to_string()
     }
+}
+
+/// `rows` as left-aligned columns separated by two spaces, one line each
+/// (ending in `\n`, without trailing spaces), widths counted in
+/// characters: the tables `backprop grad` and the gradient checks print.
+/// The first row is usually the header.
+///
+/// ```
+/// use backprop::format::table;
+///
+/// let rows = [["name", "grad"].map(String::from), ["x²", "2"].map(String::from)];
+/// assert_eq!(table(&rows), "name  grad\nx²    2\n");
+/// ```
+pub fn table<R: AsRef<[String]>>(rows: &[R]) -> String {
+    let mut width: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.as_ref().iter().enumerate() {
+            let w = cell.chars().count();
+            match width.get_mut(i) {
+                Some(x) => *x = (*x).max(w),
+                None => width.push(w),
+            }
+        }
+    }
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.as_ref().iter().zip(&width).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', w - cell.chars().count()));
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
 }
 
 /// An `f64` that serializes by the rule above: itself when finite, else

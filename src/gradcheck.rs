@@ -180,22 +180,7 @@ impl fmt::Display for GradcheckReport {
                 if c.passed { "ok" } else { "FAIL" }.to_string(),
             ]);
         }
-        let mut width = [0; 6];
-        for row in &rows {
-            for (w, cell) in width.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        for row in &rows {
-            let mut line = String::new();
-            for (i, (cell, &w)) in row.iter().zip(&width).enumerate() {
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                line.push_str(&format!("{cell:<w$}"));
-            }
-            writeln!(f, "{}", line.trim_end())?;
-        }
+        f.write_str(&crate::format::table(&rows))?;
         let t = self.tolerances;
         write!(
             f,
@@ -331,29 +316,29 @@ impl GradgradcheckReport {
 
 impl fmt::Display for GradgradcheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{:>3} {:>3}  {:>22}  {:>22}  {:>10}  {:>10}  result",
-            "row", "col", "analytic", "numeric", "abs err", "rel err"
-        )?;
+        let mut rows = vec![
+            [
+                "row", "col", "analytic", "numeric", "abs err", "rel err", "result",
+            ]
+            .map(String::from),
+        ];
         for c in &self.entries {
-            writeln!(
-                f,
-                "{:>3} {:>3}  {:>22}  {:>22}  {:>10.3e}  {:>10.3e}  {}",
-                c.row,
-                c.col,
-                c.analytic,
-                c.numeric,
-                c.abs_error,
-                c.rel_error,
-                if c.passed { "ok" } else { "FAIL" }
-            )?;
+            rows.push([
+                c.row.to_string(),
+                c.col.to_string(),
+                crate::format::exact(c.analytic),
+                crate::format::exact(c.numeric),
+                format!("{:.3e}", c.abs_error),
+                format!("{:.3e}", c.rel_error),
+                if c.passed { "ok" } else { "FAIL" }.to_string(),
+            ]);
         }
+        f.write_str(&crate::format::table(&rows))?;
         let t = self.tolerances;
         write!(
             f,
             "{} (eps {:e}, atol {:e}, rtol {:e})",
-            if self.passed() { "passed" } else { "failed" },
+            if self.passed() { "passed" } else { "FAILED" },
             t.eps,
             t.atol,
             t.rtol
@@ -375,6 +360,10 @@ impl fmt::Display for GradgradcheckReport {
 /// let report = gradgradcheck(|_, x| (x[0] * x[1]).tanh() + x[0].powf(3.0) / x[1], &[0.3, -1.7], Tolerances::default());
 /// assert!(report.passed(), "{report}");
 /// assert_eq!(report.entries.len(), 4);
+/// // As text: one row per entry, under the same words as gradcheck's.
+/// let text = report.to_string();
+/// assert!(text.starts_with("row  col  analytic"), "{text}");
+/// assert!(text.ends_with("passed (eps 1e-6, atol 1e-5, rtol 1e-3)"), "{text}");
 /// ```
 ///
 /// # Panics

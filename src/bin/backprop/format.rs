@@ -1,8 +1,6 @@
-//! How the program writes counts, measured numbers and tables for people.
-//! Exact numbers are [`backprop::format::exact`]'s, and numbers in JSON
-//! follow [`backprop::format::JsonNumber`]'s rule.
-
-use std::io::{self, Write};
+//! How the program writes counts and measured numbers for people. Exact
+//! numbers and tables are [`backprop::format`]'s, and numbers in JSON
+//! follow its [`JsonNumber`](backprop::format::JsonNumber) rule.
 
 /// `1 step`, `2 steps`, `3 classes`: a count and its noun, plural when the
 /// count is not 1.
@@ -30,33 +28,6 @@ pub fn percent(fraction: f64) -> String {
     format!("{:.1}%", fraction * 100.0)
 }
 
-/// Writes rows as left-aligned columns separated by two spaces, without
-/// trailing spaces (the first row is usually the header).
-pub fn table<R: AsRef<[String]>>(out: &mut impl Write, rows: &[R]) -> io::Result<()> {
-    let mut width: Vec<usize> = Vec::new();
-    for row in rows {
-        for (i, cell) in row.as_ref().iter().enumerate() {
-            let w = cell.chars().count();
-            match width.get_mut(i) {
-                Some(x) => *x = (*x).max(w),
-                None => width.push(w),
-            }
-        }
-    }
-    for row in rows {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.as_ref().iter().zip(&width).enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            line.extend(std::iter::repeat_n(' ', w - cell.chars().count()));
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,16 +37,5 @@ mod tests {
         assert_eq!(count(1, "step"), "1 step");
         assert_eq!(count(0, "step"), "0 steps");
         assert_eq!(count(3, "class"), "3 classes");
-    }
-
-    #[test]
-    fn tables_align_columns_by_characters() {
-        let mut buf = Vec::new();
-        let rows = [
-            vec!["name".to_string(), "dy/dx".into()],
-            vec!["x²".to_string(), "2".into()],
-        ];
-        table(&mut buf, &rows).unwrap();
-        assert_eq!(String::from_utf8(buf).unwrap(), "name  dy/dx\nx²    2\n");
     }
 }

@@ -5,14 +5,13 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use backprop::Graph;
-use backprop::format::{JsonNumber, exact};
+use backprop::format::{JsonNumber, exact, table};
 use backprop::gradcheck::{GradcheckReport, Tolerances};
 use serde::Serialize;
 
 use crate::Usage;
 use crate::args::program::{Loaded, ProgramArgs};
 use crate::args::{non_negative, positive};
-use crate::format::table;
 use crate::out::Out;
 
 /// Arguments of `backprop grad`.
@@ -254,7 +253,7 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
                 role.to_string(),
             ]
         }));
-        table(out, &rows)?;
+        write!(out, "{}", table(&rows))?;
         if let Some(h) = &hessian {
             writeln!(out)?;
             writeln!(out, "hessian: d²{}/d(row) d(column)", ev.output_name)?;
@@ -268,7 +267,7 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
                 line.extend(hs.iter().map(|&d| exact(d)));
                 rows.push(line);
             }
-            table(out, &rows)?;
+            write!(out, "{}", table(&rows))?;
         }
         if let Some(r) = &report {
             writeln!(out)?;
