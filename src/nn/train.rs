@@ -175,16 +175,21 @@ impl std::ops::Deref for History {
 }
 
 /// What one training step measured (before its update, as micrograd
-/// prints it).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// prints it). Serializes as `{"step", "loss", "accuracy", "lr"}`, numbers
+/// by [`crate::format::JsonNumber`]'s rule (as `backprop train --json`
+/// prints its `history`).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct StepStats {
     /// The step, from 0.
     pub step: usize,
     /// The total loss (data loss plus regularisation).
+    #[serde(serialize_with = "crate::format::json_number")]
     pub loss: f64,
     /// The fraction of the batch classified correctly.
+    #[serde(serialize_with = "crate::format::json_number")]
     pub accuracy: f64,
     /// The learning rate used for the update.
+    #[serde(serialize_with = "crate::format::json_number")]
     pub lr: f64,
 }
 

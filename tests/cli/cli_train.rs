@@ -576,3 +576,24 @@ fn a_closed_stderr_does_not_stop_the_work() {
     }
     assert!(dir.path().join("g.dot").exists());
 }
+
+/// `--json` carries the loss curve: one entry per step, in order, with
+/// micrograd's learning rate 1 - 0.9 k/steps (closed form), the last
+/// entry's loss the summary's final loss.
+#[test]
+fn json_has_the_history_of_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = backprop_in(dir.path())
+        .args(["train", "--json", "--no-plot", "--steps", "7"])
+        .stdout_json();
+    let history = json["history"].as_array().unwrap();
+    assert_eq!(history.len(), 7);
+    for (k, s) in history.iter().enumerate() {
+        assert_eq!(s["step"], k);
+        let lr = s["lr"].as_f64().unwrap();
+        assert!((lr - (1.0 - 0.9 * k as f64 / 7.0)).abs() < 1e-15, "{s}");
+        let accuracy = s["accuracy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&accuracy));
+    }
+    assert_eq!(history[6]["loss"], json["final_loss"]);
+}

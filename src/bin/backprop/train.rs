@@ -13,7 +13,7 @@ use backprop::files::check_paths;
 use backprop::format::{JsonNumber, exact};
 use backprop::nn::{
     Activation, History, Init, Loss, Mlp, MlpConfig, Module, NnError, Normalization, SavedModel,
-    TrainConfig, Trainer,
+    StepStats, TrainConfig, Trainer,
 };
 use backprop::optim::{LrSchedule, OptimizerKind};
 use backprop::plot::{TrainingPlot, save_training_plot};
@@ -185,6 +185,9 @@ struct Summary<'a> {
     lr: JsonNumber,
     plot: Option<String>,
     model: Option<String>,
+    /// Each step's loss, accuracy and learning rate: every step up to
+    /// 4,096 of them, evenly spaced steps (and the last) beyond.
+    history: &'a [StepStats],
 }
 
 impl Plan {
@@ -433,6 +436,7 @@ impl Plan {
                     SaveTo::File(p) => Some(p.display().to_string()),
                     SaveTo::Stdout => Some("-".into()),
                 },
+                history,
             });
         }
         if self.quiet {
