@@ -597,3 +597,122 @@ fn json_has_the_history_of_every_step() {
     }
     assert_eq!(history[6]["loss"], json["final_loss"]);
 }
+
+/// A linear model's weights and bias from a model file.
+fn linear_weights(path: &std::path::Path) -> (Vec<f64>, f64) {
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let n = &m["layers"][0]["neurons"][0];
+    let w = n["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    (w, n["bias"].as_f64().unwrap())
+}
+
+/// `--init FILE.json` starts from a saved model's weights. Checked by the
+/// closed form of a linear model: MSE against ±1 targets plus
+/// alpha Σp² at the given weights, one SGD step on its gradient, the loss
+/// there, and the weights saved after two steps.
+#[test]
+fn init_from_a_model_file_continues_from_its_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        ([1.0, 2.0], 1),
+        ([-1.0, 0.5], 0),
+        ([0.5, -1.0], 1),
+        ([2.0, 1.0], 0),
+    ];
+    let mut csv = String::from("x1,x2,label\n");
+    for (x, c) in rows {
+        csv.push_str(&format!("{},{},{c}\n", x[0], x[1]));
+    }
+    write(dir.path(), "data.csv", csv);
+    let data = ["--dataset", "csv:data.csv", "--no-plot", "-q"];
+    backprop_in(dir.path())
+        .args(["train", "--hidden", "none", "--loss", "mse", "--steps", "1"])
+        .args(data)
+        .args(["--save", "m0.json"])
+        .succeeds();
+    let (lr, alpha) = (0.1, 0.01);
+    let json = backprop_in(dir.path())
+        .args(["train", "--init", "m0.json", "--steps", "2", "--json"])
+        .args(["--lr", "0.1", "--schedule", "constant", "--alpha", "0.01"])
+        .args(data)
+        .args(["--save", "m2.json"])
+        .stdout_json();
+
+    // Loss and gradient of mean((w·x + b - t)²) + alpha (|w|² + b²).
+    let loss_and_grad = |w: &[f64], b: f64| {
+        let n = rows.len() as f64;
+        let (mut loss, mut gw, mut gb) = (0.0, [0.0; 2], 0.0);
+        for (x, c) in rows {
+            let t = if c == 1 { 1.0 } else { -1.0 };
+            let r = w[0] * x[0] + w[1] * x[1] + b - t;
+            loss += r * r / n;
+            gw[0] += 2.0 * r * x[0] / n;
+            gw[1] += 2.0 * r * x[1] / n;
+            gb += 2.0 * r / n;
+        }
+        loss += alpha * (w[0] * w[0] + w[1] * w[1] + b * b);
+        let gw = [gw[0] + 2.0 * alpha * w[0], gw[1] + 2.0 * alpha * w[1]];
+        (loss, gw, gb + 2.0 * alpha * b)
+    };
+    let step = |w: &[f64], b: f64| {
+        let (_, gw, gb) = loss_and_grad(w, b);
+        (vec![w[0] - lr * gw[0], w[1] - lr * gw[1]], b - lr * gb)
+    };
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+    let (w0, b0) = linear_weights(&dir.path().join("m0.json"));
+    let (w1, b1) = step(&w0, b0);
+    let (w2, b2) = step(&w1, b1);
+    let history = json["history"].as_array().unwrap();
+    for (s, (w, b)) in history.iter().zip([(&w0, b0), (&w1, b1)]) {
+        let loss = s["loss"].as_f64().unwrap();
+        assert!(close(loss, loss_and_grad(w, b).0), "{s} vs {:?}", (w, b));
+    }
+    let (saved_w, saved_b) = linear_weights(&dir.path().join("m2.json"));
+    assert!(close(saved_w[0], w2[0]) && close(saved_w[1], w2[1]) && close(saved_b, b2));
+}
+
+/// What a saved model decides cannot also be given, and data that do not
+/// fit it are refused, before any work.
+#[test]
+fn init_from_a_model_file_refuses_what_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    save_small_model(dir.path());
+    for (args, message) in [
+        (
+            &["--hidden", "4"][..],
+            "--hidden: the network starts from --init model.json",
+        ),
+        (
+            &["--activation", "tanh"],
+            "--activation: the network starts from",
+        ),
+        (&["--loss", "mse"], "--loss: the network starts from"),
+        (&["--standardize"], "--standardize: the network starts from"),
+        (
+            &["--dataset", "spiral"],
+            "has labels up to 2, but the model has classes 0 to 1",
+        ),
+        (&["--save", "model.json"], "would destroy the input"),
+    ] {
+        let mut all = vec!["train", "--init", "model.json", "--no-plot"];
+        all.extend(args);
+        fails(dir.path(), &all, 2, message);
+    }
+    fails(
+        dir.path(),
+        &["train", "--init", "m.txt", "--no-plot"],
+        2,
+        "expected uniform, kaiming, xavier, or a model file",
+    );
+    fails(
+        dir.path(),
+        &["train", "--init", "gone.json", "--no-plot"],
+        1,
+        "cannot load model gone.json",
+    );
+}

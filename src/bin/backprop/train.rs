@@ -21,7 +21,9 @@ use serde::Serialize;
 
 use crate::Usage;
 use crate::args::data::{DataArgs, TRAIN_SEED};
-use crate::args::{at_least_one, non_negative, plot_path, positive, whole, writable};
+use crate::args::{
+    at_least_one, has_extension, non_negative, plot_path, positive, whole, writable,
+};
 use crate::format::{count, num, percent};
 use crate::out::{Out, note};
 use crate::progress::Progress;
@@ -33,25 +35,50 @@ pub const MAX_STEPS: usize = 10_000_000;
 #[derive(Clone, Debug)]
 pub struct Hidden(Vec<usize>);
 
+/// `--init`: a scheme for new weights, or a saved model to start from.
+#[derive(Clone, Debug)]
+pub enum InitArg {
+    Scheme(Init),
+    Model(PathBuf),
+}
+
+/// `uniform`, `kaiming`, `xavier`, or a path ending in `.json`.
+fn parse_init(s: &str) -> Result<InitArg, String> {
+    if let Ok(init) = s.parse() {
+        return Ok(InitArg::Scheme(init));
+    }
+    let path = PathBuf::from(s);
+    if has_extension(&path, &["json"]) {
+        return Ok(InitArg::Model(path));
+    }
+    Err(format!(
+        "expected uniform, kaiming, xavier, or a model file saved by --save (.json), got `{s}`"
+    ))
+}
+
 /// Arguments of `backprop train`.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     data: DataArgs,
-    /// Hidden layer sizes, comma separated (`none` for a linear model).
+    /// Hidden layer sizes, comma separated (`none` for a linear model)
+    /// [default: 16,16].
     #[arg(
         long,
-        default_value = "16,16",
         value_parser = |s: &str| parse_hidden(s).map(Hidden),
         allow_negative_numbers = true
     )]
-    hidden: Hidden,
-    /// Activation of the hidden layers: relu, tanh, sigmoid, linear.
-    #[arg(long, default_value = "relu")]
-    activation: Activation,
-    /// Weight initialisation: uniform (micrograd's U(-1, 1)), kaiming, xavier.
-    #[arg(long, default_value = "uniform")]
-    init: Init,
+    hidden: Option<Hidden>,
+    /// Activation of the hidden layers: relu, tanh, sigmoid, linear
+    /// [default: relu].
+    #[arg(long)]
+    activation: Option<Activation>,
+    /// Weight initialisation: uniform (micrograd's U(-1, 1)), kaiming,
+    /// xavier; or a model saved by --save (FILE.json) to start from its
+    /// weights, which then decides the layers, activations, loss and
+    /// feature scaling.
+    #[arg(long, default_value = "uniform", value_parser = parse_init, value_name = "SCHEME|FILE.json")]
+    init: InitArg,
     /// Loss: hinge, mse, bce, cross-entropy [default: hinge for 2 classes,
     /// cross-entropy for more].
     #[arg(long)]
@@ -119,6 +146,18 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The network training starts from.
+enum Start {
+    /// New weights: the layer sizes after the inputs (the output layer's
+    /// last) and how to draw them.
+    New {
+        sizes: Vec<usize>,
+        config: MlpConfig,
+    },
+    /// A saved model's weights (`--init FILE.json`).
+    Saved { path: PathBuf, model: SavedModel },
+}
+
 /// Where the trained model goes.
 enum SaveTo {
     Nowhere,
@@ -139,9 +178,10 @@ struct Plan {
     /// `--standardize`).
     data: Dataset,
     normalization: Option<Normalization>,
-    /// Layer sizes after the inputs, the output layer's last.
-    sizes: Vec<usize>,
-    mlp: MlpConfig,
+    /// The network to start from.
+    start: Start,
+    /// How many classes the model tells apart.
+    classes: usize,
     train: TrainConfig,
     optimizer: OptimizerKind,
     lr: f64,
@@ -197,7 +237,7 @@ impl Plan {
     fn resolve(args: Args) -> anyhow::Result<Plan> {
         let default_plot = format!("{}.png", args.data.dataset.name());
         let plot = plot_path(args.no_plot, args.plot.as_deref(), &default_plot)?;
-        let save = match args.save {
+        let save = match args.save.clone() {
             None => SaveTo::Nowhere,
             Some(p) if p.as_os_str() == "-" => SaveTo::Stdout,
             Some(p) => SaveTo::File(p),
@@ -219,10 +259,13 @@ impl Plan {
         if let SaveTo::File(p) = &save {
             outputs.push(("--save", p.as_path()));
         }
-        let inputs: Vec<(&str, &Path)> = match &args.data.dataset {
+        let mut inputs: Vec<(&str, &Path)> = match &args.data.dataset {
             DatasetSpec::Csv(p) => vec![("--dataset", p.as_path())],
             _ => Vec::new(),
         };
+        if let InitArg::Model(p) = &args.init {
+            inputs.push(("--init", p.as_path()));
+        }
         check_paths(&inputs, &outputs).map_err(|e| Usage(e.to_string()))?;
         if let Some(p) = &plot {
             writable(p, "the plot")?;
@@ -231,42 +274,72 @@ impl Plan {
             writable(p, "the model")?;
         }
 
+        let saved = match &args.init {
+            InitArg::Scheme(_) => None,
+            InitArg::Model(p) => Some((p.clone(), load_initial_model(&args, p)?)),
+        };
         let dataset = args.data.dataset.name();
-        let raw = args.data.load(None)?;
+        let class_names = saved.as_ref().and_then(|(_, m)| m.class_names.clone());
+        let raw = args.data.load(class_names)?;
         raw.check_classes()
             .with_context(|| format!("cannot train on {dataset}"))?;
-        let classes = raw.n_classes();
-        let loss = args.loss.unwrap_or(Loss::for_classes(classes));
+        let classes = match &saved {
+            None => raw.n_classes(),
+            Some((p, m)) => {
+                check_data_fits(m, p, &raw, &dataset)?;
+                m.classes
+            }
+        };
+        let loss = match &saved {
+            None => args.loss.unwrap_or(Loss::for_classes(classes)),
+            Some((_, m)) => m.loss,
+        };
         loss.check_classes(classes)
             .map_err(|e| Usage(e.to_string()))?;
         let optimizer = args.optimizer.unwrap_or(loss.default_optimizer());
         let lr = args.lr.unwrap_or(optimizer.default_lr());
-        if !args.standardize
+        let normalization = match &saved {
+            None => args.standardize.then(|| Normalization::fit(&raw)),
+            Some((_, m)) => m.normalization.clone(),
+        };
+        if normalization.is_none()
             && !args.quiet
             && let Some(w) = scale_warning(&raw)
         {
             note!("warning: {w}");
         }
-        let normalization = args.standardize.then(|| Normalization::fit(&raw));
         let data = match &normalization {
             Some(n) => n.apply(&raw),
             None => raw.clone(),
         };
         let seed = args.data.seed.unwrap_or(TRAIN_SEED);
-        let mut sizes = args.hidden.0;
-        sizes.push(loss.outputs(classes));
+        let start = match saved {
+            Some((path, model)) => Start::Saved { path, model },
+            None => {
+                let mut sizes = args.hidden.map_or_else(|| vec![16, 16], |h| h.0);
+                sizes.push(loss.outputs(classes));
+                let init = match args.init {
+                    InitArg::Scheme(init) => init,
+                    InitArg::Model(_) => unreachable!("a saved model starts as Start::Saved"),
+                };
+                Start::New {
+                    sizes,
+                    config: MlpConfig {
+                        activation: args.activation.unwrap_or(Activation::Relu),
+                        output_activation: Activation::Linear,
+                        init,
+                        seed,
+                    },
+                }
+            }
+        };
         Ok(Plan {
             dataset,
             raw,
             data,
             normalization,
-            sizes,
-            mlp: MlpConfig {
-                activation: args.activation,
-                output_activation: Activation::Linear,
-                init: args.init,
-                seed,
-            },
+            start,
+            classes,
             train: TrainConfig {
                 steps: args.steps,
                 batch_size: args.batch_size,
@@ -291,29 +364,40 @@ impl Plan {
     fn execute(&self) -> anyhow::Result<Trained> {
         let g = Graph::new();
         let inputs = self.data.n_features();
-        let model = Mlp::new(&g, inputs, &self.sizes, &self.mlp).map_err(|e| match e {
-            NnError::TooLarge { .. } => {
-                let (hidden, outputs) = self.sizes.split_at(self.sizes.len() - 1);
-                Usage(format!(
-                    "--hidden {}: {e} (with {inputs} inputs and {} outputs)",
-                    hidden_name(hidden),
-                    outputs[0]
-                ))
+        let model = match &self.start {
+            Start::New { sizes, config } => {
+                Mlp::new(&g, inputs, sizes, config).map_err(|e| match e {
+                    NnError::TooLarge { .. } => {
+                        let (hidden, outputs) = sizes.split_at(sizes.len() - 1);
+                        Usage(format!(
+                            "--hidden {}: {e} (with {inputs} inputs and {} outputs)",
+                            hidden_name(hidden),
+                            outputs[0]
+                        ))
+                    }
+                    e => Usage(e.to_string()),
+                })?
             }
-            e => Usage(e.to_string()),
-        })?;
+            Start::Saved { path, model } => model
+                .to_mlp(&g)
+                .with_context(|| format!("cannot use model {}", path.display()))?,
+        };
         let optimizer = self.optimizer.build(self.lr, self.momentum);
         let mut trainer = Trainer::new(g, model, optimizer, self.train);
         trainer.check(&self.data)?;
         let t = &self.train;
         if !self.quiet {
+            let from = match &self.start {
+                Start::New { .. } => String::new(),
+                Start::Saved { path, .. } => format!(" from {}", path.display()),
+            };
             note!(
-                "training {} on {} ({}, {}, {}): {} loss{}, {} lr {} ({}), {}",
+                "training {}{from} on {} ({}, {}, {}): {} loss{}, {} lr {} ({}), {}",
                 trainer.model(),
                 self.dataset,
                 count(self.data.len(), "sample"),
                 count(inputs, "feature"),
-                count(self.raw.n_classes(), "class"),
+                count(self.classes, "class"),
                 t.loss,
                 l2_term(t.alpha),
                 self.optimizer,
@@ -362,7 +446,7 @@ impl Plan {
             trainer.graph(),
             trainer.model(),
             t.loss,
-            self.raw.n_classes(),
+            self.classes,
             self.normalization.clone(),
         )
         .with_class_names(self.raw.class_names().map(<[String]>::to_vec));
@@ -469,6 +553,58 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// `--init FILE.json`'s model, and the options it decides refused: the
+/// layers, activations, loss and feature scaling are the model's.
+fn load_initial_model(args: &Args, path: &Path) -> anyhow::Result<SavedModel> {
+    for (given, option, what) in [
+        (args.hidden.is_some(), "--hidden", "layers"),
+        (args.activation.is_some(), "--activation", "activations"),
+        (args.loss.is_some(), "--loss", "loss"),
+        (args.standardize, "--standardize", "feature scaling"),
+    ] {
+        if given {
+            return Err(Usage(format!(
+                "{option}: the network starts from --init {}, whose {what} it keeps; leave {option} out",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    SavedModel::load(path).with_context(|| format!("cannot load model {}", path.display()))
+}
+
+/// Whether `data` can train the saved `model`: as many features as its
+/// inputs, labels among its classes, class names where it has them.
+fn check_data_fits(
+    model: &SavedModel,
+    path: &Path,
+    data: &Dataset,
+    dataset: &str,
+) -> Result<(), Usage> {
+    let path = path.display();
+    if data.n_features() != model.inputs {
+        let e = NnError::FeatureCount {
+            expected: model.inputs,
+            found: data.n_features(),
+        };
+        return Err(Usage(format!("--init {path}: {dataset}: {e}")));
+    }
+    if data.n_classes() > model.classes {
+        return Err(Usage(format!(
+            "--init {path}: {dataset} has labels up to {}, but the model has classes 0 to {}",
+            data.n_classes() - 1,
+            model.classes - 1
+        )));
+    }
+    if model.class_names.is_none() && data.class_names().is_some() {
+        return Err(Usage(format!(
+            "--init {path}: {dataset} has class names as labels, but the model was trained on numbered classes 0 to {}",
+            model.classes - 1
+        )));
+    }
+    Ok(())
 }
 
 /// A warning for features far from unit scale (largest magnitude above 10,
