@@ -235,48 +235,13 @@ impl Plan {
     /// the defaults that depend on them (loss, optimizer, learning rate,
     /// schedule).
     fn resolve(args: Args) -> anyhow::Result<Plan> {
-        let default_plot = format!("{}.png", args.data.dataset.name());
-        let plot = plot_path(args.no_plot, args.plot.as_deref(), &default_plot)?;
-        let save = match args.save.clone() {
-            None => SaveTo::Nowhere,
-            Some(p) if p.as_os_str() == "-" => SaveTo::Stdout,
-            Some(p) => SaveTo::File(p),
-        };
-        if matches!(save, SaveTo::Stdout) && args.json {
-            return Err(Usage(
-                "--save - writes the model to stdout, and so does --json its summary: use one"
-                    .into(),
-            )
-            .into());
-        }
-        // Before any work: an output that would destroy an input, or that
-        // cannot be written, found only after training would throw the
-        // training away.
-        let mut outputs = Vec::new();
-        if let Some(p) = &plot {
-            outputs.push(("--plot", p.as_path()));
-        }
-        if let SaveTo::File(p) = &save {
-            outputs.push(("--save", p.as_path()));
-        }
-        let mut inputs: Vec<(&str, &Path)> = match &args.data.dataset {
-            DatasetSpec::Csv(p) => vec![("--dataset", p.as_path())],
-            _ => Vec::new(),
-        };
-        if let InitArg::Model(p) = &args.init {
-            inputs.push(("--init", p.as_path()));
-        }
-        check_paths(&inputs, &outputs).map_err(|e| Usage(e.to_string()))?;
-        if let Some(p) = &plot {
-            writable(p, "the plot")?;
-        }
-        if let SaveTo::File(p) = &save {
-            writable(p, "the model")?;
-        }
-
-        let saved = match &args.init {
-            InitArg::Scheme(_) => None,
-            InitArg::Model(p) => Some((p.clone(), load_initial_model(&args, p)?)),
+        let (plot, save) = outputs(&args)?;
+        let (saved, scheme) = match &args.init {
+            InitArg::Scheme(scheme) => (None, *scheme),
+            InitArg::Model(p) => (
+                Some((p.clone(), load_initial_model(&args, p)?)),
+                Init::default(),
+            ),
         };
         let dataset = args.data.dataset.name();
         let class_names = saved.as_ref().and_then(|(_, m)| m.class_names.clone());
@@ -318,16 +283,12 @@ impl Plan {
             None => {
                 let mut sizes = args.hidden.map_or_else(|| vec![16, 16], |h| h.0);
                 sizes.push(loss.outputs(classes));
-                let init = match args.init {
-                    InitArg::Scheme(init) => init,
-                    InitArg::Model(_) => unreachable!("a saved model starts as Start::Saved"),
-                };
                 Start::New {
                     sizes,
                     config: MlpConfig {
                         activation: args.activation.unwrap_or(Activation::Relu),
                         output_activation: Activation::Linear,
-                        init,
+                        init: scheme,
                         seed,
                     },
                 }
@@ -553,6 +514,47 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// The plot's path and where the model goes, checked before any work: an
+/// output that would destroy an input, or that cannot be written, found
+/// only after training would throw the training away.
+fn outputs(args: &Args) -> anyhow::Result<(Option<PathBuf>, SaveTo)> {
+    let default_plot = format!("{}.png", args.data.dataset.name());
+    let plot = plot_path(args.no_plot, args.plot.as_deref(), &default_plot)?;
+    let save = match args.save.clone() {
+        None => SaveTo::Nowhere,
+        Some(p) if p.as_os_str() == "-" => SaveTo::Stdout,
+        Some(p) => SaveTo::File(p),
+    };
+    if matches!(save, SaveTo::Stdout) && args.json {
+        return Err(Usage(
+            "--save - writes the model to stdout, and so does --json its summary: use one".into(),
+        )
+        .into());
+    }
+    let mut outputs = Vec::new();
+    if let Some(p) = &plot {
+        outputs.push(("--plot", p.as_path()));
+    }
+    if let SaveTo::File(p) = &save {
+        outputs.push(("--save", p.as_path()));
+    }
+    let mut inputs: Vec<(&str, &Path)> = match &args.data.dataset {
+        DatasetSpec::Csv(p) => vec![("--dataset", p.as_path())],
+        _ => Vec::new(),
+    };
+    if let InitArg::Model(p) = &args.init {
+        inputs.push(("--init", p.as_path()));
+    }
+    check_paths(&inputs, &outputs).map_err(|e| Usage(e.to_string()))?;
+    if let Some(p) = &plot {
+        writable(p, "the plot")?;
+    }
+    if let SaveTo::File(p) = &save {
+        writable(p, "the model")?;
+    }
+    Ok((plot, save))
 }
 
 /// `--init FILE.json`'s model, and the options it decides refused: the
