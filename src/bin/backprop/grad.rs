@@ -148,8 +148,40 @@ impl<'a> CheckJson<'a> {
     }
 }
 
+/// What `grad` computed, as plain numbers, ready to print.
+struct Gradients {
+    /// The output's name and value.
+    output: (String, f64),
+    /// The inputs' names and values, in the program's order.
+    inputs: Vec<(String, f64)>,
+    /// d(output)/d(input), one per input.
+    input_grads: Vec<f64>,
+    /// Every named node, the output first: name, data, grad, and its role
+    /// (`output`, `input`, or nothing).
+    nodes: Vec<(String, f64, f64, &'static str)>,
+    /// The Hessian, a row per input (`--hessian`).
+    hessian: Option<Vec<Vec<f64>>>,
+    /// The gradient check's report (`--check`).
+    check: Option<GradcheckReport>,
+}
+
 /// Runs `backprop grad`.
 pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
+    let r = compute(&args)?;
+    if args.json {
+        out.json_line(&r.json())?;
+    } else {
+        r.write_text(out)?;
+    }
+    if r.check.is_some_and(|c| !c.passed()) {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses and evaluates the program, then takes its gradients (and
+/// Hessian and gradient check, when asked).
+fn compute(args: &Args) -> anyhow::Result<Gradients> {
     let Loaded { program, overrides } = args.source.load()?;
     let g = Graph::new();
     let ev = program
@@ -162,8 +194,6 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    ev.output.backward();
-    let input_names: Vec<&str> = ev.inputs.iter().map(|(n, _)| n.as_str()).collect();
     let input_values: Vec<_> = ev.inputs.iter().map(|&(_, v)| v).collect();
     let named = ev.named();
     // Fresh gradients keep the sign of a zero gradient, as PyTorch does
@@ -172,9 +202,29 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
         ev.output,
         &named.iter().map(|&(_, v)| v).collect::<Vec<_>>(),
     );
-    let input_grads = g.gradients(ev.output, &input_values);
-    let hessian = args.hessian.then(|| g.hessian(ev.output, &input_values));
-    let report = if args.check {
+    // An input is its own name on its own leaf: `b = a` names the same
+    // leaf, but `--at b=...` would be refused.
+    let leaf_of: HashMap<&str, _> = ev
+        .inputs
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.id()))
+        .collect();
+    let nodes = named
+        .iter()
+        .zip(named_grads)
+        .enumerate()
+        .map(|(i, ((name, v), grad))| {
+            let role = if i == 0 {
+                "output"
+            } else if leaf_of.get(name) == Some(&v.id()) {
+                "input"
+            } else {
+                ""
+            };
+            (name.to_string(), v.data(), grad, role)
+        })
+        .collect();
+    let check = if args.check {
         let tol = Tolerances {
             eps: args.eps,
             atol: args.atol,
@@ -188,88 +238,94 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    if args.json {
+    Ok(Gradients {
+        output: (ev.output_name.clone(), ev.output.data()),
+        inputs: ev
+            .inputs
+            .iter()
+            .map(|(n, v)| (n.clone(), v.data()))
+            .collect(),
+        input_grads: g.gradients(ev.output, &input_values),
+        nodes,
+        hessian: args.hessian.then(|| g.hessian(ev.output, &input_values)),
+        check,
+    })
+}
+
+impl Gradients {
+    fn input_names(&self) -> Vec<&str> {
+        self.inputs.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// `grad --json`'s object.
+    fn json(&self) -> GradJson<'_> {
+        let names = self.input_names();
         let by_name = |xs: &[f64]| {
             Object(
-                input_names
+                names
                     .iter()
                     .zip(xs)
                     .map(|(&n, &x)| (n, JsonNumber(x)))
                     .collect(),
             )
         };
-        let json = GradJson {
-            output: &ev.output_name,
-            value: JsonNumber(ev.output.data()),
-            grads: by_name(&input_grads),
+        GradJson {
+            output: &self.output.0,
+            value: JsonNumber(self.output.1),
+            grads: by_name(&self.input_grads),
             inputs: Object(
-                ev.inputs
+                self.inputs
                     .iter()
-                    .map(|(n, v)| (n.as_str(), JsonNumber(v.data())))
+                    .map(|(n, v)| (n.as_str(), JsonNumber(*v)))
                     .collect(),
             ),
-            nodes: named
+            nodes: self
+                .nodes
                 .iter()
-                .zip(&named_grads)
-                .map(|((name, v), &d)| NodeJson {
+                .map(|(name, data, grad, _)| NodeJson {
                     name,
-                    data: JsonNumber(v.data()),
-                    grad: JsonNumber(d),
+                    data: JsonNumber(*data),
+                    grad: JsonNumber(*grad),
                 })
                 .collect(),
-            hessian: hessian.as_ref().map(|h| {
+            hessian: self.hessian.as_ref().map(|h| {
                 Object(
-                    input_names
+                    names
                         .iter()
                         .zip(h)
                         .map(|(&row, hs)| (row, by_name(hs)))
                         .collect(),
                 )
             }),
-            check: report.as_ref().map(|r| CheckJson::new(r, &input_names)),
-        };
-        out.json_line(&json)?;
-    } else {
-        // An input is its own name on its own leaf: `b = a` names the same
-        // leaf, but `--at b=...` would be refused.
-        let leaf_of: HashMap<&str, _> = ev
-            .inputs
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.id()))
-            .collect();
+            check: self.check.as_ref().map(|c| CheckJson::new(c, &names)),
+        }
+    }
+
+    /// The tables: nodes, then the Hessian and the gradient check when
+    /// asked for.
+    fn write_text(&self, out: &mut Out) -> std::io::Result<()> {
         let mut rows = vec![["name", "data", "grad", ""].map(String::from)];
-        rows.extend(named.iter().enumerate().map(|(i, (n, v))| {
-            let role = if i == 0 {
-                "output"
-            } else if leaf_of.get(n) == Some(&v.id()) {
-                "input"
-            } else {
-                ""
-            };
-            [
-                n.to_string(),
-                exact(v.data()),
-                exact(named_grads[i]),
-                role.to_string(),
-            ]
+        rows.extend(self.nodes.iter().map(|(name, data, grad, role)| {
+            [name.clone(), exact(*data), exact(*grad), role.to_string()]
         }));
         write!(out, "{}", table(&rows))?;
-        if let Some(h) = &hessian {
+        if let Some(h) = &self.hessian {
             writeln!(out)?;
-            writeln!(out, "hessian: d²{}/d(row) d(column)", ev.output_name)?;
+            writeln!(out, "hessian: d²{}/d(row) d(column)", self.output.0)?;
+            let names = self.input_names();
             let mut rows = vec![
                 std::iter::once(String::new())
-                    .chain(input_names.iter().map(|n| n.to_string()))
+                    .chain(names.iter().map(|n| n.to_string()))
                     .collect::<Vec<_>>(),
             ];
-            for (row, hs) in input_names.iter().zip(h) {
+            for (row, hs) in names.iter().zip(h) {
                 let mut line = vec![row.to_string()];
                 line.extend(hs.iter().map(|&d| exact(d)));
                 rows.push(line);
             }
             write!(out, "{}", table(&rows))?;
         }
-        if let Some(r) = &report {
+        if let Some(r) = &self.check {
             writeln!(out)?;
             let t = r.tolerances;
             writeln!(
@@ -281,9 +337,6 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
             // above prints them.
             writeln!(out, "{r}")?;
         }
+        Ok(())
     }
-    if report.is_some_and(|r| !r.passed()) {
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
 }
