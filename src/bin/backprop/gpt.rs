@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use backprop::Graph;
 use backprop::format::JsonNumber;
 use backprop::nn::gpt::{
     Gpt, GptConfig, GptError, GptTrainer, GptWeights, KvCache, MAX_BLOCK_SIZE, MAX_DATA_BYTES,
@@ -15,6 +14,7 @@ use backprop::nn::gpt::{
 };
 use backprop::plot::save_loss_plot;
 use backprop::viz::{self, DotOptions, Format, Renderer, VizError};
+use backprop::{Graph, NodeId};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -537,11 +537,16 @@ fn sample_cmd(args: SampleArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `backprop gpt graph`: one position's loss (or one head's output) as a
+/// drawing, a page or explained steps.
 fn graph(args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let html = args
         .output
         .as_deref()
         .is_some_and(|p| has_extension(p, &["html", "htm"]));
+    if args.leaf.is_some() && !(args.explain || html) {
+        return Err(Usage("--leaf is for .html pages and --explain".into()).into());
+    }
     let format = match &args.output {
         None => Format::Dot,
         Some(_) if html => Format::Dot,
@@ -558,6 +563,29 @@ fn graph(args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
         writable(p, "the drawing")?;
     }
     let (g, model, tokenizer) = load_model(&args.model)?;
+    let root = graph_root(&args, &g, &model, &tokenizer)?;
+    let bytes = if args.explain || html {
+        explained(&args, &g, root, html)?
+    } else {
+        drawn(&g, root, format)?
+    };
+    write_graph_output(
+        args.output.as_deref(),
+        &bytes,
+        g.trace(root).nodes.len(),
+        out,
+    )
+}
+
+/// Runs the model on `--text` up to `--pos` and back-propagates from the
+/// node `gpt graph` shows: the position's loss, or with `--head` one of
+/// that head's outputs. Parameters are labelled by their tensor names.
+fn graph_root(
+    args: &GraphArgs,
+    g: &Graph,
+    model: &Gpt,
+    tokenizer: &Tokenizer,
+) -> anyhow::Result<NodeId> {
     let config = model.config();
     tokenizer
         .encode(&args.text)
@@ -572,15 +600,11 @@ fn graph(args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    model.label_parameters(&g);
+    model.label_parameters(g);
     let root = match args.head {
-        None => {
-            let loss = model
-                .position_loss(&g, &tokens, args.pos)
-                .with_label(format!("loss[{}]", args.pos));
-            loss.backward();
-            loss.id()
-        }
+        None => model
+            .position_loss(g, &tokens, args.pos)
+            .with_label(format!("loss[{}]", args.pos)),
         Some(h) => {
             let hd = config.head_dim();
             if h >= config.n_head || args.layer >= config.n_layer || args.dim >= hd {
@@ -595,75 +619,62 @@ fn graph(args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
             }
             let mut cache = KvCache::new(config.n_layer);
             for (p, &t) in tokens[..=args.pos].iter().enumerate() {
-                model.forward(&g, t, p, &mut cache);
+                model.forward(g, t, p, &mut cache);
             }
-            let head_out = cache.attention(args.layer, args.pos).expect("computed")
-                [h * hd + args.dim]
-                .with_label(format!(
-                    "layer{}.head{h}[{}] at {}",
-                    args.layer, args.dim, args.pos
-                ));
-            head_out.backward();
-            head_out.id()
+            cache.attention(args.layer, args.pos).expect("computed")[h * hd + args.dim].with_label(
+                format!("layer{}.head{h}[{}] at {}", args.layer, args.dim, args.pos),
+            )
         }
     };
-    if args.leaf.is_some() && !(args.explain || html) {
-        return Err(Usage("--leaf is for .html pages and --explain".into()).into());
-    }
-    if args.explain || html {
-        let mut e = backprop::explain::explain(g.get(root));
-        if let Some(leaf) = &args.leaf {
-            // Checked here for the message; the page focuses its own copy.
-            let focused = e
-                .clone()
-                .focus(leaf)
-                .map_err(|err| Usage(format!("--leaf: {err}")))?;
-            if !html {
-                e = focused;
-            }
+    root.backward();
+    Ok(root.id())
+}
+
+/// The graph under `root` as the interactive page (`html`) or as
+/// `explain`'s steps, kept to the paths to `--leaf` when given.
+fn explained(args: &GraphArgs, g: &Graph, root: NodeId, html: bool) -> anyhow::Result<Vec<u8>> {
+    let mut e = backprop::explain::explain(g.get(root));
+    if let Some(leaf) = &args.leaf {
+        // Checked here for the message; the page focuses its own copy.
+        let focused = e
+            .clone()
+            .focus(leaf)
+            .map_err(|err| Usage(format!("--leaf: {err}")))?;
+        if !html {
+            e = focused;
         }
-        let bytes = if html {
-            let title = format!("microgpt: {:?}, position {}", args.text, args.pos);
-            backprop::explain::to_html(&e, args.leaf.as_deref(), &title)
-                .map_err(|err| Usage(format!("cannot draw the page: {err}")))?
-                .into_bytes()
-        } else {
-            let options = backprop::explain::TextOptions::default();
-            e.truncate(backprop::explain::DEFAULT_MAX_STEPS);
-            e.to_text(&options).into_bytes()
-        };
-        return write_graph_output(
-            args.output.as_deref(),
-            &bytes,
-            g.trace(root).nodes.len(),
-            out,
-        );
     }
-    let bytes = viz::render_within(
-        &g,
+    Ok(if html {
+        let title = format!("microgpt: {:?}, position {}", args.text, args.pos);
+        backprop::explain::to_html(&e, args.leaf.as_deref(), &title)
+            .map_err(|err| Usage(format!("cannot draw the page: {err}")))?
+            .into_bytes()
+    } else {
+        let options = backprop::explain::TextOptions::default();
+        e.truncate(backprop::explain::DEFAULT_MAX_STEPS);
+        e.to_text(&options).into_bytes()
+    })
+}
+
+/// The graph under `root` as DOT, SVG or PNG.
+fn drawn(g: &Graph, root: NodeId, format: Format) -> anyhow::Result<Vec<u8>> {
+    viz::render_within(
+        g,
         root,
         &DotOptions::default(),
         format,
         Renderer::Auto,
         Duration::from_secs(60),
     )
-    .map_err(|e| -> anyhow::Error {
-        match e {
-            // Graphs too big for the layout at hand: the user can ask for
-            // DOT or a smaller graph.
-            VizError::GraphvizMissing(_)
-            | VizError::TooLarge { .. }
-            | VizError::TooTangled { .. }
-            | VizError::TooLargeForGraphviz { .. } => Usage(e.to_string()).into(),
-            e => anyhow::Error::new(e).context("cannot draw the graph"),
-        }
-    })?;
-    write_graph_output(
-        args.output.as_deref(),
-        &bytes,
-        g.trace(root).nodes.len(),
-        out,
-    )
+    .map_err(|e| match e {
+        // Graphs too big for the layout at hand: the user can ask for DOT
+        // or a smaller graph.
+        VizError::GraphvizMissing(_)
+        | VizError::TooLarge { .. }
+        | VizError::TooTangled { .. }
+        | VizError::TooLargeForGraphviz { .. } => Usage(e.to_string()).into(),
+        e => anyhow::Error::new(e).context("cannot draw the graph"),
+    })
 }
 
 /// Writes a drawing, page or explanation to `output` (stdout without one).
