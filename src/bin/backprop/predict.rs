@@ -81,6 +81,53 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     }
     let model = SavedModel::load(&args.model)
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
+    let rows = points(&args, &model)?;
+    let mut preds = Vec::with_capacity(rows.len());
+    for x in &rows {
+        preds.push((x, model.predict(x)?));
+    }
+    if args.json {
+        let items: Vec<_> = preds
+            .iter()
+            .map(|(x, p)| PredictionJson {
+                point: x,
+                class: p.class,
+                scores: p.scores.iter().map(|&v| JsonNumber(v)).collect(),
+                class_name: model
+                    .class_names
+                    .is_some()
+                    .then(|| model.class_name(p.class)),
+            })
+            .collect();
+        out.json(&items)?;
+    } else {
+        for (x, p) in preds {
+            let point = x.iter().map(|&v| exact(v)).collect::<Vec<_>>().join(",");
+            let scores = p
+                .scores
+                .iter()
+                .map(|&v| num(v))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let what = if p.scores.len() == 1 {
+                "score"
+            } else {
+                "logits"
+            };
+            writeln!(
+                out,
+                "{point}\tclass {}\t{what} {scores}",
+                model.class_name(p.class)
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The points to classify: the `--csv` file's rows (without the label
+/// column, if named), then each `--point`, each with as many features as
+/// the model takes.
+fn points(args: &Args, model: &SavedModel) -> anyhow::Result<Vec<Vec<f64>>> {
     let mut rows: Vec<Vec<f64>> = Vec::new();
     if let Some(path) = &args.csv {
         let text = backprop::data::read_bytes(path)?;
@@ -140,44 +187,5 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
         })?;
         rows.push(x);
     }
-    let mut preds = Vec::with_capacity(rows.len());
-    for x in &rows {
-        preds.push((x, model.predict(x)?));
-    }
-    if args.json {
-        let items: Vec<_> = preds
-            .iter()
-            .map(|(x, p)| PredictionJson {
-                point: x,
-                class: p.class,
-                scores: p.scores.iter().map(|&v| JsonNumber(v)).collect(),
-                class_name: model
-                    .class_names
-                    .is_some()
-                    .then(|| model.class_name(p.class)),
-            })
-            .collect();
-        out.json(&items)?;
-    } else {
-        for (x, p) in preds {
-            let point = x.iter().map(|&v| exact(v)).collect::<Vec<_>>().join(",");
-            let scores = p
-                .scores
-                .iter()
-                .map(|&v| num(v))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let what = if p.scores.len() == 1 {
-                "score"
-            } else {
-                "logits"
-            };
-            writeln!(
-                out,
-                "{point}\tclass {}\t{what} {scores}",
-                model.class_name(p.class)
-            )?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(rows)
 }
