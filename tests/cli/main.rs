@@ -11,6 +11,7 @@ mod cli_grad_draw;
 mod cli_grad_regressions;
 mod cli_hessian;
 mod cli_predict_csv;
+mod cli_readme;
 mod cli_train;
 mod cli_train_inputs;
 mod page;
