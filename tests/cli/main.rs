@@ -10,6 +10,7 @@ mod cli_gpt;
 mod cli_grad_draw;
 mod cli_grad_regressions;
 mod cli_hessian;
+mod cli_hostile;
 mod cli_predict_csv;
 mod cli_readme;
 mod cli_train;
