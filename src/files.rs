@@ -447,3 +447,15 @@ pub fn check_paths(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Resul
     }
     Ok(())
 }
+
+/// Whether `bytes` start like a safetensors file: an 8-byte little-endian
+/// header length that fits in the file, then a JSON object (`{`).
+pub(crate) fn looks_like_safetensors(bytes: &[u8]) -> bool {
+    match bytes.get(..9) {
+        Some(head) => {
+            let n = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+            head[8] == b'{' && n >= 2 && n <= (bytes.len() - 8) as u64
+        }
+        None => false,
+    }
+}

@@ -3,7 +3,7 @@
 //! message that names what is wrong, the exit code of the README's policy
 //! (2 for a mistake in what was given), no panic, and no file written.
 
-use crate::common::fails;
+use crate::common::{Run, fails};
 
 /// `x = 1`, then `y = x` and `steps` statements `y = y * x`: a chain of
 /// `steps` products, two drawn nodes (a record and an op) each.
@@ -44,4 +44,73 @@ fn a_drawing_past_a_layout_limit_is_an_input_mistake() {
         2,
         "more than the page's limit of 2000",
     );
+}
+
+/// Another command's output given as a model: the message says what the
+/// file is and which command makes the file that was asked for.
+#[test]
+fn another_commands_file_as_a_model_is_named_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crate::common::save_small_model(d);
+    crate::common::backprop_in(d)
+        .args([
+            "gpt",
+            "--steps",
+            "1",
+            "--no-plot",
+            "-q",
+            "--save",
+            "gpt.safetensors",
+        ])
+        .succeeds();
+    let summary = crate::common::backprop_in(d)
+        .args(["train", "--steps", "1", "--no-plot", "--json"])
+        .succeeds()
+        .stdout;
+    crate::common::write(d, "summary.json", summary);
+
+    // A GPT's weights where an MLP is expected.
+    for cmd in [
+        vec!["predict", "--model", "gpt.safetensors", "--point", "1,2"],
+        vec!["eval", "--model", "gpt.safetensors"],
+        vec!["explain", "--model", "gpt.safetensors", "--point", "1,2"],
+    ] {
+        let err = fails(d, &cmd, 2, "gpt.safetensors");
+        assert!(
+            err.contains("safetensors") && err.contains("backprop train --save"),
+            "{cmd:?}: {err}"
+        );
+    }
+    // train --json's summary where a model is expected.
+    let err = fails(
+        d,
+        &["predict", "--model", "summary.json", "--point", "1,2"],
+        2,
+        "summary.json",
+    );
+    assert!(
+        err.contains("backprop train --save") && err.contains("format"),
+        "{err}"
+    );
+    // An MLP model where a GPT's weights are expected.
+    for cmd in [
+        vec!["gpt", "sample", "--model", "model.json"],
+        vec![
+            "gpt",
+            "graph",
+            "--model",
+            "model.json",
+            "--pos",
+            "0",
+            "-o",
+            "g.dot",
+        ],
+    ] {
+        let err = fails(d, &cmd, 2, "model.json");
+        assert!(
+            err.contains("backprop train --save") && err.contains("not GPT weights"),
+            "{cmd:?}: {err}"
+        );
+    }
 }
