@@ -114,3 +114,52 @@ fn another_commands_file_as_a_model_is_named_for_what_it_is() {
         );
     }
 }
+
+/// Text from the user (a CSV cell, an argument, a file name) that holds
+/// control characters is shown escaped in every message, as the program
+/// parser's messages show it: an escape sequence in a file cannot drive
+/// the terminal, and a NUL byte is visible.
+#[test]
+fn control_characters_in_messages_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crate::common::save_small_model(d);
+    crate::common::write(d, "esc.csv", "x,y,class\n1,\x1b[31m,0\n3,4,1\n");
+    crate::common::write(d, "nul.csv", "x,y,class\n1,2\x00,0\n3,4,1\n");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["train", "--dataset", "csv:esc.csv", "--no-plot"],
+            "`\\u{1b}[31m`",
+        ),
+        (
+            &["train", "--dataset", "csv:nul.csv", "--no-plot"],
+            "`2\\u{0}`",
+        ),
+        (
+            &["predict", "--model", "model.json", "--point", "1,\x1b[2J"],
+            "`\\u{1b}[2J`",
+        ),
+        (
+            &[
+                "train",
+                "--dataset",
+                "csv:esc.csv",
+                "--label-column",
+                "\x07",
+                "--no-plot",
+            ],
+            "`\\u{7}`",
+        ),
+        (
+            &["draw", "x = 1", "-o", "a\x1b]0;title\x07.xyz"],
+            "a\\u{1b}]0;title\\u{7}.xyz",
+        ),
+    ];
+    for (args, shown) in cases {
+        let err = fails(d, args, 2, shown);
+        assert!(
+            !err.contains(['\x1b', '\x00', '\x07']),
+            "{args:?}: a raw control character in {err:?}"
+        );
+    }
+}

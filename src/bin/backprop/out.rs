@@ -71,8 +71,37 @@ fn explain(e: io::Error) -> io::Error {
 /// Writes one line to stderr: progress, warnings, what was written where,
 /// errors. A failure to write is ignored: stderr is where failures would
 /// be reported.
+///
+/// Control characters other than newline and tab, and the invisible
+/// bidirectional controls, are written escaped (`\u{1b}`), as the program
+/// parser shows them: a message quotes the user's text (a CSV cell, an
+/// argument, a file name), which must not drive the terminal or hide a
+/// NUL byte.
 pub fn write_note(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "{message}");
+    let text = message.to_string();
+    let _ = writeln!(io::stderr().lock(), "{}", escape_controls(&text));
+}
+
+/// `text` with control characters (other than `\n` and `\t`) and the
+/// invisible bidirectional controls escaped as `\u{..}`.
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if !text.contains(hidden) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if hidden(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// `note!("...", args)`: [`write_note`] with `format!` arguments.
