@@ -163,3 +163,29 @@ fn control_characters_in_messages_are_escaped() {
         );
     }
 }
+
+/// A GPT whose loss becomes NaN stops as `train` does: it names the step,
+/// exits with 1 and writes neither the model nor the plot (it used to go
+/// on, print empty samples and save weights that `gpt sample` refuses).
+#[test]
+fn a_diverging_gpt_stops_and_saves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(
+        dir.path(),
+        &[
+            "gpt",
+            "--steps",
+            "20",
+            "--lr",
+            "1e300",
+            "--save",
+            "m.safetensors",
+        ],
+        1,
+        "training diverged at step ",
+    );
+    assert!(
+        err.contains("nothing was saved") && err.contains("--lr"),
+        "{err}"
+    );
+}

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use backprop::Graph;
 use backprop::format::JsonNumber;
+use backprop::nn::DIVERGENCE_FACTOR;
 use backprop::nn::gpt::{
     Gpt, GptConfig, GptError, GptTrainer, GptWeights, KvCache, MAX_BLOCK_SIZE, MAX_DATA_BYTES,
     MAX_EMBD, MAX_LAYERS, NAMES, Tokenizer, TrainOptions, documents, sample,
@@ -21,7 +22,7 @@ use serde::Serialize;
 
 use crate::Usage;
 use crate::args::{has_extension, plot_path, positive, writable};
-use crate::format::count;
+use crate::format::{count, num};
 use crate::out::{Out, note};
 use crate::progress::Progress;
 use backprop::format::exact;
@@ -399,6 +400,18 @@ impl Plan {
             let t = Instant::now();
             let loss = trainer.step();
             times.push(t.elapsed().as_secs_f32());
+            // As `train` does: a loss that is not finite, or a thousand
+            // times the first, stops the run before anything is written.
+            let first = losses.first().copied().unwrap_or(loss);
+            if !loss.is_finite() || loss > DIVERGENCE_FACTOR * first.max(1.0) {
+                progress.finish();
+                anyhow::bail!(
+                    "training diverged at step {k}: the loss is {}, up from {} at the first step; nothing was saved. Try a smaller --lr (it was {})",
+                    num(loss),
+                    num(first),
+                    exact(args.lr)
+                );
+            }
             losses.push(loss);
             // microgpt prints the loss of each step; a running mean reads
             // better.
