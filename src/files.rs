@@ -106,6 +106,16 @@ fn plan(path: &Path) -> io::Result<Plan> {
             "the path has no file name",
         ));
     }
+    // A device, FIFO or socket as the kernel resolves the path: written in
+    // place through the path itself. This also covers links that name no
+    // path, such as `/dev/stdout` on a pipe (`/proc/self/fd/1` ->
+    // `pipe:[N]`), which only the kernel can follow.
+    if let Ok(m) = fs::metadata(path)
+        && !m.is_file()
+        && !m.is_dir()
+    {
+        return Ok(Plan::InPlace(path.to_path_buf()));
+    }
     let target = follow_links(path)?;
     match fs::metadata(&target) {
         Ok(m) if m.is_dir() => Err(io::Error::new(

@@ -189,3 +189,47 @@ fn a_diverging_gpt_stops_and_saves_nothing() {
         "{err}"
     );
 }
+
+/// `/dev/stdout` and `/dev/stderr` as output files when they are pipes
+/// (links to `pipe:[N]`, which is no path): written in place like any
+/// device, not refused with "No such file or directory".
+#[test]
+fn dev_stdout_as_an_output_file_writes_to_the_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::common::backprop_in(dir.path())
+        .args([
+            "train",
+            "--steps",
+            "2",
+            "--no-plot",
+            "-q",
+            "--save",
+            "/dev/stdout",
+        ])
+        .stdout_json();
+    assert_eq!(out["format"], "backprop-mlp");
+    let dot = crate::common::backprop_in(dir.path())
+        .args([
+            "draw",
+            "x = 1; y = x * 2",
+            "--format",
+            "dot",
+            "-o",
+            "/dev/stdout",
+        ])
+        .stdout_text();
+    assert!(dot.starts_with("digraph"), "{dot}");
+    let err = crate::common::backprop_in(dir.path())
+        .args([
+            "draw",
+            "x = 1; y = x * 2",
+            "--format",
+            "dot",
+            "-o",
+            "/dev/stderr",
+        ])
+        .succeeds()
+        .stderr;
+    assert!(String::from_utf8(err).unwrap().contains("digraph"));
+    assert!(crate::common::files(dir.path()).is_empty());
+}
