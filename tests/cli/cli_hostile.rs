@@ -233,3 +233,40 @@ fn dev_stdout_as_an_output_file_writes_to_the_pipe() {
     assert!(String::from_utf8(err).unwrap().contains("digraph"));
     assert!(crate::common::files(dir.path()).is_empty());
 }
+
+/// A noise so large that the generated points overflow is a mistake in
+/// the arguments (exit 2, naming --noise), not a training that diverges;
+/// a loss that is NaN from the first step says so, without "up from NaN".
+#[test]
+fn non_finite_data_is_named_for_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for dataset in ["moons", "blobs", "spiral"] {
+        fails(
+            d,
+            &[
+                "train",
+                "--dataset",
+                dataset,
+                "--noise",
+                "1e308",
+                "--no-plot",
+            ],
+            2,
+            "--noise 1e308",
+        );
+    }
+    // Finite features whose products overflow: the first loss is NaN.
+    crate::common::write(
+        d,
+        "huge.csv",
+        "1e308,1e308,0\n-1e308,1e308,1\n1,2,0\n3,4,1\n",
+    );
+    let err = fails(
+        d,
+        &["train", "--dataset", "csv:huge.csv", "--no-plot"],
+        1,
+        "training diverged at step 0: the first loss is NaN",
+    );
+    assert!(!err.contains("up from"), "{err}");
+}

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::Usage;
 use crate::args::{has_extension, plot_path, positive, writable};
-use crate::format::{count, num};
+use crate::format::{count, diverged};
 use crate::out::{Out, note};
 use crate::progress::Progress;
 use backprop::format::exact;
@@ -406,9 +406,8 @@ impl Plan {
             if !loss.is_finite() || loss > DIVERGENCE_FACTOR * first.max(1.0) {
                 progress.finish();
                 anyhow::bail!(
-                    "training diverged at step {k}: the loss is {}, up from {} at the first step; nothing was saved. Try a smaller --lr (it was {})",
-                    num(loss),
-                    num(first),
+                    "{}; nothing was saved. Try a smaller --lr (it was {})",
+                    diverged(k, loss, first),
                     exact(args.lr)
                 );
             }
