@@ -270,3 +270,40 @@ fn non_finite_data_is_named_for_its_cause() {
     );
     assert!(!err.contains("up from"), "{err}");
 }
+
+/// `gpt graph -o -` writes DOT to stdout, as `draw -o -` does and as
+/// `gpt graph` without `-o` does (it was refused as a file name).
+#[test]
+fn gpt_graph_to_dash_is_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crate::common::backprop_in(d)
+        .args([
+            "gpt",
+            "--steps",
+            "1",
+            "--no-plot",
+            "-q",
+            "--save",
+            "m.safetensors",
+        ])
+        .succeeds();
+    let args = [
+        "gpt",
+        "graph",
+        "--model",
+        "m.safetensors",
+        "--pos",
+        "0",
+        "--head",
+        "1",
+    ];
+    let bare = crate::common::backprop_in(d).args(args).stdout_text();
+    let dash = crate::common::backprop_in(d)
+        .args(args)
+        .args(["-o", "-"])
+        .stdout_text();
+    assert!(dash.starts_with("digraph"), "{dash}");
+    assert_eq!(dash, bare);
+    assert_eq!(crate::common::files(d), ["m.safetensors"]);
+}

@@ -168,7 +168,7 @@ struct GraphArgs {
     #[arg(long, default_value_t = 0, requires = "head")]
     dim: usize,
     /// Output file (.dot, .svg, .png, or .html for the interactive page
-    /// that replays the forward and backward pass); without it, DOT goes
+    /// that replays the forward and backward pass); without it, or with `-`, DOT goes
     /// to stdout. SVG and PNG need Graphviz for graphs of more than a few
     /// hundred nodes; .html needs nothing installed.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -549,7 +549,11 @@ fn sample_cmd(args: SampleArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn graph(args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
+fn graph(mut args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
+    // `-o -` is stdout, as in `draw`: DOT, as without `-o`.
+    if args.output.as_deref() == Some(Path::new("-")) {
+        args.output = None;
+    }
     let html = args
         .output
         .as_deref()
