@@ -307,3 +307,50 @@ fn gpt_graph_to_dash_is_stdout() {
     assert_eq!(dash, bare);
     assert_eq!(crate::common::files(d), ["m.safetensors"]);
 }
+
+/// A huge value quoted in a message (a megabyte CSV cell, a 100,000-digit
+/// argument, a header name as long) is shown cut, so the message stays a
+/// line a person can read and still says where and why.
+#[test]
+fn huge_values_in_messages_are_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crate::common::save_small_model(d);
+    crate::common::write(
+        d,
+        "cell.csv",
+        format!("{},2,0\n3,4,1\n", "1".repeat(1_000_000)),
+    );
+    crate::common::write(
+        d,
+        "header.csv",
+        format!("x,{},class\n1,2,a\n3,4,b\n", "y".repeat(1_000_000)),
+    );
+    let digits = format!("{},2", "1".repeat(100_000));
+    let label = "z".repeat(100_000);
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["train", "--dataset", "csv:cell.csv", "--no-plot"],
+            "line 1, column 1: `111",
+        ),
+        (
+            &["predict", "--model", "model.json", "--point", &digits],
+            "out of range",
+        ),
+        (
+            &[
+                "train",
+                "--dataset",
+                "csv:header.csv",
+                "--label-column",
+                &label,
+            ],
+            "no column named `zzz",
+        ),
+    ];
+    for (args, message) in cases {
+        let err = fails(d, args, 2, message);
+        assert!(err.len() < 2_000, "{} bytes: {}", err.len(), &err[..300]);
+        assert!(err.contains('…'), "{err}");
+    }
+}
