@@ -354,3 +354,34 @@ fn huge_values_in_messages_are_cut() {
         assert!(err.contains('…'), "{err}");
     }
 }
+
+/// A data file that starts with a UTF-8 byte order mark (as Windows
+/// editors write) trains on its text: the mark is not a character of the
+/// vocabulary, and a file of only a mark has no documents.
+#[test]
+fn gpt_data_with_a_byte_order_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crate::common::write(d, "bom.txt", "\u{feff}ab\ncd\n");
+    crate::common::write(d, "only.txt", "\u{feff}\n");
+    let summary = crate::common::backprop_in(d)
+        .args([
+            "gpt",
+            "--data",
+            "bom.txt",
+            "--steps",
+            "2",
+            "--no-plot",
+            "-q",
+            "--json",
+        ])
+        .stdout_json();
+    assert_eq!(summary["vocab"], "abcd");
+    assert_eq!(summary["documents"], 2);
+    fails(
+        d,
+        &["gpt", "--data", "only.txt", "--steps", "2", "--no-plot"],
+        2,
+        "no documents",
+    );
+}
