@@ -106,6 +106,16 @@ fn plan(path: &Path) -> io::Result<Plan> {
             "the path has no file name",
         ));
     }
+    // A device, FIFO or socket as the kernel resolves the path: written in
+    // place through the path itself. This also covers links that name no
+    // path, such as `/dev/stdout` on a pipe (`/proc/self/fd/1` ->
+    // `pipe:[N]`), which only the kernel can follow.
+    if let Ok(m) = fs::metadata(path)
+        && !m.is_file()
+        && !m.is_dir()
+    {
+        return Ok(Plan::InPlace(path.to_path_buf()));
+    }
     let target = follow_links(path)?;
     match fs::metadata(&target) {
         Ok(m) if m.is_dir() => Err(io::Error::new(
@@ -446,4 +456,16 @@ pub fn check_paths(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Resul
         }
     }
     Ok(())
+}
+
+/// Whether `bytes` start like a safetensors file: an 8-byte little-endian
+/// header length that fits in the file, then a JSON object (`{`).
+pub(crate) fn looks_like_safetensors(bytes: &[u8]) -> bool {
+    match bytes.get(..9) {
+        Some(head) => {
+            let n = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+            head[8] == b'{' && n >= 2 && n <= (bytes.len() - 8) as u64
+        }
+        None => false,
+    }
 }

@@ -346,9 +346,11 @@ impl SavedModel {
     /// [`NnError::InvalidModel`].
     pub fn from_json(json: &str) -> Result<Self, NnError> {
         let de = &mut serde_json::Deserializer::from_str(json);
-        let m: SavedModel = serde_path_to_error::deserialize(de).map_err(|e| NnError::Json {
-            path: field_path(e.path()),
-            source: e.into_inner(),
+        let m: SavedModel = serde_path_to_error::deserialize(de).map_err(|e| {
+            not_a_model(json).unwrap_or_else(|| NnError::Json {
+                path: field_path(e.path()),
+                source: e.into_inner(),
+            })
         })?;
         m.validate()?;
         Ok(m)
@@ -367,6 +369,12 @@ impl SavedModel {
             source,
         };
         let bytes = crate::files::read_limited(path, MAX_MODEL_BYTES).map_err(io)?;
+        if crate::files::looks_like_safetensors(&bytes) {
+            return Err(NnError::InvalidModel(format!(
+                "the file is safetensors (a GPT's weights, as `backprop gpt --save` writes), \
+                 not a {FORMAT} model as `backprop train --save` writes"
+            )));
+        }
         let text = String::from_utf8(bytes).map_err(|e| {
             io(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -534,4 +542,28 @@ fn field_path(path: &serde_path_to_error::Path) -> String {
 /// The reason the file could not be written.
 pub fn check_writable(path: &Path) -> std::io::Result<()> {
     crate::files::check_writable(path)
+}
+
+/// For JSON that does not parse as a model: if it is an object whose
+/// `format` is missing or another one (a GPT's weights as JSON, the
+/// summary `train --json` prints), an error that says so, instead of
+/// serde's complaint about the first field it did not expect.
+fn not_a_model(json: &str) -> Option<NnError> {
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let obj = value.as_object()?;
+    let what = match obj.get("format") {
+        Some(serde_json::Value::String(f)) if f == FORMAT => return None,
+        Some(f) => format!("its format is {f}"),
+        None => "it has no `format` field".to_string(),
+    };
+    let hint = if obj.contains_key("final_loss") {
+        " (it looks like the summary `backprop train --json` prints)"
+    } else if obj.contains_key("wte") {
+        " (it looks like a GPT's weights)"
+    } else {
+        ""
+    };
+    Some(NnError::InvalidModel(format!(
+        "not a {FORMAT} model as `backprop train --save` writes: {what}{hint}"
+    )))
 }

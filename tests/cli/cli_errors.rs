@@ -401,6 +401,12 @@ fn stdout_errors_say_cannot_write_to_stdout_in_every_command() {
         &["train", "--steps", "2", "--no-plot", "--json"],
         &["predict", "--model", "model.json", "--point", "1,2"],
         &["eval", "--model", "model.json"],
+        &["explain", "x = 1; y = x"],
+        &["gpt", "--steps", "2", "--no-plot"],
+        // Help and the version are results too, on stdout.
+        &["--help"],
+        &["train", "--help"],
+        &["--version"],
     ] {
         let out = std::process::Command::new(backprop_exe())
             .current_dir(d)

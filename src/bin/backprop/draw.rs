@@ -159,11 +159,20 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     };
     let limit = Duration::from_secs_f64(args.timeout);
     let bytes = viz::render_within(&g, root.id(), &opts, format, renderer, limit).map_err(|e| {
-        anyhow::anyhow!(
+        let message = format!(
             "cannot draw the graph as {}: {e}{}",
             format.name(),
             hint(&e, args.layout)
-        )
+        );
+        match e {
+            // A graph past a layout's size limit is refused like a page
+            // past its limit or a file past its size: a mistake in what
+            // was given (exit 2), as `gpt graph` does.
+            VizError::TooLarge { .. }
+            | VizError::TooTangled { .. }
+            | VizError::TooLargeForGraphviz { .. } => anyhow::Error::new(Usage(message)),
+            _ => anyhow::anyhow!(message),
+        }
     })?;
     match output {
         Some(path) => {
@@ -218,6 +227,19 @@ fn run_html(args: &Args, output: Option<&Path>, out: &mut Out) -> anyhow::Result
     let g = Graph::new();
     let built = build(&g, &args.source, &args.model)?;
     let root = root_to_draw(args, &built)?;
+    if args.leaf.is_none() {
+        // The page shows every node the root depends on: refuse a graph
+        // past the limit before explaining it (explaining a million-node
+        // program takes seconds and gigabytes).
+        let nodes = g.trace(root.id()).nodes.len();
+        if nodes > explain::PAGE_MAX_NODES {
+            let err = explain::PageError::TooLarge {
+                nodes,
+                max: explain::PAGE_MAX_NODES,
+            };
+            return Err(Usage(format!("cannot draw the page: {err}")).into());
+        }
+    }
     let e = explanation(root, &built.leaves, None, None)?;
     if let Some(leaf) = &args.leaf {
         // Checked here for the message; the page focuses its own copy.

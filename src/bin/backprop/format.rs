@@ -23,6 +23,24 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// `training diverged at step 7: the loss is NaN, up from 0.693147 at the
+/// first step`, or at step 0, `the first loss is NaN` (it has nothing to
+/// be up from).
+pub fn diverged(step: usize, loss: f64, first: f64) -> String {
+    if step == 0 {
+        format!(
+            "training diverged at step 0: the first loss is {}",
+            num(loss)
+        )
+    } else {
+        format!(
+            "training diverged at step {step}: the loss is {}, up from {} at the first step",
+            num(loss),
+            num(first)
+        )
+    }
+}
+
 /// A fraction as a percentage with one decimal: 0.9 is `90.0%`.
 pub fn percent(fraction: f64) -> String {
     format!("{:.1}%", fraction * 100.0)

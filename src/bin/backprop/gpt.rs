@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use backprop::format::JsonNumber;
+use backprop::nn::DIVERGENCE_FACTOR;
 use backprop::nn::gpt::{
     Gpt, GptConfig, GptError, GptTrainer, GptWeights, KvCache, MAX_BLOCK_SIZE, MAX_DATA_BYTES,
     MAX_EMBD, MAX_LAYERS, NAMES, Tokenizer, TrainOptions, documents, sample,
@@ -21,7 +22,7 @@ use serde::Serialize;
 
 use crate::Usage;
 use crate::args::{has_extension, plot_path, positive, writable};
-use crate::format::count;
+use crate::format::{count, diverged};
 use crate::out::{Out, note};
 use crate::progress::Progress;
 use backprop::format::exact;
@@ -167,7 +168,7 @@ struct GraphArgs {
     #[arg(long, default_value_t = 0, requires = "head")]
     dim: usize,
     /// Output file (.dot, .svg, .png, or .html for the interactive page
-    /// that replays the forward and backward pass); without it, DOT goes
+    /// that replays the forward and backward pass); without it, or with `-`, DOT goes
     /// to stdout. SVG and PNG need Graphviz for graphs of more than a few
     /// hundred nodes; .html needs nothing installed.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -399,6 +400,17 @@ impl Plan {
             let t = Instant::now();
             let loss = trainer.step();
             times.push(t.elapsed().as_secs_f32());
+            // As `train` does: a loss that is not finite, or a thousand
+            // times the first, stops the run before anything is written.
+            let first = losses.first().copied().unwrap_or(loss);
+            if !loss.is_finite() || loss > DIVERGENCE_FACTOR * first.max(1.0) {
+                progress.finish();
+                anyhow::bail!(
+                    "{}; nothing was saved. Try a smaller --lr (it was {})",
+                    diverged(k, loss, first),
+                    exact(args.lr)
+                );
+            }
             losses.push(loss);
             // microgpt prints the loss of each step; a running mean reads
             // better.
@@ -539,7 +551,11 @@ fn sample_cmd(args: SampleArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
 
 /// `backprop gpt graph`: one position's loss (or one head's output) as a
 /// drawing, a page or explained steps.
-fn graph(args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
+fn graph(mut args: GraphArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
+    // `-o -` is stdout, as in `draw`: DOT, as without `-o`.
+    if args.output.as_deref() == Some(Path::new("-")) {
+        args.output = None;
+    }
     let html = args
         .output
         .as_deref()

@@ -71,7 +71,10 @@ fn clean_up_on_signals() {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_failed(e),
+    };
     clean_up_on_signals();
     let mut out = out::Out::new();
     let result: anyhow::Result<ExitCode> = match cli.command {
@@ -83,6 +86,12 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args, &mut out),
         Command::Gpt(args) => gpt::run(args, &mut out),
     };
+    finish(result, out)
+}
+
+/// Flushes stdout and turns the outcome into the exit code, with a
+/// message for a failure.
+fn finish(result: anyhow::Result<ExitCode>, out: out::Out) -> ExitCode {
     // What a command printed before it failed is still printed.
     let result = match (result, out.finish()) {
         (Ok(code), Ok(())) => Ok(code),
@@ -99,6 +108,26 @@ fn main() -> ExitCode {
             exit_code(&err)
         }
     }
+}
+
+/// What clap stopped at: a usage mistake, reported by clap on stderr
+/// (exit 2), or `--help` and `--version`, which are results: they go
+/// through [`out::Out`] like every other, so a failed write to stdout is
+/// reported and exits with 1 (on a terminal, with clap's styles).
+fn parse_failed(e: clap::Error) -> ExitCode {
+    use std::io::{IsTerminal, Write};
+    if e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    }
+    let mut out = out::Out::new();
+    let help = e.render();
+    let written = if std::io::stdout().is_terminal() {
+        write!(out, "{}", help.ansi())
+    } else {
+        write!(out, "{help}")
+    };
+    finish(written.map(|()| ExitCode::SUCCESS).map_err(Into::into), out)
 }
 
 /// The error policy (README, "Errors and limits"): 2 for a mistake in what

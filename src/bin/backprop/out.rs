@@ -71,8 +71,69 @@ fn explain(e: io::Error) -> io::Error {
 /// Writes one line to stderr: progress, warnings, what was written where,
 /// errors. A failure to write is ignored: stderr is where failures would
 /// be reported.
+///
+/// Control characters other than newline and tab, and the invisible
+/// bidirectional controls, are written escaped (`\u{1b}`), as the program
+/// parser shows them: a message quotes the user's text (a CSV cell, an
+/// argument, a file name), which must not drive the terminal or hide a
+/// NUL byte.
+///
+/// A word (a run without spaces) longer than [`LONG_WORD`] characters, such
+/// as a megabyte CSV cell quoted in an error, is shown cut to its first and
+/// last characters around a `…`, so the message stays readable.
 pub fn write_note(message: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "{message}");
+    let text = message.to_string();
+    let text = cut_long_words(&text);
+    let _ = writeln!(io::stderr().lock(), "{}", escape_controls(&text));
+}
+
+/// Words longer than this many characters are cut in messages.
+const LONG_WORD: usize = 200;
+
+/// `text` with each word of more than [`LONG_WORD`] characters cut to its
+/// first 60 and last 8 characters around `…`.
+fn cut_long_words(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= LONG_WORD {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut changed = false;
+    for piece in text.split_inclusive([' ', '\n']) {
+        let word = piece.trim_end_matches([' ', '\n']);
+        let n = word.chars().count();
+        if n > LONG_WORD {
+            changed = true;
+            out.extend(word.chars().take(60));
+            out.push('…');
+            out.extend(word.chars().skip(n - 8));
+            out.push_str(&piece[word.len()..]);
+        } else {
+            out.push_str(piece);
+        }
+    }
+    if changed { out.into() } else { text.into() }
+}
+
+/// `text` with control characters (other than `\n` and `\t`) and the
+/// invisible bidirectional controls escaped as `\u{..}`.
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if !text.contains(hidden) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if hidden(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// `note!("...", args)`: [`write_note`] with `format!` arguments.

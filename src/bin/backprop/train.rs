@@ -24,7 +24,7 @@ use crate::args::data::{DataArgs, TRAIN_SEED};
 use crate::args::{
     at_least_one, has_extension, non_negative, plot_path, positive, whole, writable,
 };
-use crate::format::{count, num, percent};
+use crate::format::{count, diverged, num, percent};
 use crate::out::{Out, note};
 use crate::progress::Progress;
 
@@ -390,9 +390,8 @@ impl Plan {
         progress.finish();
         let history = result.map_err(|e| match e {
             NnError::Diverged { step, loss, first } => anyhow::anyhow!(
-                "training diverged at step {step}: the loss is {}, up from {} at the first step; nothing was saved. Try a smaller --lr (it was {}){}",
-                num(loss),
-                num(first),
+                "{}; nothing was saved. Try a smaller --lr (it was {}){}",
+                diverged(step, loss, first),
                 exact(self.lr),
                 if self.standardize {
                     ""

@@ -8,11 +8,14 @@ pub const NAMES: &str = include_str!("../../../data/names/names.txt");
 
 /// The documents of a text: one per line, each stripped of surrounding
 /// whitespace (Python's `str.strip`, as microgpt does), blank lines
-/// skipped.
+/// skipped. A UTF-8 byte order mark at the start of the text (as Windows
+/// editors write) is an encoding mark, not a character, and is dropped.
 ///
 /// ```
 /// let docs = backprop::nn::gpt::documents(b"emma\n\n  olivia \r\nava").unwrap();
 /// assert_eq!(docs, ["emma", "olivia", "ava"]);
+/// let marked = backprop::nn::gpt::documents("\u{feff}emma".as_bytes()).unwrap();
+/// assert_eq!(marked, ["emma"]);
 /// ```
 ///
 /// # Errors
@@ -20,10 +23,13 @@ pub const NAMES: &str = include_str!("../../../data/names/names.txt");
 /// [`GptError::NoDocuments`] when nothing but blank lines is left.
 pub fn documents(bytes: &[u8]) -> Result<Vec<String>, GptError> {
     let mut docs = Vec::new();
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Columns count the mark's bytes, as they are in the file.
+    let mark = bytes.len() - text.len();
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
         let line = std::str::from_utf8(line).map_err(|e| GptError::NotUtf8 {
             line: i + 1,
-            column: e.valid_up_to() + 1,
+            column: e.valid_up_to() + 1 + if i == 0 { mark } else { 0 },
         })?;
         let line = line.trim();
         if !line.is_empty() {

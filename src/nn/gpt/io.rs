@@ -77,6 +77,11 @@ impl GptWeights {
                 GptError::Format(format!("cannot read {shown}: {e}"))
             }
         })?;
+        if ext.as_deref() != Some("safetensors") && crate::files::looks_like_safetensors(&bytes) {
+            return Err(GptError::Format(format!(
+                "{shown}: the file is safetensors: name it .safetensors"
+            )));
+        }
         let result = match ext.as_deref() {
             Some("safetensors") => Self::from_safetensors(&bytes),
             Some("json") => match std::str::from_utf8(&bytes) {
@@ -109,6 +114,17 @@ impl GptWeights {
         let obj = value.as_object().ok_or_else(|| {
             GptError::Format("expected a JSON object of tensor name to a list of rows".into())
         })?;
+        if let Some(format) = obj.get("format").and_then(|f| f.as_str()) {
+            let made_by = if format == crate::nn::FORMAT {
+                " (a model that `backprop train --save` writes: use it with predict, eval, \
+                 explain or draw)"
+            } else {
+                ""
+            };
+            return Err(GptError::Format(format!(
+                "not GPT weights: a `{format}` file{made_by}"
+            )));
+        }
         let mut tensors = BTreeMap::new();
         for (name, rows) in obj {
             let bad = |why: String| GptError::Format(format!("tensor {name}: {why}"));

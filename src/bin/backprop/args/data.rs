@@ -127,6 +127,21 @@ impl DataArgs {
                 | DataError::NoSuchColumn { .. }
                 | DataError::NoHeader(_)),
             ) => Err(anyhow::Error::new(Usage(format!("--label-column: {e}"))).context(context())),
+            Ok(d) if !matches!(spec, DatasetSpec::Csv(_)) => {
+                // A noise so large that the points overflow (`--noise
+                // 1e308`) is a mistake in the arguments, not a training
+                // that diverges.
+                let finite = (0..d.len()).all(|i| d.x(i).iter().all(|v| v.is_finite()));
+                if finite {
+                    Ok(d)
+                } else {
+                    Err(Usage(format!(
+                        "--noise {}: the generated points are not all finite numbers; use a smaller noise",
+                        backprop::format::exact(self.noise.unwrap_or_else(|| spec.default_noise()))
+                    ))
+                    .into())
+                }
+            }
             other => other.with_context(context),
         }
     }
