@@ -385,3 +385,16 @@ fn gpt_data_with_a_byte_order_mark() {
         "no documents",
     );
 }
+
+/// gpt's size limits are worded as every other file limit (`256 MiB`,
+/// not `268435456 bytes`).
+#[test]
+fn gpt_data_past_its_limit_names_it_in_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(
+        dir.path(),
+        &["gpt", "--data", "/dev/zero", "--steps", "1", "--no-plot"],
+        2,
+        "--data /dev/zero: the file is larger than the limit of 256 MiB",
+    );
+}

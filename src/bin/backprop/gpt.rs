@@ -296,10 +296,7 @@ impl Plan {
             Some(p) => {
                 let bytes = backprop::files::read_limited(p, MAX_DATA_BYTES).map_err(|e| {
                     if e.kind() == std::io::ErrorKind::FileTooLarge {
-                        anyhow::Error::new(Usage(format!(
-                            "--data {}: the file is larger than the limit of {MAX_DATA_BYTES} bytes",
-                            p.display()
-                        )))
+                        anyhow::Error::new(Usage(format!("--data {}: {e}", p.display())))
                     } else {
                         anyhow::Error::new(e)
                             .context(format!("cannot read the data file {}", p.display()))

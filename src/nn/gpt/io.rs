@@ -69,10 +69,7 @@ impl GptWeights {
         let shown = path.display();
         let bytes = crate::files::read_limited(path, super::MAX_WEIGHT_BYTES).map_err(|e| {
             if e.kind() == std::io::ErrorKind::FileTooLarge {
-                GptError::Format(format!(
-                    "{shown} is larger than the limit of {} bytes for weight files",
-                    super::MAX_WEIGHT_BYTES
-                ))
+                GptError::Format(format!("{shown}: {e}"))
             } else {
                 GptError::Format(format!("cannot read {shown}: {e}"))
             }
