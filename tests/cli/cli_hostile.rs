@@ -398,3 +398,24 @@ fn gpt_data_past_its_limit_names_it_in_mib() {
         "--data /dev/zero: the file is larger than the limit of 256 MiB",
     );
 }
+
+/// `explain --check` has `grad --check`'s limit (2 × inputs × nodes
+/// evaluations of at most 10^9 nodes): 3,000 inputs and 100,000 more
+/// nodes are refused at once instead of running for minutes.
+#[test]
+fn explain_check_has_grads_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p: String = (0..3000).map(|i| format!("x{i} = {i}\n")).collect();
+    let terms: Vec<String> = (0..3000).map(|i| format!("x{i}*x{i}")).collect();
+    p.push_str(&format!("y = {}\n", terms.join(" + ")));
+    p.push_str(&"y = y * 1\n".repeat(100_000));
+    crate::common::write(dir.path(), "wide.txt", p);
+    for cmd in ["grad", "explain"] {
+        fails(
+            dir.path(),
+            &[cmd, "-f", "wide.txt", "--check"],
+            2,
+            "more than the limit of 1000000000",
+        );
+    }
+}

@@ -118,6 +118,15 @@ pub fn explanation(
 ) -> anyhow::Result<Explanation> {
     let mut e = explain::explain_with_leaves(root, leaves);
     if let Some(h) = check {
+        // Each input's differences rerun the graph: `grad --check`'s limit.
+        let work = 2 * e.grads.len() as u128 * e.nodes.len() as u128;
+        if work > u128::from(backprop::expr::MAX_CHECK_WORK) {
+            let err = backprop::expr::EvalError::CheckTooLarge {
+                inputs: e.grads.len(),
+                size: e.nodes.len(),
+            };
+            return Err(Usage(format!("--check: {err}")).into());
+        }
         e = e.with_checks(h);
     }
     if let Some(leaf) = leaf {
