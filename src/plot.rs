@@ -171,15 +171,23 @@ pub fn save_training_plot(
                 draw(&root, plot, 150).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
-            let image = image::RgbImage::from_raw(w, h, rgb).expect("the buffer fits the size");
-            let mut png = std::io::Cursor::new(Vec::new());
-            image
-                .write_to(&mut png, image::ImageFormat::Png)
-                .map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?;
-            png.into_inner()
+            encode_png(&rgb, w, h).map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?
         }
     };
     crate::files::write_atomic(path, &bytes).map_err(io_err)
+}
+
+/// `rgb`, `w`×`h` pixels of 8-bit red, green and blue, row by row, as a PNG
+/// file's bytes.
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(bytes)
 }
 
 /// Draws a loss curve (per step, in a light colour) with its running mean
@@ -224,12 +232,7 @@ pub fn save_loss_plot(path: impl AsRef<Path>, title: &str, loss: &[f64]) -> Resu
                 draw_loss(&root, title, loss).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
-            let image = image::RgbImage::from_raw(w, h, rgb).expect("the buffer fits the size");
-            let mut png = std::io::Cursor::new(Vec::new());
-            image
-                .write_to(&mut png, image::ImageFormat::Png)
-                .map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?;
-            png.into_inner()
+            encode_png(&rgb, w, h).map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?
         }
     };
     crate::files::write_atomic(path, &bytes).map_err(|source| PlotError::Io {
