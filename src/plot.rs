@@ -536,6 +536,34 @@ mod tests {
         assert!(svg.contains("too wide to draw"));
     }
 
+    /// Both PNG plots decode (with the `image` crate's decoder) to their
+    /// size in 8-bit RGB, with more than one colour in them.
+    #[test]
+    fn png_plots_decode_to_their_size() {
+        let d = crate::data::moons(20, 0.1, 1);
+        let plot = TrainingPlot {
+            title: "moons".into(),
+            data: &d,
+            classify: Some(&|x: &[f64]| usize::from(x[1] < 0.25)),
+            loss: &[1.0, 0.5],
+            accuracy: &[0.5, 1.0],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let training = dir.path().join("t.png");
+        save_training_plot(&training, &plot).unwrap();
+        let loss = dir.path().join("l.png");
+        save_loss_plot(&loss, "loss", &[3.0, 2.0, 1.0]).unwrap();
+        for (path, size) in [(training, (1200, 600)), (loss, (900, 450))] {
+            let bytes = std::fs::read(&path).unwrap();
+            let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png).unwrap();
+            assert_eq!(img.color(), image::ColorType::Rgb8);
+            let img = img.to_rgb8();
+            assert_eq!(img.dimensions(), size);
+            let first = img.get_pixel(0, 0);
+            assert!(img.pixels().any(|p| p != first), "{}", path.display());
+        }
+    }
+
     /// QA defect 20: a PNG that cannot be written gave plotters' Debug
     /// output; now an `io::Error` is the source, and no file is left.
     #[test]
