@@ -171,15 +171,23 @@ pub fn save_training_plot(
                 draw(&root, plot, 150).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
-            let image = image::RgbImage::from_raw(w, h, rgb).expect("the buffer fits the size");
-            let mut png = std::io::Cursor::new(Vec::new());
-            image
-                .write_to(&mut png, image::ImageFormat::Png)
-                .map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?;
-            png.into_inner()
+            encode_png(&rgb, w, h).map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?
         }
     };
     crate::files::write_atomic(path, &bytes).map_err(io_err)
+}
+
+/// `rgb`, `w`×`h` pixels of 8-bit red, green and blue, row by row, as a PNG
+/// file's bytes.
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(bytes)
 }
 
 /// Draws a loss curve (per step, in a light colour) with its running mean
@@ -224,12 +232,7 @@ pub fn save_loss_plot(path: impl AsRef<Path>, title: &str, loss: &[f64]) -> Resu
                 draw_loss(&root, title, loss).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
-            let image = image::RgbImage::from_raw(w, h, rgb).expect("the buffer fits the size");
-            let mut png = std::io::Cursor::new(Vec::new());
-            image
-                .write_to(&mut png, image::ImageFormat::Png)
-                .map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?;
-            png.into_inner()
+            encode_png(&rgb, w, h).map_err(|e| draw_err(format!("cannot encode the PNG: {e}")))?
         }
     };
     crate::files::write_atomic(path, &bytes).map_err(|source| PlotError::Io {
@@ -531,6 +534,34 @@ mod tests {
         save_training_plot(&path, &plot).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.contains("too wide to draw"));
+    }
+
+    /// Both PNG plots decode (with the `image` crate's decoder) to their
+    /// size in 8-bit RGB, with more than one colour in them.
+    #[test]
+    fn png_plots_decode_to_their_size() {
+        let d = crate::data::moons(20, 0.1, 1);
+        let plot = TrainingPlot {
+            title: "moons".into(),
+            data: &d,
+            classify: Some(&|x: &[f64]| usize::from(x[1] < 0.25)),
+            loss: &[1.0, 0.5],
+            accuracy: &[0.5, 1.0],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let training = dir.path().join("t.png");
+        save_training_plot(&training, &plot).unwrap();
+        let loss = dir.path().join("l.png");
+        save_loss_plot(&loss, "loss", &[3.0, 2.0, 1.0]).unwrap();
+        for (path, size) in [(training, (1200, 600)), (loss, (900, 450))] {
+            let bytes = std::fs::read(&path).unwrap();
+            let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png).unwrap();
+            assert_eq!(img.color(), image::ColorType::Rgb8);
+            let img = img.to_rgb8();
+            assert_eq!(img.dimensions(), size);
+            let first = img.get_pixel(0, 0);
+            assert!(img.pixels().any(|p| p != first), "{}", path.display());
+        }
     }
 
     /// QA defect 20: a PNG that cannot be written gave plotters' Debug
