@@ -158,6 +158,31 @@ fn max_nan(it: impl Iterator<Item = f64>) -> f64 {
     })
 }
 
+/// A checked entry's cells: analytic and numeric exactly, the errors to 4
+/// significant digits, and `ok` or `FAIL`.
+fn result_cells(analytic: f64, numeric: f64, abs: f64, rel: f64, passed: bool) -> [String; 5] {
+    [
+        crate::format::exact(analytic),
+        crate::format::exact(numeric),
+        format!("{abs:.3e}"),
+        format!("{rel:.3e}"),
+        if passed { "ok" } else { "FAIL" }.to_string(),
+    ]
+}
+
+/// A report's last line: `passed (eps 1e-6, atol 1e-5, rtol 1e-3)`, or
+/// `FAILED (...)`.
+fn write_verdict(f: &mut fmt::Formatter<'_>, passed: bool, t: Tolerances) -> fmt::Result {
+    write!(
+        f,
+        "{} (eps {:e}, atol {:e}, rtol {:e})",
+        if passed { "passed" } else { "FAILED" },
+        t.eps,
+        t.atol,
+        t.rtol
+    )
+}
+
 /// The report as `backprop grad --check` prints it: inputs by name (or
 /// position), numbers as [`exact`](crate::format::exact) writes them (the
 /// shortest text that reads back to the same number, as `grad` prints
@@ -171,25 +196,13 @@ impl fmt::Display for GradcheckReport {
             .map(String::from),
         ];
         for c in &self.inputs {
-            rows.push([
-                c.name.clone().unwrap_or_else(|| c.index.to_string()),
-                crate::format::exact(c.analytic),
-                crate::format::exact(c.numeric),
-                format!("{:.3e}", c.abs_error),
-                format!("{:.3e}", c.rel_error),
-                if c.passed { "ok" } else { "FAIL" }.to_string(),
-            ]);
+            let [a, n, abs, rel, result] =
+                result_cells(c.analytic, c.numeric, c.abs_error, c.rel_error, c.passed);
+            let name = c.name.clone().unwrap_or_else(|| c.index.to_string());
+            rows.push([name, a, n, abs, rel, result]);
         }
         f.write_str(&crate::format::table(&rows))?;
-        let t = self.tolerances;
-        write!(
-            f,
-            "{} (eps {:e}, atol {:e}, rtol {:e})",
-            if self.passed() { "passed" } else { "FAILED" },
-            t.eps,
-            t.atol,
-            t.rtol
-        )
+        write_verdict(f, self.passed(), self.tolerances)
     }
 }
 
@@ -323,26 +336,12 @@ impl fmt::Display for GradgradcheckReport {
             .map(String::from),
         ];
         for c in &self.entries {
-            rows.push([
-                c.row.to_string(),
-                c.col.to_string(),
-                crate::format::exact(c.analytic),
-                crate::format::exact(c.numeric),
-                format!("{:.3e}", c.abs_error),
-                format!("{:.3e}", c.rel_error),
-                if c.passed { "ok" } else { "FAIL" }.to_string(),
-            ]);
+            let [a, n, abs, rel, result] =
+                result_cells(c.analytic, c.numeric, c.abs_error, c.rel_error, c.passed);
+            rows.push([c.row.to_string(), c.col.to_string(), a, n, abs, rel, result]);
         }
         f.write_str(&crate::format::table(&rows))?;
-        let t = self.tolerances;
-        write!(
-            f,
-            "{} (eps {:e}, atol {:e}, rtol {:e})",
-            if self.passed() { "passed" } else { "FAILED" },
-            t.eps,
-            t.atol,
-            t.rtol
-        )
+        write_verdict(f, self.passed(), self.tolerances)
     }
 }
 
