@@ -34,6 +34,16 @@ impl fmt::Display for Span {
 /// The functions the language knows, in the order error messages list them.
 pub const FUNCTIONS: [&str; 7] = ["tanh", "exp", "log", "ln", "relu", "sigmoid", "sqrt"];
 
+/// The hint for an unexpected character that is a letter outside ASCII
+/// (`é`, `θ`): the language's names are ASCII.
+fn char_hint(c: char) -> &'static str {
+    if c.is_alphabetic() && !c.is_ascii() {
+        " (names are ASCII letters, digits and `_`: write for example `e1` or `theta`)"
+    } else {
+        ""
+    }
+}
+
 /// The hint for a method call: write relu(x), not x.relu() (or, called on
 /// an expression, relu(...) around it).
 fn method_hint(method: &str, receiver: Option<&str>) -> String {
@@ -52,8 +62,10 @@ pub enum ParseErrorKind {
     #[error("empty program: nothing to compute (write for example `x = 3; y = x**2`)")]
     Empty,
     /// A character that is not part of the language (control characters
-    /// are shown escaped, as `\u{0}`).
-    #[error("unexpected character `{}`", shown(&.0.to_string()))]
+    /// are shown escaped, as `\u{0}`). A letter outside ASCII gets a hint:
+    /// names are ASCII letters, digits and `_`, as in micrograd's Python
+    /// examples.
+    #[error("unexpected character `{}`{}", shown(&.0.to_string()), char_hint(*.0))]
     UnexpectedChar(char),
     /// A number that does not parse (`1e`, `1.2.3`, `2x`).
     #[error("malformed number `{}`", shown(.0))]

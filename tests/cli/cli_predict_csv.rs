@@ -156,3 +156,43 @@ fn text_output_of_huge_numbers_is_short() {
         .success()
         .stdout("1e300,0\tclass 1\tscore 1.000000e300\n");
 }
+
+/// A CSV that still holds word labels: the message names the cell and
+/// points to --label-column, which then reads the same file.
+#[test]
+fn word_labels_left_in_the_points_get_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "words.csv", "x1,x2,label\n0.5,0.2,cat\n1,1,dog\n");
+    backprop_in(d)
+        .args([
+            "train",
+            "--steps",
+            "3",
+            "--no-plot",
+            "-q",
+            "--save",
+            "m.json",
+        ])
+        .args(["--dataset", "csv:words.csv"])
+        .succeeds();
+    let err = crate::common::fails(
+        d,
+        &["predict", "--model", "m.json", "--csv", "words.csv"],
+        2,
+        "line 2, column 3: `cat`",
+    );
+    assert!(err.contains("--label-column"), "{err}");
+    let text = backprop_in(d)
+        .args([
+            "predict",
+            "--model",
+            "m.json",
+            "--csv",
+            "words.csv",
+            "--label-column",
+            "last",
+        ])
+        .stdout_text();
+    assert_eq!(text.lines().count(), 2, "{text}");
+}

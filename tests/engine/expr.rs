@@ -491,3 +491,17 @@ fn gradcheck_report_names_inputs() {
         "{text}"
     );
 }
+
+/// A letter outside ASCII gets a hint that names are ASCII; other
+/// characters do not.
+#[test]
+fn non_ascii_letters_hint_at_ascii_names() {
+    for (program, col, c) in [("é = 1", 1, 'é'), ("x = 2; θ = x", 8, 'θ')] {
+        let e = Program::parse(program).unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::UnexpectedChar(c));
+        assert_eq!(e.span.col, col);
+        assert!(e.to_string().contains("names are ASCII letters"), "{e}");
+    }
+    let e = Program::parse("y = 1 @ 2").unwrap_err();
+    assert!(!e.to_string().contains("names are"), "{e}");
+}

@@ -681,9 +681,9 @@ fn drawn(g: &Graph, root: NodeId, format: Format) -> anyhow::Result<Vec<u8>> {
     )
     .map_err(|e| match e {
         // Graphs too big for the layout at hand: the user can ask for DOT
-        // or a smaller graph.
-        VizError::GraphvizMissing(_)
-        | VizError::TooLarge { .. }
+        // or a smaller graph. A missing Graphviz is the machine's failure
+        // (exit 1, as in `draw`).
+        VizError::TooLarge { .. }
         | VizError::TooTangled { .. }
         | VizError::TooLargeForGraphviz { .. } => Usage(e.to_string()).into(),
         e => anyhow::Error::new(e).context("cannot draw the graph"),

@@ -144,6 +144,14 @@ fn points(args: &Args, model: &SavedModel) -> anyhow::Result<Vec<Vec<f64>>> {
             ) => {
                 return Err(Usage(format!("--label-column: {}: {e}", path.display())).into());
             }
+            Err(e @ DataError::NotANumber { .. }) if args.label_column.is_none() => {
+                // Word labels left in a training file are the likely cause.
+                return Err(Usage(format!(
+                    "cannot read points from {}: {e}; if a column holds labels, leave it out with --label-column (e.g. --label-column last)",
+                    path.display()
+                ))
+                .into());
+            }
             other => {
                 other.with_context(|| format!("cannot read points from {}", path.display()))?
             }
