@@ -716,3 +716,38 @@ fn init_from_a_model_file_refuses_what_does_not_fit() {
         "cannot load model gone.json",
     );
 }
+
+/// A model trained on from `--init` keeps what the first model decided:
+/// its feature scaling (the same means and deviations, not refitted) and
+/// its class names (numbered labels index them).
+#[test]
+fn init_from_a_model_file_keeps_its_scaling_and_class_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "words.csv",
+        "x1,x2,label\n0.5,0.2,cat\n1,1,dog\n3,0,cat\n",
+    );
+    let run = |args: &[&str]| {
+        backprop_in(d)
+            .args(["train", "--no-plot", "-q", "--steps", "3"])
+            .args(args)
+            .succeeds();
+    };
+    let json = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join(name)).unwrap()).unwrap()
+    };
+    run(&[
+        "--dataset",
+        "csv:words.csv",
+        "--standardize",
+        "--save",
+        "a.json",
+    ]);
+    run(&["--init", "a.json", "--dataset", "moons", "--save", "b.json"]);
+    let (a, b) = (json("a.json"), json("b.json"));
+    assert!(a["normalization"].is_object(), "{a}");
+    assert_eq!(a["normalization"], b["normalization"]);
+    assert_eq!(b["class_names"], serde_json::json!(["cat", "dog"]));
+}

@@ -409,7 +409,7 @@ impl Plan {
             self.classes,
             self.normalization.clone(),
         )
-        .with_class_names(self.raw.class_names().map(<[String]>::to_vec));
+        .with_class_names(self.class_names());
         Ok(Trained {
             trainer,
             history,
@@ -417,6 +417,17 @@ impl Plan {
             accuracy,
             saved,
         })
+    }
+
+    /// The trained model's class names: the data's word labels, or those
+    /// of the model training started from (whose classes numbered labels
+    /// index).
+    fn class_names(&self) -> Option<Vec<String>> {
+        match (self.raw.class_names(), &self.start) {
+            (Some(names), _) => Some(names.to_vec()),
+            (None, Start::Saved { model, .. }) => model.class_names.clone(),
+            (None, Start::New { .. }) => None,
+        }
     }
 
     /// Draws the plot, saves the model, prints the summary.
