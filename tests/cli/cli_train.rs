@@ -695,7 +695,7 @@ fn init_from_a_model_file_refuses_what_does_not_fit() {
         (&["--standardize"], "--standardize: the network starts from"),
         (
             &["--dataset", "spiral"],
-            "has labels up to 2, but the model has classes 0 to 1",
+            "spiral has 3 classes, but the model has 2 classes",
         ),
         (&["--save", "model.json"], "would destroy the input"),
     ] {
@@ -747,6 +747,13 @@ fn init_from_a_model_file_keeps_its_scaling_and_class_names() {
     ]);
     run(&["--init", "a.json", "--dataset", "moons", "--save", "b.json"]);
     let (a, b) = (json("a.json"), json("b.json"));
+    // A three-class model on two-class data is refused, with both counts.
+    run(&["--dataset", "spiral", "--save", "c.json"]);
+    let err = crate::common::fails(d, &["train", "--init", "c.json", "--no-plot"], 2, "");
+    assert!(
+        err.contains("moons has 2 classes, but the model has 3 classes"),
+        "{err}"
+    );
     assert!(a["normalization"].is_object(), "{a}");
     assert_eq!(a["normalization"], b["normalization"]);
     assert_eq!(b["class_names"], serde_json::json!(["cat", "dog"]));

@@ -588,7 +588,7 @@ fn load_initial_model(args: &Args, path: &Path) -> anyhow::Result<SavedModel> {
 }
 
 /// Whether `data` can train the saved `model`: as many features as its
-/// inputs, labels among its classes, class names where it has them.
+/// inputs, as many classes, class names where it has them.
 fn check_data_fits(
     model: &SavedModel,
     path: &Path,
@@ -603,11 +603,11 @@ fn check_data_fits(
         };
         return Err(Usage(format!("--init {path}: {dataset}: {e}")));
     }
-    if data.n_classes() > model.classes {
+    if data.n_classes() != model.classes {
         return Err(Usage(format!(
-            "--init {path}: {dataset} has labels up to {}, but the model has classes 0 to {}",
-            data.n_classes() - 1,
-            model.classes - 1
+            "--init {path}: {dataset} has {}, but the model has {}",
+            count(data.n_classes(), "class"),
+            count(model.classes, "class"),
         )));
     }
     if model.class_names.is_none() && data.class_names().is_some() {
