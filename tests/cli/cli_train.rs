@@ -758,3 +758,29 @@ fn init_from_a_model_file_keeps_its_scaling_and_class_names() {
     assert_eq!(a["normalization"], b["normalization"]);
     assert_eq!(b["class_names"], serde_json::json!(["cat", "dog"]));
 }
+
+/// A run from `--init` that diverges is told to lower --lr, never to add
+/// --standardize: the saved model decides the scaling, and --init refuses
+/// --standardize.
+#[test]
+fn init_diverging_run_does_not_advise_standardize() {
+    let dir = tempfile::tempdir().unwrap();
+    save_small_model(dir.path());
+    let err = fails(
+        dir.path(),
+        &[
+            "train",
+            "--init",
+            "model.json",
+            "--no-plot",
+            "--lr",
+            "1e6",
+            "--steps",
+            "20",
+        ],
+        1,
+        "training diverged",
+    );
+    assert!(err.contains("Try a smaller --lr (it was 1000000)"), "{err}");
+    assert!(!err.contains("--standardize"), "{err}");
+}

@@ -393,7 +393,9 @@ impl Plan {
                 "{}; nothing was saved. Try a smaller --lr (it was {}){}",
                 diverged(step, loss, first),
                 exact(self.lr),
-                if self.standardize {
+                // With --init the model decides the scaling (and
+                // --standardize is refused).
+                if self.standardize || matches!(self.start, Start::Saved { .. }) {
                     ""
                 } else {
                     " or --standardize"
