@@ -784,3 +784,56 @@ fn init_diverging_run_does_not_advise_standardize() {
     assert!(err.contains("Try a smaller --lr (it was 1000000)"), "{err}");
     assert!(!err.contains("--standardize"), "{err}");
 }
+
+/// Data lacking one of a word-label model's classes is refused naming the
+/// class by its word (not its index), with no advice to renumber labels
+/// that the model fixes.
+#[test]
+fn init_data_missing_one_of_the_models_classes_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "three.csv",
+        "x,y,label\n1,2,cat\n1,3,dog\n5,5,bird\n2,2,cat\n",
+    );
+    write(d, "two.csv", "x,y,label\n1,2,cat\n1,3,cat\n5,5,dog\n");
+    write(d, "nums.csv", "x,y,label\n1,2,0\n1,3,2\n5,5,2\n");
+    backprop_in(d)
+        .args(["train", "--no-plot", "-q", "--steps", "3"])
+        .args(["--dataset", "csv:three.csv", "--save", "m.json"])
+        .succeeds();
+    let err = fails(
+        d,
+        &[
+            "train",
+            "--init",
+            "m.json",
+            "--dataset",
+            "csv:two.csv",
+            "--no-plot",
+        ],
+        2,
+        "--init m.json: two has no row of class `bird`",
+    );
+    assert!(!err.contains("renumber"), "{err}");
+    // A model of numbered classes 0 to 2, and data without class 1.
+    backprop_in(d)
+        .args(["train", "--no-plot", "-q", "--steps", "3"])
+        .args(["--dataset", "spiral", "--save", "n.json"])
+        .succeeds();
+    let err = fails(
+        d,
+        &[
+            "train",
+            "--init",
+            "n.json",
+            "--dataset",
+            "csv:nums.csv",
+            "--no-plot",
+        ],
+        2,
+        "--init n.json: nums has no row of class 1, but the model has 3 classes",
+    );
+    assert!(!err.contains("renumber"), "{err}");
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use backprop::Graph;
-use backprop::data::{Dataset, DatasetSpec};
+use backprop::data::{DataError, Dataset, DatasetSpec};
 use backprop::files::check_paths;
 use backprop::format::{JsonNumber, exact};
 use backprop::nn::{
@@ -246,8 +246,26 @@ impl Plan {
         let dataset = args.data.dataset.name();
         let class_names = saved.as_ref().and_then(|(_, m)| m.class_names.clone());
         let raw = args.data.load(class_names)?;
-        raw.check_classes()
-            .with_context(|| format!("cannot train on {dataset}"))?;
+        match (raw.check_classes(), &saved) {
+            (Ok(()), _) => {}
+            // The model fixes the classes: name the missing one as the
+            // model does, and do not advise renumbering.
+            (Err(DataError::MissingClass { class, .. }), Some((p, m))) => {
+                let class = match &m.class_names {
+                    Some(names) => format!("`{}`", names[class]),
+                    None => class.to_string(),
+                };
+                return Err(Usage(format!(
+                    "--init {}: {dataset} has no row of class {class}, but the model has {}: training from it needs a row of each",
+                    p.display(),
+                    count(m.classes, "class"),
+                ))
+                .into());
+            }
+            (Err(e), _) => {
+                return Err(e).with_context(|| format!("cannot train on {dataset}"));
+            }
+        }
         let classes = match &saved {
             None => raw.n_classes(),
             Some((p, m)) => {
