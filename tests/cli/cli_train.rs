@@ -837,3 +837,36 @@ fn init_data_missing_one_of_the_models_classes_names_it() {
     );
     assert!(!err.contains("renumber"), "{err}");
 }
+
+/// A hand-edited model whose weights make the very first loss infinite is
+/// refused blaming the weights, not the learning rate (no update has run
+/// yet), and nothing is saved.
+#[test]
+fn init_whose_weights_overflow_the_first_loss_blames_the_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save_small_model(d);
+    let mut model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("model.json")).unwrap()).unwrap();
+    for layer in model["layers"].as_array_mut().unwrap() {
+        for neuron in layer["neurons"].as_array_mut().unwrap() {
+            neuron["bias"] = serde_json::json!(1e300);
+        }
+    }
+    write(d, "huge.json", model.to_string());
+    let err = fails(
+        d,
+        &[
+            "train",
+            "--init",
+            "huge.json",
+            "--no-plot",
+            "--save",
+            "out.json",
+        ],
+        1,
+        "training diverged at step 0: the first loss is inf",
+    );
+    assert!(err.contains("the weights of --init huge.json"), "{err}");
+    assert!(!err.contains("--lr"), "{err}");
+}

@@ -407,6 +407,29 @@ impl Plan {
         let elapsed = start.elapsed();
         progress.finish();
         let history = result.map_err(|e| match e {
+            // Step 0's loss comes before any update: the learning rate
+            // did not make it, a saved model's weights may have.
+            NnError::Diverged {
+                step: 0,
+                loss,
+                first,
+            } => match &self.start {
+                Start::Saved { path, .. } => anyhow::anyhow!(
+                    "{}: the weights of --init {} give it on {} before any update; nothing was saved",
+                    diverged(0, loss, first),
+                    path.display(),
+                    self.dataset,
+                ),
+                Start::New { .. } => anyhow::anyhow!(
+                    "{}; nothing was saved{}",
+                    diverged(0, loss, first),
+                    if self.standardize {
+                        ""
+                    } else {
+                        ". Try --standardize"
+                    }
+                ),
+            },
             NnError::Diverged { step, loss, first } => anyhow::anyhow!(
                 "{}; nothing was saved. Try a smaller --lr (it was {}){}",
                 diverged(step, loss, first),
