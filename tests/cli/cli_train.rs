@@ -870,3 +870,37 @@ fn init_whose_weights_overflow_the_first_loss_blames_the_weights() {
     assert!(err.contains("the weights of --init huge.json"), "{err}");
     assert!(!err.contains("--lr"), "{err}");
 }
+
+/// SGD with an L2 strength so large that lr * alpha > 1 diverges from the
+/// weight decay alone (each step multiplies every weight by
+/// 1 - 2 * lr * alpha, here 1 - 20 = -19): the advice names --alpha.
+#[test]
+fn diverging_from_a_huge_alpha_advises_a_smaller_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(
+        dir.path(),
+        &[
+            "train",
+            "--alpha",
+            "10",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1",
+            "--no-plot",
+            "--steps",
+            "50",
+        ],
+        1,
+        "training diverged",
+    );
+    assert!(err.contains("or a smaller --alpha (it was 10)"), "{err}");
+    // With the default alpha, no advice about it.
+    let err = fails(
+        dir.path(),
+        &["train", "--lr", "1e6", "--no-plot", "--steps", "20"],
+        1,
+        "training diverged",
+    );
+    assert!(!err.contains("--alpha"), "{err}");
+}

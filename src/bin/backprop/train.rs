@@ -431,9 +431,21 @@ impl Plan {
                 ),
             },
             NnError::Diverged { step, loss, first } => anyhow::anyhow!(
-                "{}; nothing was saved. Try a smaller --lr (it was {}){}",
+                "{}; nothing was saved. Try a smaller --lr (it was {}){}{}",
                 diverged(step, loss, first),
                 exact(self.lr),
+                // SGD's L2 step multiplies each weight by
+                // 1 - 2 * lr * alpha: from lr * alpha > 1 on, the decay
+                // alone makes the weights grow. Named only for an alpha
+                // above 1 (the L2 term then outweighs the data loss).
+                if self.optimizer == OptimizerKind::Sgd
+                    && self.train.alpha > 1.0
+                    && self.lr * self.train.alpha > 1.0
+                {
+                    format!(" or a smaller --alpha (it was {})", exact(self.train.alpha))
+                } else {
+                    String::new()
+                },
                 // With --init the model decides the scaling (and
                 // --standardize is refused).
                 if self.standardize || matches!(self.start, Start::Saved { .. }) {
