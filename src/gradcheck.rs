@@ -105,7 +105,7 @@ pub struct InputCheck {
     pub name: Option<String>,
     /// The input's value.
     pub value: f64,
-    /// The engine's gradient (from [`Value::backward`]).
+    /// The engine's gradient (from [`Graph::gradients`], which keeps the sign of a zero gradient).
     pub analytic: f64,
     /// The central-difference estimate.
     pub numeric: f64,
@@ -237,8 +237,9 @@ where
     let (output, analytic) = {
         let xs: Vec<Value<'_>> = inputs.iter().map(|&x| g.value(x)).collect();
         let y = f(&g, &xs);
-        y.backward();
-        (y.data(), xs.iter().map(|x| x.grad()).collect::<Vec<_>>())
+        // Fresh gradients, not added to 0.0: the sign of a zero gradient
+        // is kept, as PyTorch and `backprop grad`'s table keep it.
+        (y.data(), g.gradients(y, &xs))
     };
     let mut eval = |xs: &[f64]| {
         g.clear();

@@ -291,3 +291,25 @@ fn extreme_numbers_print_short_and_exact() {
         .collect();
     assert_eq!(checked[1].parse::<f64>().unwrap(), 2.0 * 1e-200);
 }
+
+/// `--check`'s analytic gradient is the table's gradient, sign of zero
+/// included: at x = -0.0, d(x*x)/dx is -0.0 (PyTorch:
+/// `x = torch.tensor(-0.0, dtype=torch.float64, requires_grad=True);
+/// (x*x).backward()` leaves `x.grad` = -0.). It was printed as 0.
+#[test]
+fn check_analytic_keeps_the_sign_of_a_zero_gradient() {
+    let args = ["grad", "--check", "--at", "x=-0.0", "x = 1; y = x*x"];
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let v = backprop().args(&json_args).stdout_json();
+    let grad = v["grads"]["x"].as_f64().unwrap();
+    let analytic = v["check"]["inputs"][0]["analytic"].as_f64().unwrap();
+    assert!(grad == 0.0 && grad.is_sign_negative(), "{v}");
+    assert!(analytic == 0.0 && analytic.is_sign_negative(), "{v}");
+    let text = backprop().args(args).stdout_text();
+    let row = text
+        .lines()
+        .find(|l| l.ends_with(" ok") || l.ends_with(" FAIL"))
+        .unwrap();
+    assert_eq!(row.split_whitespace().nth(1), Some("-0"), "{text}");
+}
