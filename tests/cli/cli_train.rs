@@ -904,3 +904,35 @@ fn diverging_from_a_huge_alpha_advises_a_smaller_alpha() {
     );
     assert!(!err.contains("--alpha"), "{err}");
 }
+
+/// A hand-edited normalization whose deviation is positive but so small
+/// that dividing by it overflows (1e-320) is refused before training,
+/// naming the row and feature it turns non-finite.
+#[test]
+fn init_whose_normalization_overflows_the_features_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "w.csv", "x,y,label\n1000,2,cat\n1100,3,dog\n900,1,cat\n");
+    backprop_in(d)
+        .args(["train", "--no-plot", "-q", "--steps", "3", "--standardize"])
+        .args(["--dataset", "csv:w.csv", "--save", "m.json"])
+        .succeeds();
+    let mut model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("m.json")).unwrap()).unwrap();
+    model["normalization"]["std"][0] = serde_json::json!(1e-320);
+    write(d, "tiny.json", model.to_string());
+    let err = fails(
+        d,
+        &[
+            "train",
+            "--init",
+            "tiny.json",
+            "--dataset",
+            "csv:w.csv",
+            "--no-plot",
+        ],
+        2,
+        "--init tiny.json: the model's normalization turns w's row ",
+    );
+    assert!(err.contains(", feature 1 ("), "{err}");
+}

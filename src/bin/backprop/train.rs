@@ -295,6 +295,22 @@ impl Plan {
             Some(n) => n.apply(&raw),
             None => raw.clone(),
         };
+        // A saved deviation can be positive and still overflow the
+        // division (a hand-edited 1e-320).
+        if let Some((p, _)) = &saved {
+            let width = data.n_features();
+            if let Some(i) = data.features().iter().position(|x| !x.is_finite()) {
+                return Err(Usage(format!(
+                    "--init {}: the model's normalization turns {dataset}'s row {}, feature {} ({}) into {}",
+                    p.display(),
+                    i / width + 1,
+                    i % width + 1,
+                    exact(raw.features()[i]),
+                    exact(data.features()[i]),
+                ))
+                .into());
+            }
+        }
         let seed = args.data.seed.unwrap_or(TRAIN_SEED);
         let start = match saved {
             Some((path, model)) => Start::Saved { path, model },
