@@ -226,7 +226,8 @@ struct Summary<'a> {
     plot: Option<String>,
     model: Option<String>,
     /// Each step's loss, accuracy and learning rate: every step up to
-    /// 4,096 of them, evenly spaced steps (and the last) beyond.
+    /// 4,096 of them, evenly spaced steps (and the last) beyond. With
+    /// `--batch-size`, the batch's loss and accuracy.
     history: &'a [StepStats],
 }
 
