@@ -313,3 +313,25 @@ fn check_analytic_keeps_the_sign_of_a_zero_gradient() {
         .unwrap();
     assert_eq!(row.split_whitespace().nth(1), Some("-0"), "{text}");
 }
+
+/// An --eps too small to move an input (1 + 1e-300 == 1 in f64) makes
+/// the central difference 0 and fails the check: the report says why
+/// instead of leaving a learner with a bare FAIL.
+#[test]
+fn check_with_an_eps_below_an_inputs_precision_says_so() {
+    let out = backprop()
+        .args(["grad", "--check", "--eps", "1e-300", "x = 1; y = x*x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("note: x + eps or x - eps rounds to x itself (1)"),
+        "{text}"
+    );
+    // A step that moves the input prints no such note.
+    let text = backprop()
+        .args(["grad", "--check", "x = 1; y = x*x"])
+        .stdout_text();
+    assert!(!text.contains("round to"), "{text}");
+}

@@ -336,6 +336,20 @@ impl Gradients {
             // The library's table: inputs by name, numbers as the table
             // above prints them.
             writeln!(out, "{r}")?;
+            // A step below an input's precision leaves it where it was,
+            // and the difference is 0 or half the slope.
+            for c in &r.inputs {
+                let x = c.value;
+                if x.is_finite() && (x + t.eps == x || x - t.eps == x) {
+                    let name = c.name.clone().unwrap_or_else(|| c.index.to_string());
+                    writeln!(
+                        out,
+                        "note: {name} + eps or {name} - eps rounds to {name} itself ({}): eps {:e} is below its precision; try a larger --eps",
+                        exact(x),
+                        t.eps
+                    )?;
+                }
+            }
         }
         Ok(())
     }
