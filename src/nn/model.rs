@@ -347,9 +347,17 @@ impl SavedModel {
     pub fn from_json(json: &str) -> Result<Self, NnError> {
         let de = &mut serde_json::Deserializer::from_str(json);
         let m: SavedModel = serde_path_to_error::deserialize(de).map_err(|e| {
-            not_a_model(json).unwrap_or_else(|| NnError::Json {
-                path: field_path(e.path()),
-                source: e.into_inner(),
+            not_a_model(json).unwrap_or_else(|| {
+                let path = field_path(e.path());
+                let source = e.into_inner();
+                match non_json_number(json, source.line(), source.column()) {
+                    Some(token) => NnError::InvalidModel(format!(
+                        "field {path}: `{token}` at line {}, column {} is not a JSON number (a model's numbers are finite)",
+                        source.line(),
+                        source.column()
+                    )),
+                    None => NnError::Json { path, source },
+                }
             })
         })?;
         m.validate()?;
@@ -505,6 +513,23 @@ impl SavedModel {
             .map(|n| n.weights.len() + 1)
             .sum()
     }
+}
+
+/// The `NaN`, `Infinity` or `-Infinity` (as Python's `json.dump` writes
+/// them) where serde stopped, at 1-based `line` and byte `column` (after
+/// the minus sign of `-Infinity`).
+fn non_json_number(json: &str, line: usize, column: usize) -> Option<&'static str> {
+    let text = json.lines().nth(line.checked_sub(1)?)?;
+    let at = column.checked_sub(1)?;
+    let rest = text.get(at..)?;
+    let negative = at > 0 && text.as_bytes()[at - 1] == b'-';
+    ["NaN", "Infinity"]
+        .into_iter()
+        .find(|t| rest.starts_with(t))
+        .map(|t| match (t, negative) {
+            ("Infinity", true) => "-Infinity",
+            _ => t,
+        })
 }
 
 /// `layers[0].neurons[2].bias`: the known part of a path (an unknown

@@ -936,3 +936,26 @@ fn init_whose_normalization_overflows_the_features_is_refused() {
     );
     assert!(err.contains(", feature 1 ("), "{err}");
 }
+
+/// A model hand-edited (or written by Python's `json.dump`) with `NaN`
+/// or `Infinity` for a weight is refused saying that these are not JSON
+/// numbers, where the token is, and in which field.
+#[test]
+fn init_with_a_nan_literal_in_the_model_says_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save_small_model(d);
+    let text = std::fs::read_to_string(d.join("model.json")).unwrap();
+    let mut model: serde_json::Value = serde_json::from_str(&text).unwrap();
+    model["layers"][0]["neurons"][0]["bias"] = serde_json::json!(12345.5);
+    for (token, name) in [("NaN", "nan.json"), ("-Infinity", "inf.json")] {
+        write(d, name, model.to_string().replace("12345.5", token));
+        let err = fails(
+            d,
+            &["train", "--init", name, "--no-plot"],
+            2,
+            &format!("field layers[0].neurons[0].bias: `{token}` at line 1, column "),
+        );
+        assert!(err.contains("is not a JSON number"), "{err}");
+    }
+}
