@@ -1,5 +1,7 @@
-//! How the crate writes numbers: exactly and short in text ([`exact`],
-//! in [`table`]s), and by one rule in JSON ([`JsonNumber`]).
+//! How the crate writes for people and programs: numbers exactly and
+//! short in text ([`exact`], in [`table`]s) and by one rule in JSON
+//! ([`JsonNumber`]), and user text in messages with its hidden characters
+//! escaped ([`escape_char`]).
 //!
 //! # Numbers in JSON
 //!
@@ -42,6 +44,35 @@ pub fn exact(x: f64) -> String {
         format!("{x:e}")
     } else {
         x.to_string()
+    }
+}
+
+/// Whether messages show `c` escaped: a control character, or one of the
+/// invisible bidirectional and zero-width controls (U+200B–U+200F,
+/// U+202A–U+202E, U+2066–U+2069, U+FEFF), which could hide or reorder the
+/// text around them. Text quoted from a user's input (a program, a CSV
+/// cell, a file name) goes through [`escape_char`], so it cannot drive
+/// the terminal.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `c` as a message shows it: escaped as `\u{1b}` when [`is_hidden`],
+/// itself otherwise.
+///
+/// ```
+/// use backprop::format::escape_char;
+///
+/// assert_eq!(escape_char('\u{1b}'), r"\u{1b}");
+/// assert_eq!(escape_char('\u{202e}'), r"\u{202e}");
+/// assert_eq!(escape_char('é'), "é");
+/// ```
+pub fn escape_char(c: char) -> String {
+    if is_hidden(c) {
+        c.escape_unicode().to_string()
+    } else {
+        c.to_string()
     }
 }
 

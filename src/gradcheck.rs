@@ -158,6 +158,24 @@ fn max_nan(it: impl Iterator<Item = f64>) -> f64 {
     })
 }
 
+/// The absolute and relative error of `analytic` against `numeric`, and
+/// whether it passes: `|analytic - numeric| <= atol + rtol * |numeric|`
+/// (PyTorch's rule; the relative error of a zero `numeric` is the
+/// absolute one).
+fn compare(analytic: f64, numeric: f64, t: Tolerances) -> (f64, f64, bool) {
+    let abs_error = (analytic - numeric).abs();
+    let rel_error = if numeric == 0.0 {
+        abs_error
+    } else {
+        abs_error / numeric.abs()
+    };
+    (
+        abs_error,
+        rel_error,
+        abs_error <= t.atol + t.rtol * numeric.abs(),
+    )
+}
+
 /// A checked entry's cells: analytic and numeric exactly, the errors to 4
 /// significant digits, and `ok` or `FAIL`.
 fn result_cells(analytic: f64, numeric: f64, abs: f64, rel: f64, passed: bool) -> [String; 5] {
@@ -246,7 +264,7 @@ where
         let vals: Vec<Value<'_>> = xs.iter().map(|&x| g.value(x)).collect();
         f(&g, &vals).data()
     };
-    let Tolerances { eps, atol, rtol } = tolerances;
+    let eps = tolerances.eps;
     let mut xs = inputs.to_vec();
     let checks = analytic
         .into_iter()
@@ -259,12 +277,7 @@ where
             let minus = eval(&xs);
             xs[index] = x;
             let numeric = (plus - minus) / (2.0 * eps);
-            let abs_error = (analytic - numeric).abs();
-            let rel_error = if numeric == 0.0 {
-                abs_error
-            } else {
-                abs_error / numeric.abs()
-            };
+            let (abs_error, rel_error, passed) = compare(analytic, numeric, tolerances);
             InputCheck {
                 index,
                 name: None,
@@ -273,7 +286,7 @@ where
                 numeric,
                 abs_error,
                 rel_error,
-                passed: abs_error <= atol + rtol * numeric.abs(),
+                passed,
             }
         })
         .collect();
@@ -386,7 +399,7 @@ where
         let vals: Vec<Value<'_>> = xs.iter().map(|&x| g.value(x)).collect();
         g.gradients(f(&g, &vals), &vals)
     };
-    let Tolerances { eps, atol, rtol } = tolerances;
+    let eps = tolerances.eps;
     let n = inputs.len();
     let mut xs = inputs.to_vec();
     // Column j of the numeric Hessian: the gradient's central difference
@@ -405,12 +418,7 @@ where
     let mut entries = Vec::with_capacity(n * n);
     for (row, (a_row, n_row)) in analytic.iter().zip(&numeric).enumerate() {
         for (col, (&analytic, &numeric)) in a_row.iter().zip(n_row).enumerate() {
-            let abs_error = (analytic - numeric).abs();
-            let rel_error = if numeric == 0.0 {
-                abs_error
-            } else {
-                abs_error / numeric.abs()
-            };
+            let (abs_error, rel_error, passed) = compare(analytic, numeric, tolerances);
             entries.push(HessianCheck {
                 row,
                 col,
@@ -418,7 +426,7 @@ where
                 numeric,
                 abs_error,
                 rel_error,
-                passed: abs_error <= atol + rtol * numeric.abs(),
+                passed,
             });
         }
     }

@@ -235,7 +235,7 @@ impl ParseError {
             let shown = if c == '\t' {
                 "\t".to_string()
             } else {
-                escape_char(c)
+                crate::format::escape_char(c)
             };
             let width = shown.chars().count();
             let under = if i < at {
@@ -288,22 +288,15 @@ pub(crate) fn lines(src: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// A character as it is shown in a message: control characters and the
-/// invisible bidirectional controls escaped (`\u{0}`), others as they are.
-fn escape_char(c: char) -> String {
-    let invisible = matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
-    if c.is_control() || invisible {
-        c.escape_unicode().to_string()
-    } else {
-        c.to_string()
-    }
-}
-
 /// Text from the source as it is shown in a message: escaped (see
-/// [`escape_char`]) and cut to its first 40 characters.
+/// [`escape_char`](crate::format::escape_char)) and cut to its first 40 characters.
 pub(crate) fn shown(text: &str) -> String {
     const MAX: usize = 40;
-    let mut s: String = text.chars().take(MAX).map(escape_char).collect();
+    let mut s: String = text
+        .chars()
+        .take(MAX)
+        .map(crate::format::escape_char)
+        .collect();
     if text.chars().nth(MAX).is_some() {
         s.push('…');
     }

@@ -959,3 +959,34 @@ fn init_with_a_nan_literal_in_the_model_says_what_it_is() {
         assert!(err.contains("is not a JSON number"), "{err}");
     }
 }
+
+/// Word labels for a model trained on numbered classes: `eval` and
+/// `train --init` refuse them in the same words, naming the labels and
+/// the model's classes.
+#[test]
+fn word_labels_for_a_numbered_model_are_refused_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save_small_model(d);
+    write(d, "words.csv", "x1,x2,label\n0.5,0.2,cat\n1,1,dog\n");
+    let message = "words has class names as labels (cat, dog), but model.json was trained on numbered classes 0 to 1";
+    for cmd in [
+        &[
+            "eval",
+            "--model",
+            "model.json",
+            "--dataset",
+            "csv:words.csv",
+        ][..],
+        &[
+            "train",
+            "--init",
+            "model.json",
+            "--dataset",
+            "csv:words.csv",
+            "--no-plot",
+        ],
+    ] {
+        fails(d, cmd, 2, message);
+    }
+}

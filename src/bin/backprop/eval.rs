@@ -9,8 +9,7 @@ use backprop::format::JsonNumber;
 use backprop::nn::SavedModel;
 use serde::Serialize;
 
-use crate::Usage;
-use crate::args::data::{DataArgs, EVAL_SEED};
+use crate::args::data::{DataArgs, EVAL_SEED, check_label_kind};
 use crate::format::{count, num, percent};
 use crate::out::Out;
 
@@ -61,16 +60,7 @@ pub fn run(mut args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     let model = SavedModel::load(&args.model)
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
     let data = args.data.load(model.class_names.clone())?;
-    if model.class_names.is_none() && data.class_names().is_some() {
-        return Err(Usage(format!(
-            "{} has class names as labels ({}), but {} was trained on numbered classes 0 to {}",
-            args.data.dataset.name(),
-            data.class_names().unwrap_or_default().join(", "),
-            args.model.display(),
-            model.classes - 1
-        ))
-        .into());
-    }
+    check_label_kind(&data, &args.data.dataset.name(), &model, &args.model)?;
     let e = model.evaluate(&data).with_context(|| {
         format!(
             "cannot evaluate {} on {}",

@@ -114,26 +114,22 @@ fn cut_long_words(text: &str) -> std::borrow::Cow<'_, str> {
     if changed { out.into() } else { text.into() }
 }
 
-/// `text` with control characters (other than `\n` and `\t`) and the
-/// invisible bidirectional controls escaped as `\u{..}`.
+/// `text` with the characters [`backprop::format::is_hidden`] names
+/// escaped as `\u{..}`, except `\n` and `\t`, which lay out the message.
 fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-    };
+    let hidden = |c: char| c != '\n' && c != '\t' && backprop::format::is_hidden(c);
     if !text.contains(hidden) {
         return text.into();
     }
-    text.chars()
-        .map(|c| {
-            if hidden(c) {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hidden(c) {
+            escaped.push_str(&backprop::format::escape_char(c));
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped.into()
 }
 
 /// `note!("...", args)`: [`write_note`] with `format!` arguments.

@@ -20,7 +20,7 @@ use backprop::plot::{TrainingPlot, save_training_plot};
 use serde::Serialize;
 
 use crate::Usage;
-use crate::args::data::{DataArgs, TRAIN_SEED};
+use crate::args::data::{DataArgs, TRAIN_SEED, check_label_kind};
 use crate::args::{
     at_least_one, has_extension, non_negative, plot_path, positive, whole, writable,
 };
@@ -663,11 +663,11 @@ fn load_initial_model(args: &Args, path: &Path) -> anyhow::Result<SavedModel> {
 /// inputs, as many classes, class names where it has them.
 fn check_data_fits(
     model: &SavedModel,
-    path: &Path,
+    model_path: &Path,
     data: &Dataset,
     dataset: &str,
 ) -> Result<(), Usage> {
-    let path = path.display();
+    let path = model_path.display();
     if data.n_features() != model.inputs {
         let e = NnError::FeatureCount {
             expected: model.inputs,
@@ -682,13 +682,7 @@ fn check_data_fits(
             count(model.classes, "class"),
         )));
     }
-    if model.class_names.is_none() && data.class_names().is_some() {
-        return Err(Usage(format!(
-            "--init {path}: {dataset} has class names as labels, but the model was trained on numbered classes 0 to {}",
-            model.classes - 1
-        )));
-    }
-    Ok(())
+    check_label_kind(data, dataset, model, model_path)
 }
 
 /// A warning for features far from unit scale (largest magnitude above 10,

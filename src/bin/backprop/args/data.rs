@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use backprop::data::{CsvOptions, DataError, Dataset, DatasetSpec, Header, LabelColumn};
+use backprop::nn::SavedModel;
 
 use super::{non_negative, whole};
 use crate::Usage;
@@ -191,5 +192,25 @@ fn parse_seed(s: &str) -> Result<u64, String> {
             .trim()
             .parse::<u64>()
             .map_err(|_| format!("expected a whole number from 0 to {}, got `{s}`", u64::MAX)),
+    }
+}
+
+/// Word labels in `data` (loaded as `dataset`) for a `model` (the file at
+/// `model_path`) trained on numbered classes: a usage error naming both,
+/// the same for `eval` and `train --init`.
+pub fn check_label_kind(
+    data: &Dataset,
+    dataset: &str,
+    model: &SavedModel,
+    model_path: &std::path::Path,
+) -> Result<(), Usage> {
+    match (data.class_names(), &model.class_names) {
+        (Some(names), None) => Err(Usage(format!(
+            "{dataset} has class names as labels ({}), but {} was trained on numbered classes 0 to {}",
+            names.join(", "),
+            model_path.display(),
+            model.classes - 1
+        ))),
+        _ => Ok(()),
     }
 }
