@@ -19,6 +19,38 @@
 //! - `graph.rs`, `value.rs`, `ops.rs`: the public API,
 //! - `higher.rs`: Hessians, Hessian-vector products, Jacobians.
 //!
+//! # How values live in the graph
+//!
+//! One design serves the Rust API, the Python package and batched training,
+//! so that none of them changes what a node is:
+//!
+//! 1. **A node holds one scalar.** Every node of a [`Graph`] has one `f64`
+//!    of data, one `f64` of gradient and a typed record of its op and
+//!    operands. Explanations, drawings, pages, gradient checks and Python's
+//!    `Value.data` all read that one number. Nothing below changes it.
+//! 2. **Handles, not owners.** A Rust [`Value`] borrows its graph (so
+//!    [`Graph::truncate`], which takes `&mut`, cannot leave one dangling);
+//!    a [`NodeId`] carries its graph and generation, so a foreign or stale
+//!    id is refused instead of read.
+//! 3. **Python values are slots.** A Python `Value` does not hold a node
+//!    index: it holds a slot in its graph's handle table, and the slot holds
+//!    the [`NodeId`]. Python graphs rebuild every step and have no
+//!    truncation point, so instead the arena is compacted when it has grown
+//!    (`Graph::compact`): nodes that no live slot depends on are dropped,
+//!    the rest keep their creation order (still a topological order) and
+//!    slide down, and the slots are rewritten. Memory stays proportional to
+//!    what Python can still reach. An id that a compaction moved is stale,
+//!    and the generation check catches it.
+//! 4. **Batches are lanes outside the graph.** Batched training does not
+//!    store a batch in the graph. One sample's scalar graph is the
+//!    template; a lane program replays it over a batch of samples, with
+//!    buffers laid out node by node, one lane per sample. Nodes that do not
+//!    depend on the sample (parameters, constants) hold one number, and
+//!    their gradients are summed over the lanes in a fixed order and
+//!    written back to the graph by [`NodeId`]. The lane program never hands
+//!    out a [`Value`], so `explain`, `draw` and Python see the same scalar
+//!    graph of one sample, with the same numbers.
+//!
 //! ```
 //! use backprop::Graph;
 //!
