@@ -406,6 +406,44 @@ impl Graph {
         self.tape.get_mut().truncate(mark);
     }
 
+    /// Drops every node that none of `roots` depends on, and rewrites
+    /// `roots` to the kept nodes' new ids.
+    ///
+    /// The kept nodes keep their creation order (still a topological
+    /// order), data, gradients, labels and ops; they slide down to close
+    /// the gaps. This is how a graph without a truncation point stays
+    /// small: the Python package compacts its graph when it has doubled,
+    /// keeping the nodes that live Python objects can reach.
+    ///
+    /// Every [`NodeId`] and [`Mark`] taken before the call is stale
+    /// afterwards, except the rewritten `roots`: using one is caught, as
+    /// after [`Graph::truncate`].
+    ///
+    /// ```
+    /// let mut g = backprop::Graph::new();
+    /// let w = g.value(3.0).id();
+    /// let old = (g.get(w) * 2.0).id(); // no longer needed
+    /// let y = (g.get(w) * g.get(w)).id(); // y = w², dy/dw = 6
+    /// let mut roots = [w, y];
+    /// g.compact(&mut roots);
+    /// let [w, y] = roots;
+    /// assert_eq!(g.len(), 2); // w and w * w
+    /// assert!(!g.contains(old));
+    /// g.get(y).backward();
+    /// assert_eq!(g.get(w).grad(), 6.0);
+    /// ```
+    ///
+    /// # Panics
+    /// If a root is from another graph or stale.
+    pub fn compact(&mut self, roots: &mut [NodeId]) {
+        let t = self.tape.get_mut();
+        let indices: Vec<u32> = roots.iter().map(|&id| t.check(id)).collect();
+        let remap = t.compact(&indices);
+        for (id, i) in roots.iter_mut().zip(indices) {
+            *id = t.id(remap[i as usize]);
+        }
+    }
+
     /// Removes every node, keeping the storage for reuse.
     pub fn clear(&mut self) {
         let t = self.tape.get_mut();

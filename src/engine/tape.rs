@@ -127,6 +127,71 @@ impl Node {
         }
     }
 
+    /// The same node with its operands renamed through `remap` (old index
+    /// to new), its side-table entries copied to the ends of `args` and
+    /// `consts`. Every operand must already be remapped.
+    pub(super) fn remapped(
+        self,
+        old_args: &[u32],
+        old_consts: &[f64],
+        remap: &[u32],
+        args: &mut Vec<u32>,
+        consts: &mut Vec<f64>,
+    ) -> Node {
+        let r = |i: u32| {
+            let k = remap[i as usize];
+            debug_assert!(k != u32::MAX, "operand #{i} was dropped");
+            k
+        };
+        match self {
+            Node::Leaf => Node::Leaf,
+            Node::Add(a, b) => Node::Add(r(a), r(b)),
+            Node::Sub(a, b) => Node::Sub(r(a), r(b)),
+            Node::Mul(a, b) => Node::Mul(r(a), r(b)),
+            Node::Div(a, b) => Node::Div(r(a), r(b)),
+            Node::Pow(a, b) => Node::Pow(r(a), r(b)),
+            Node::Neg(a) => Node::Neg(r(a)),
+            Node::Exp(a) => Node::Exp(r(a)),
+            Node::Ln(a) => Node::Ln(r(a)),
+            Node::Tanh(a) => Node::Tanh(r(a)),
+            Node::Relu(a) => Node::Relu(r(a)),
+            Node::Sigmoid(a) => Node::Sigmoid(r(a)),
+            Node::Sqrt(a) => Node::Sqrt(r(a)),
+            Node::Masked(a) => Node::Masked(r(a)),
+            Node::PowF(a, p) => Node::PowF(r(a), p),
+            Node::PowF64(a, k) => {
+                consts.push(old_consts[k as usize]);
+                Node::PowF64(r(a), side_index(consts.len() - 1))
+            }
+            Node::Sum { at, n } => {
+                let new_at = side_index(args.len());
+                args.extend(
+                    old_args[at as usize..(at + n) as usize]
+                        .iter()
+                        .map(|&c| r(c)),
+                );
+                Node::Sum { at: new_at, n }
+            }
+            Node::Dot { at, n, runs, bias } => {
+                let new_at = side_index(args.len());
+                let at = at as usize;
+                // A run's nodes are all operands, so all kept, and nothing
+                // between them: they stay consecutive.
+                let listed = if runs { 2 } else { 2 * n as usize };
+                args.extend(old_args[at..at + listed].iter().map(|&c| r(c)));
+                if bias {
+                    args.push(r(old_args[at + listed]));
+                }
+                Node::Dot {
+                    at: new_at,
+                    n,
+                    runs,
+                    bias,
+                }
+            }
+        }
+    }
+
     /// The constant exponent of a `PowF` node.
     pub(super) fn exponent(self, consts: &[f64]) -> Option<f64> {
         match self {
@@ -430,6 +495,62 @@ impl Tape {
         if self.labels.range(mark.nodes..).next().is_some() {
             self.labels.split_off(&mark.nodes);
         }
+    }
+}
+
+impl Tape {
+    /// Drops every node that none of `roots` depends on (the roots
+    /// included in what is kept) and slides the rest down, keeping their
+    /// creation order, data, gradients and labels. Returns, for each old
+    /// index, its new index (`u32::MAX` for a dropped node).
+    ///
+    /// Every id taken before is stale afterwards (the generation moves on,
+    /// as after a truncation to 0), so an id that was not rewritten through
+    /// the returned map is refused rather than read as another node.
+    pub(super) fn compact(&mut self, roots: &[u32]) -> Vec<u32> {
+        let n = self.data.len();
+        let mut keep = vec![false; n];
+        for &r in roots {
+            keep[r as usize] = true;
+        }
+        // Creation order is topological: one reverse pass marks everything
+        // a kept node reads.
+        for i in (0..n).rev() {
+            if keep[i] {
+                self.nodes[i].for_each_operand(&self.args, |c| keep[c as usize] = true);
+            }
+        }
+        self.grads_full();
+        let mut remap = vec![u32::MAX; n];
+        let mut args = Vec::with_capacity(self.args.len());
+        let mut consts = Vec::new();
+        let mut j = 0usize;
+        for i in 0..n {
+            if !keep[i] {
+                continue;
+            }
+            remap[i] = j as u32;
+            let node =
+                self.nodes[i].remapped(&self.args, &self.consts, &remap, &mut args, &mut consts);
+            self.nodes[j] = node;
+            self.data[j] = self.data[i];
+            self.grad[j] = self.grad[i];
+            j += 1;
+        }
+        self.nodes.truncate(j);
+        self.data.truncate(j);
+        self.grad.truncate(j);
+        self.args = args;
+        self.consts = consts;
+        self.labels = std::mem::take(&mut self.labels)
+            .into_iter()
+            .filter_map(|(i, l)| {
+                let k = remap[i as usize];
+                (k != u32::MAX).then_some((k, l))
+            })
+            .collect();
+        self.lineage.cut(0);
+        remap
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod common;
 mod engine_behaviour;
+mod engine_compact;
 mod engine_golden;
 mod engine_higher;
 mod engine_ids;
