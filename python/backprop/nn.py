@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 from ._backprop import Value, fit_mlp, linear
-
-Number = Union[int, float]
 
 
 class Module:
@@ -41,7 +39,7 @@ class Neuron(Module):
         self.b = Value(0)
         self.nonlin = nonlin
 
-    def __call__(self, x: Sequence[Value | Number]) -> Value:
+    def __call__(self, x: Sequence[Value | float]) -> Value:
         return linear(self.w, x, self.b, "relu" if self.nonlin else None)
 
     def parameters(self) -> list[Value]:
@@ -57,7 +55,7 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
-    def __call__(self, x: Sequence[Value | Number]) -> Value | list[Value]:
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -77,7 +75,7 @@ class MLP(Module):
             Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))
         ]
 
-    def __call__(self, x: Sequence[Value | Number]) -> Value | list[Value]:
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         for layer in self.layers:
             x = layer(x)
         return x
@@ -137,8 +135,18 @@ class MLP(Module):
             for layer in self.layers
         ]
         trained, history = fit_mlp(
-            layers, rows, labels, steps, lr, loss, optimizer, batch_size, alpha, schedule,
-            seed, threads,
+            layers,
+            rows,
+            labels,
+            steps,
+            lr,
+            loss,
+            optimizer,
+            batch_size,
+            alpha,
+            schedule,
+            seed,
+            threads,
         )
         for layer, (ws, bs, _) in zip(self.layers, trained):
             for n, w_row, b in zip(layer.neurons, ws, bs):

@@ -12,8 +12,9 @@ use std::sync::{Arc, OnceLock};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::PyTuple;
 
+mod gpt;
 mod graph;
 mod nn;
 mod value;
@@ -431,8 +432,8 @@ fn linear(
     })
 }
 
-/// Drops every node of the default graph (and of the current one): a
-/// documented boundary for loops that want memory back at once. Values
+/// Drops every node of the current graph (the default one outside `with
+/// Graph():`): a documented boundary for loops that want memory back at once. Values
 /// made before are refused afterwards.
 #[pyfunction]
 fn reset() {
@@ -456,6 +457,8 @@ fn _backprop(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(viz::draw_dot, m)?)?;
     m.add_function(wrap_pyfunction!(viz::explain, m)?)?;
     m.add_function(wrap_pyfunction!(nn::fit_mlp, m)?)?;
-    let _ = PyList::empty(m.py());
+    m.add_class::<gpt::PyGpt>()?;
+    m.add_function(wrap_pyfunction!(gpt::gpt_train, m)?)?;
+    m.add_function(wrap_pyfunction!(gpt::gpt_read_documents, m)?)?;
     Ok(())
 }

@@ -97,10 +97,10 @@ impl PyValue {
         if s.epoch != self.epoch {
             return Err(stale_error(&self.g));
         }
-        if let Operand::Value(o) = &other {
-            if o.epoch != s.epoch {
-                return Err(stale_error(&self.g));
-            }
+        if let Operand::Value(o) = &other
+            && o.epoch != s.epoch
+        {
+            return Err(stale_error(&self.g));
         }
         s.maybe_compact();
         let id = {
@@ -126,6 +126,16 @@ pub fn check_same_graph(a: &PyValue, b: &PyValue) -> PyResult<()> {
              build an expression from values of one backprop.Graph",
             a.g.serial, b.g.serial
         )))
+    }
+}
+
+/// The new value as a Python object, or `NotImplemented` for an operand
+/// of another type (so that Python tries the other operand, then raises
+/// `TypeError`).
+fn not_implemented(py: Python<'_>, v: Option<PyValue>) -> PyResult<Py<PyAny>> {
+    match v {
+        Some(v) => Ok(Bound::new(py, v)?.into_any().unbind()),
+        None => Ok(py.NotImplemented()),
     }
 }
 
@@ -156,13 +166,13 @@ impl PyValue {
         _op: Option<&Bound<'_, PyAny>>,
         label: Option<String>,
     ) -> PyResult<Self> {
-        if let Some(c) = _children {
-            if c.len().unwrap_or(1) != 0 {
-                return Err(PyTypeError::new_err(
-                    "Value(data, _children=...) is not needed: backprop records the operands \
-                     of every operation itself",
-                ));
-            }
+        if let Some(c) = _children
+            && c.len().unwrap_or(1) != 0
+        {
+            return Err(PyTypeError::new_err(
+                "Value(data, _children=...) is not needed: backprop records the operands of \
+                 every operation itself",
+            ));
         }
         let x = match operand(data) {
             Some(Operand::Number(x)) => x,
@@ -298,70 +308,63 @@ impl PyValue {
         slf
     }
 
-    fn __add__(&self, o: &Bound<'_, PyAny>) -> PyResult<Option<PyValue>> {
-        self.binary(o, false, |a, b| a + b)
+    fn __add__(&self, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        not_implemented(o.py(), self.binary(o, false, |a, b| a + b)?)
     }
 
-    fn __radd__(&self, o: &Bound<'_, PyAny>) -> PyResult<Option<PyValue>> {
-        self.binary(o, true, |a, b| a + b)
+    fn __radd__(&self, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        not_implemented(o.py(), self.binary(o, true, |a, b| a + b)?)
     }
 
-    fn __sub__(&self, o: &Bound<'_, PyAny>) -> PyResult<Option<PyValue>> {
-        self.binary(o, false, |a, b| a - b)
+    fn __sub__(&self, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        not_implemented(o.py(), self.binary(o, false, |a, b| a - b)?)
     }
 
-    fn __rsub__(&self, o: &Bound<'_, PyAny>) -> PyResult<Option<PyValue>> {
-        self.binary(o, true, |a, b| a - b)
+    fn __rsub__(&self, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        not_implemented(o.py(), self.binary(o, true, |a, b| a - b)?)
     }
 
-    fn __mul__(&self, o: &Bound<'_, PyAny>) -> PyResult<Option<PyValue>> {
-        self.binary(o, false, |a, b| a * b)
+    fn __mul__(&self, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        not_implemented(o.py(), self.binary(o, false, |a, b| a * b)?)
     }
 
-    fn __rmul__(&self, o: &Bound<'_, PyAny>) -> PyResult<Option<PyValue>> {
-        self.binary(o, true, |a, b| a * b)
+    fn __rmul__(&self, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        not_implemented(o.py(), self.binary(o, true, |a, b| a * b)?)
     }
 
-    fn __truediv__(&self, o: &Bound<'_, PyAny>) -> PyResult<Option<PyValue>> {
-        self.binary(o, false, |a, b| a / b)
+    fn __truediv__(&self, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        not_implemented(o.py(), self.binary(o, false, |a, b| a / b)?)
     }
 
-    fn __rtruediv__(&self, o: &Bound<'_, PyAny>) -> PyResult<Option<PyValue>> {
-        self.binary(o, true, |a, b| a / b)
+    fn __rtruediv__(&self, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        not_implemented(o.py(), self.binary(o, true, |a, b| a / b)?)
     }
 
     /// `self ** p`: a constant number `p` gives one `**p` node (micrograd's
     /// op); a `Value` exponent differentiates through both. A negative base
     /// with a fractional exponent gives NaN, as the engine and PyTorch do
     /// (no complex numbers).
-    fn __pow__(
-        &self,
-        o: &Bound<'_, PyAny>,
-        modulo: &Bound<'_, PyAny>,
-    ) -> PyResult<Option<PyValue>> {
+    fn __pow__(&self, o: &Bound<'_, PyAny>, modulo: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if !modulo.is_none() {
             return Err(PyTypeError::new_err(
                 "pow() with a modulus is not defined for Value",
             ));
         }
-        match operand(o) {
-            Some(Operand::Number(p)) => self.unary(|x| x.powf(p)).map(Some),
-            Some(Operand::Value(_)) => self.binary(o, false, |a, b| a.pow(b)),
-            None => Ok(None),
-        }
+        let r = match operand(o) {
+            Some(Operand::Number(p)) => Some(self.unary(|x| x.powf(p))?),
+            Some(Operand::Value(_)) => self.binary(o, false, |a, b| a.pow(b))?,
+            None => None,
+        };
+        not_implemented(o.py(), r)
     }
 
-    fn __rpow__(
-        &self,
-        o: &Bound<'_, PyAny>,
-        modulo: &Bound<'_, PyAny>,
-    ) -> PyResult<Option<PyValue>> {
+    fn __rpow__(&self, o: &Bound<'_, PyAny>, modulo: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if !modulo.is_none() {
             return Err(PyTypeError::new_err(
                 "pow() with a modulus is not defined for Value",
             ));
         }
-        self.binary(o, true, |a, b| a.pow(b))
+        not_implemented(o.py(), self.binary(o, true, |a, b| a.pow(b))?)
     }
 
     /// Same node (values wrap nodes; two wrappers of one node are equal).

@@ -1,0 +1,98 @@
+"""The seed notebook's neuron, through micrograd's API.
+
+The notebook works every gradient out by hand: with o = tanh(n),
+n.grad = 1 - o**2 = 0.5, the sums pass it on unchanged, and each product
+hands each operand the other one's value (w1.grad = x1 * 0.5 = 1.0,
+x1.grad = w1 * 0.5 = -1.5, w2.grad = x2 * 0.5 = 0, x2.grad = w2 * 0.5 = 0.5).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from backprop import Value, draw_dot, explain
+
+# The notebook's hand-worked gradients.
+HAND = {
+    "o": 1.0,
+    "n": 0.5,
+    "b": 0.5,
+    "x1w1x2w2": 0.5,
+    "x1w1": 0.5,
+    "x2w2": 0.5,
+    "w1": 1.0,
+    "x1": -1.5,
+    "w2": 0.0,
+    "x2": 0.5,
+}
+
+
+def neuron(compose_tanh: bool = False) -> dict[str, Value]:
+    x1 = Value(2.0, label="x1")
+    x2 = Value(0.0, label="x2")
+    w1 = Value(-3.0, label="w1")
+    w2 = Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1w1x2w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    if compose_tanh:
+        # The lecture's composed form: tanh(n) = (e^2n - 1) / (e^2n + 1).
+        e = (2 * n).exp()
+        o = (e - 1) / (e + 1)
+    else:
+        o = n.tanh()
+    o.label = "o"
+    return dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, x1w1=x1w1, x2w2=x2w2, x1w1x2w2=x1w1x2w2, n=n, o=o)
+
+
+@pytest.mark.parametrize("compose_tanh", [False, True])
+def test_the_notebooks_hand_worked_gradients(compose_tanh: bool) -> None:
+    v = neuron(compose_tanh)
+    assert v["o"].data == pytest.approx(math.sqrt(0.5), abs=1e-12)
+    v["o"].backward()
+    for name, want in HAND.items():
+        assert v[name].grad == pytest.approx(want, abs=1e-9), name
+
+
+def test_the_notebooks_numerical_derivative() -> None:
+    # The notebook checks a gradient by nudging an input by h.
+    h = 1e-6
+
+    def o_at(w1: float) -> float:
+        x1, x2, w2, b = 2.0, 0.0, 1.0, 6.8813735870195432
+        return math.tanh(x1 * w1 + x2 * w2 + b)
+
+    v = neuron()
+    v["o"].backward()
+    numeric = (o_at(-3.0 + h) - o_at(-3.0)) / h
+    assert v["w1"].grad == pytest.approx(numeric, abs=1e-5)
+
+
+def test_explain_and_draw_carry_the_notebooks_numbers() -> None:
+    v = neuron()
+    e = explain(v["o"])
+    grads = dict(e.grads)
+    for name in ("x1", "x2", "w1", "w2", "b"):
+        assert grads[name] == pytest.approx(HAND[name], abs=1e-9), name
+    data = e.to_dict()
+    assert data["value"] == pytest.approx(math.sqrt(0.5), abs=1e-12)
+    text = str(e)
+    assert "backward pass" in text
+    d = draw_dot(v["o"])
+    # The static drawing has the notebook's records: label | data | grad.
+    dot = d.source
+    assert "rankdir=LR" in dot
+    assert "{w1|data -3.0000|grad 0.0000}" in dot
+    html = d._repr_html_()
+    assert html.startswith("<iframe srcdoc=")
+    assert "<script" not in html  # the page is escaped inside the attribute
+    svg = d._repr_svg_()
+    assert "<svg" in svg
