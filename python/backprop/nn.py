@@ -17,7 +17,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from ._backprop import Value, fit_mlp, linear
+from ._backprop import Value, fit_mlp, layer, linear
 
 
 class Module:
@@ -56,7 +56,15 @@ class Layer(Module):
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        out = [n(x) for n in self.neurons]
+        neurons = self.neurons
+        nonlin = neurons[0].nonlin
+        if all(type(n) is Neuron and n.nonlin == nonlin for n in neurons):
+            # Every neuron in one call: the same nodes as calling each.
+            out = layer(
+                [n.w for n in neurons], [n.b for n in neurons], x, "relu" if nonlin else None
+            )
+        else:
+            out = [n(x) for n in neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:

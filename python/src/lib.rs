@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyList, PyTuple};
 
 mod gpt;
 mod graph;
@@ -386,17 +386,7 @@ fn linear(
         Some(b) => Some(slots_of(&g, std::slice::from_ref(b))?[0]),
         None => None,
     };
-    let act = match act {
-        None => None,
-        Some("relu") => Some(backprop::Op::Relu),
-        Some("tanh") => Some(backprop::Op::Tanh),
-        Some("sigmoid") => Some(backprop::Op::Sigmoid),
-        Some(other) => {
-            return Err(PyValueError::new_err(format!(
-                "unknown activation {other:?} (expected 'relu', 'tanh', 'sigmoid' or None)"
-            )));
-        }
-    };
+    let act = parse_act(act)?;
     let mut s = g.lock();
     s.maybe_compact();
     let id = {
@@ -416,13 +406,7 @@ fn linear(
             Some(k) => s.graph.linear(&wv, &xv, s.node(k, e).expect("checked")),
             None => s.graph.dot(&wv, &xv),
         };
-        match act {
-            None => y,
-            Some(backprop::Op::Relu) => y.relu(),
-            Some(backprop::Op::Tanh) => y.tanh(),
-            Some(_) => y.sigmoid(),
-        }
-        .id()
+        activate(y, act).id()
     };
     let slot = s.hold(id);
     Ok(PyValue {
@@ -430,6 +414,150 @@ fn linear(
         slot,
         epoch: s.epoch,
     })
+}
+
+/// The slot of a `Value` of graph `g` at `epoch`, or an error naming
+/// `what[k]`.
+fn slot_in(
+    x: &Bound<'_, PyAny>,
+    g: &Arc<Shared>,
+    epoch: u64,
+    what: &str,
+    k: usize,
+) -> PyResult<u32> {
+    let v = x
+        .cast::<PyValue>()
+        .map_err(|_| PyTypeError::new_err(format!("{what}[{k}] must be a Value")))?;
+    let v = v.get();
+    if !Arc::ptr_eq(&v.g, g) {
+        return Err(PyValueError::new_err(format!(
+            "cannot combine values from two different graphs ({what}[{k}] is of graph {}, \
+             the layer's of graph {})",
+            v.g.serial, g.serial
+        )));
+    }
+    if v.epoch != epoch {
+        return Err(stale_error(g));
+    }
+    Ok(v.slot)
+}
+
+/// A dense layer in one call: neuron `k` computes
+/// `act(Σ_i w[k][i] * x[i] + b[k])`. What `backprop.nn.Layer` calls: the
+/// same nodes as one `linear` per neuron (all pre-activations, then all
+/// activations, so the outputs are consecutive and the next layer's dot
+/// products run over contiguous memory).
+#[pyfunction]
+#[pyo3(signature = (w, b, x, act = None))]
+fn layer<'py>(
+    py: Python<'py>,
+    w: &Bound<'py, PyList>,
+    b: &Bound<'py, PyList>,
+    x: &Bound<'py, PyAny>,
+    act: Option<&str>,
+) -> PyResult<Bound<'py, PyList>> {
+    let act = parse_act(act)?;
+    let nout = w.len();
+    if nout == 0 || b.len() != nout {
+        return Err(PyValueError::new_err(format!(
+            "layer needs one bias per neuron and at least one neuron: {nout} weight rows, {} biases",
+            b.len()
+        )));
+    }
+    let first_row = w.get_item(0)?;
+    let first = first_row
+        .try_iter()?
+        .next()
+        .transpose()?
+        .ok_or_else(|| PyValueError::new_err("layer needs at least one weight per neuron"))?;
+    let g = first
+        .cast::<PyValue>()
+        .map_err(|_| PyTypeError::new_err("w[0][0] must be a Value"))?
+        .get()
+        .g
+        .clone();
+    let epoch = g.lock().epoch;
+    let xs = items(&g, x, "x")?;
+    let nin = xs.len();
+    let mut w_slots = Vec::with_capacity(nout * nin);
+    for (k, row) in w.iter().enumerate() {
+        let before = w_slots.len();
+        for (i, v) in row.try_iter()?.enumerate() {
+            w_slots.push(slot_in(&v?, &g, epoch, &format!("w[{k}]"), i)?);
+        }
+        if w_slots.len() - before != nin {
+            return Err(PyValueError::new_err(format!(
+                "neuron {k} has {} weights but the input has {nin} values",
+                w_slots.len() - before
+            )));
+        }
+    }
+    let b_slots: Vec<u32> = b
+        .iter()
+        .enumerate()
+        .map(|(k, v)| slot_in(&v, &g, epoch, "b", k))
+        .collect::<PyResult<_>>()?;
+    let outs: Vec<PyValue> = {
+        let mut s = g.lock();
+        s.maybe_compact();
+        let ids: Vec<backprop::NodeId> = {
+            let e = s.epoch;
+            let xv: Vec<_> = xs
+                .iter()
+                .map(|it| match *it {
+                    Item::Slot(k) => s.node(k, e).expect("checked"),
+                    Item::Number(n) => s.graph.value(n),
+                })
+                .collect();
+            let mut wv = Vec::with_capacity(nin);
+            let pre: Vec<_> = (0..nout)
+                .map(|k| {
+                    wv.clear();
+                    wv.extend(
+                        w_slots[k * nin..(k + 1) * nin]
+                            .iter()
+                            .map(|&j| s.node(j, e).expect("checked")),
+                    );
+                    s.graph
+                        .linear(&wv, &xv, s.node(b_slots[k], e).expect("checked"))
+                })
+                .collect();
+            pre.into_iter().map(|y| activate(y, act).id()).collect()
+        };
+        ids.into_iter()
+            .map(|id| PyValue {
+                g: g.clone(),
+                slot: s.hold(id),
+                epoch: s.epoch,
+            })
+            .collect()
+    };
+    let objs: Vec<Bound<'py, PyValue>> = outs
+        .into_iter()
+        .map(|v| Bound::new(py, v))
+        .collect::<PyResult<_>>()?;
+    PyList::new(py, objs)
+}
+
+fn parse_act(act: Option<&str>) -> PyResult<Option<backprop::Op>> {
+    match act {
+        None => Ok(None),
+        Some("relu") => Ok(Some(backprop::Op::Relu)),
+        Some("tanh") => Ok(Some(backprop::Op::Tanh)),
+        Some("sigmoid") => Ok(Some(backprop::Op::Sigmoid)),
+        Some(other) => Err(PyValueError::new_err(format!(
+            "unknown activation {other:?} (expected 'relu', 'tanh', 'sigmoid' or None)"
+        ))),
+    }
+}
+
+fn activate(y: backprop::Value<'_>, act: Option<backprop::Op>) -> backprop::Value<'_> {
+    match act {
+        None => y,
+        Some(backprop::Op::Relu) => y.relu(),
+        Some(backprop::Op::Tanh) => y.tanh(),
+        Some(_) => y.sigmoid(),
+    }
 }
 
 /// Drops every node of the current graph (the default one outside `with
@@ -453,6 +581,7 @@ fn _backprop(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hessian, m)?)?;
     m.add_function(wrap_pyfunction!(jacobian, m)?)?;
     m.add_function(wrap_pyfunction!(linear, m)?)?;
+    m.add_function(wrap_pyfunction!(layer, m)?)?;
     m.add_function(wrap_pyfunction!(reset, m)?)?;
     m.add_function(wrap_pyfunction!(viz::draw_dot, m)?)?;
     m.add_function(wrap_pyfunction!(viz::explain, m)?)?;
