@@ -17,7 +17,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from ._backprop import Value, fit_mlp, layer, linear
+from ._backprop import Value, fit_mlp, linear
+from ._backprop import layer as dense_layer
 
 
 class Module:
@@ -60,7 +61,7 @@ class Layer(Module):
         nonlin = neurons[0].nonlin
         if all(type(n) is Neuron and n.nonlin == nonlin for n in neurons):
             # Every neuron in one call: the same nodes as calling each.
-            out = layer(
+            out = dense_layer(
                 [n.w for n in neurons], [n.b for n in neurons], x, "relu" if nonlin else None
             )
         else:

@@ -181,6 +181,11 @@ impl PyValue {
                     "Value() needs a number (int or float), got a Value; use the Value itself",
                 ));
             }
+            None if data.is_instance_of::<pyo3::types::PyInt>() => {
+                return Err(pyo3::exceptions::PyOverflowError::new_err(
+                    "Value() got an int too large to convert to a float",
+                ));
+            }
             None => {
                 let ty = data.get_type().name()?.to_string();
                 let shown = data.repr().map(|r| r.to_string()).unwrap_or_default();

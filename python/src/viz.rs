@@ -73,8 +73,12 @@ impl Drawing {
 
     fn page(&self) -> PyResult<String> {
         let snap = self.snap.lock().unwrap_or_else(|e| e.into_inner());
-        bexplain::to_html(&snap.explanation(), None, &self.title)
-            .map_err(|e| PyValueError::new_err(e.to_string()))
+        bexplain::to_html(&snap.explanation(), None, &self.title).map_err(|e| match e {
+            bexplain::PageError::TooLarge { nodes, max } => PyValueError::new_err(format!(
+                "the graph has {nodes} nodes, more than the step-through page's limit of {max}: \
+                 draw it statically with .svg() or .save('graph.svg'), or draw a smaller part"
+            )),
+        })
     }
 
     fn svg(&self) -> PyResult<String> {
