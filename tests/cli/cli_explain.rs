@@ -341,3 +341,62 @@ fn a_page_past_the_limit_is_refused_with_a_hint() {
         );
     assert!(!out.exists());
 }
+
+/// micrograd's README example through the command: `--json` names each
+/// node once and keeps the program's name as `label`; the text never has
+/// one name on both sides of a step; constants are numbers, with lines of
+/// their own only with `--all`; `draw` labels the bindings c₁ c₂ c₃.
+#[test]
+fn micrograds_example_has_one_name_per_node() {
+    let v = json(&["explain", MICROGRAD, "--json"]);
+    let nodes = v["nodes"].as_array().unwrap();
+    let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
+    let unique: std::collections::HashSet<&&str> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    let c: Vec<(&str, &str)> = nodes
+        .iter()
+        .filter(|n| n["label"] == "c")
+        .map(|n| (n["name"].as_str().unwrap(), n["expr"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        c,
+        [
+            ("c₁", "a + b"),
+            ("c₂", "c₁ + (c₁ + 1)"),
+            ("c₃", "c₂ + ((1 + c₂) + (-a))")
+        ]
+    );
+    for s in v["steps"].as_array().unwrap() {
+        for t in s["terms"].as_array().unwrap() {
+            assert_ne!(t["operand"], s["node"], "{s}");
+        }
+    }
+    // micrograd's published numbers.
+    assert!((v["value"].as_f64().unwrap() - 24.7041).abs() < 1e-4);
+    assert!((v["grads"]["a"].as_f64().unwrap() - 138.8338).abs() < 1e-4);
+    assert!((v["grads"]["b"].as_f64().unwrap() - 645.5773).abs() < 1e-4);
+    let t = text(&["explain", MICROGRAD]);
+    assert!(t.contains("step 1: g₂ = g₁ + (10/f)    grad 1"), "{t}");
+    assert!(t.contains("  g₁.grad = g₂.grad * 1 = 1 * 1 = 1"), "{t}");
+    assert!(
+        t.contains("(d₁ d₂ d₃ are the values bound to d, in program order)"),
+        "{t}"
+    );
+    assert!(!t.contains("10.grad") && !t.contains("2.data"), "{t}");
+    let all = text(&["explain", MICROGRAD, "--all"]);
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("  10 ") && l.ends_with(" = 10    (a constant)")),
+        "{all}"
+    );
+    // d(10/f)/d10 = 1/f = 1/49.
+    assert!(
+        all.contains("10.grad = (10/f).grad * 1/f.data = 1 * 0.0204082"),
+        "{all}"
+    );
+    let dot = text(&["draw", MICROGRAD]);
+    for name in ["c₁", "c₂", "c₃", "d₃", "g₂"] {
+        assert!(dot.contains(&format!("label=\"{{{name}|")), "{name}: {dot}");
+    }
+    assert!(!dot.contains("label=\"{c|"), "{dot}");
+}

@@ -103,6 +103,11 @@ pub struct Args {
     /// Keep only the steps on paths from the output to this input.
     #[arg(long, value_name = "NAME")]
     pub leaf: Option<String>,
+    /// Show constants on lines of their own too: in the forward pass, and
+    /// a gradient line for each (by default a constant appears only as its
+    /// number inside formulas: it is not a parameter).
+    #[arg(long)]
+    pub all: bool,
     /// Print at most this many backward steps (and forward lines); the
     /// default is 2000 for text and no limit for --json.
     #[arg(long, value_name = "N")]
@@ -151,7 +156,10 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     } else {
         let max = args.max_steps.unwrap_or(DEFAULT_MAX_STEPS);
         e.truncate(max);
-        let opts = TextOptions { max_forward: max };
+        let opts = TextOptions {
+            max_forward: max,
+            constants: args.all,
+        };
         if args.model.model.is_some() {
             writeln!(out, "{}\n", built.title)?;
         }
