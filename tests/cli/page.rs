@@ -443,6 +443,12 @@ fn try_it_asks_before_it_tells() {
                 json!(true)
             );
             assert_eq!(quiz_score(&mut b), (1, 2, 18));
+            // The README's picture of try it comes from here:
+            // `BACKPROP_QUIZ_SCREENSHOT=docs/try-it.png cargo test --test cli page::try_it`.
+            if let Some(path) = std::env::var_os("BACKPROP_QUIZ_SCREENSHOT") {
+                b.eval("new Promise(r => setTimeout(r, 400))");
+                b.screenshot().save(&path).unwrap();
+            }
             // The score stays while stepping back and forth.
             b.key("ArrowLeft", 37);
             assert_eq!(quiz_score(&mut b), (1, 2, 18));
@@ -522,6 +528,15 @@ fn micrograds_example_page_names_each_node_once() {
     let forward = b.eval("window.backpropPage.forward").as_u64().unwrap();
     for s in 0..total {
         b.key("ArrowRight", 39);
+        // The README's picture: backward step 20, c₂ = c₁ + (c₁ + 1),
+        // from `BACKPROP_MICROGRAD_SCREENSHOT=docs/micrograd-page.png
+        // cargo test --test cli page::micrograds_example_page`.
+        if s + 1 == forward + 20
+            && let Some(path) = std::env::var_os("BACKPROP_MICROGRAD_SCREENSHOT")
+        {
+            b.eval("new Promise(r => setTimeout(r, 400))");
+            b.screenshot().save(&path).unwrap();
+        }
         if s >= forward {
             // No line of the step names one node on both sides.
             for line in panel(&mut b)
