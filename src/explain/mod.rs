@@ -22,7 +22,13 @@
 //! Fused n-ary nodes ([`Op::Sum`], [`Op::Dot`]) list one term per operand.
 //! Nodes are named by their label; unlabelled leaves (constants) by their
 //! number; unlabelled computed nodes by the expression they compute, such
-//! as `(x1*w1)` (long expressions are cut, see [`MAX_NAME`]).
+//! as `(x1*w1)` (long expressions are cut, see [`MAX_NAME`]). Each name is
+//! one node: a label carried by several nodes (a program that rebinds `c`
+//! with `c += ...`) is numbered in creation order, `c₁ c₂ c₃`, and so is
+//! any other name several nodes would share. Inside formulas a constant is
+//! its number (`-10/f.data**2`, `1/2`), and [`Term::constant`] marks the
+//! terms towards constants, which the text leaves out by default: a
+//! constant is not a parameter.
 //!
 //! The explanation works on its own copy of the numbers: it neither calls
 //! `backward` nor changes any gradient in the graph.
@@ -114,6 +120,14 @@ impl Node {
     /// Whether the node is a constant: a leaf without a label, such as the
     /// `2` of `x*2`. Formulas show it as its number, and it gets no
     /// gradient line of its own (it is not a parameter).
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(3.0).with_label("x");
+    /// let e = backprop::explain::explain((x * 2.0).with_label("y"));
+    /// assert!(!e.nodes[0].is_constant() && e.nodes[1].is_constant());
+    /// assert_eq!(e.steps[0].terms[0].formula, "2"); // d(x*2)/dx, as a number
+    /// ```
     pub fn is_constant(&self) -> bool {
         self.is_leaf() && self.label.is_none()
     }
@@ -121,6 +135,18 @@ impl Node {
     /// Whether the node's name carries a version mark: its label is bound
     /// to more than one node (`c₁`, `c₂` for a program's `c = ...` and
     /// `c += ...`).
+    ///
+    /// ```
+    /// let p = backprop::expr::Program::parse("a = 2; c = a * 3; c += c * a")?;
+    /// let g = backprop::Graph::new();
+    /// let ev = p.eval(&g, &[] as &[(&str, f64)])?;
+    /// let e = backprop::explain::explain_with_leaves(ev.output, &ev.inputs);
+    /// let names: Vec<&str> = e.nodes.iter().map(|n| n.name.as_str()).collect();
+    /// assert_eq!(names, ["a", "3", "c₁", "(c₁*a)", "c₂"]);
+    /// assert!(e.nodes[2].is_versioned() && !e.nodes[0].is_versioned());
+    /// assert_eq!(e.nodes[4].label.as_deref(), Some("c"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_versioned(&self) -> bool {
         self.label.as_ref().is_some_and(|l| *l != self.name)
     }
@@ -179,7 +205,8 @@ pub struct Step {
 /// `"-inf"`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Explanation {
-    /// The root's name.
+    /// The root's name (its unique [`Node::name`], such as `g₂` for a
+    /// program's second binding of `g`).
     pub output: String,
     /// The root's value.
     #[serde(serialize_with = "crate::format::json_number")]
@@ -189,7 +216,9 @@ pub struct Explanation {
     /// The backward pass, one step per op node, in the engine's order.
     pub steps: Vec<Step>,
     /// The leaves' gradients, by name, in creation order (serialized as a
-    /// JSON object).
+    /// JSON object): the names given to [`explain_with_leaves`] (a
+    /// program's input names, as `grad --json` has them), or else the
+    /// labelled leaves' [`Node::name`]s.
     #[serde(serialize_with = "crate::format::json_map")]
     pub grads: Vec<(String, f64)>,
     /// How many backward steps were left out (by [`Explanation::truncate`]).

@@ -565,3 +565,43 @@ fn micrograds_example_page_names_each_node_once() {
     let errors = b.errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
+
+/// Try it on odd programs (a step whose operands are all constants, an
+/// output that is an input, a rebound input, a page drawn with --leaf):
+/// the arrow keys step through the questions left empty, to the end,
+/// with no error; nothing answered scores nothing.
+#[test]
+fn try_it_steps_through_unanswered_questions() {
+    let Some(mut b) = browser() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (k, (program, leaf)) in [
+        ("x = 1; y = x + 2*3", None),
+        ("x = 2", None),
+        ("a = 2; a = a * 3; b = a*a + a*a", None),
+        (crate::common::MICROGRAD, Some("a")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let file = dir.path().join(format!("p{k}.html"));
+        let mut cmd = backprop();
+        cmd.args(["draw", program, "-o", file.to_str().unwrap()]);
+        if let Some(leaf) = leaf {
+            cmd.args(["--leaf", leaf]);
+        }
+        cmd.succeeds();
+        b.events.clear();
+        b.open_at(&file, "#quiz");
+        let total = b.eval("window.backpropPage.total").as_u64().unwrap();
+        for _ in 0..total {
+            b.key("ArrowRight", 39);
+        }
+        assert_eq!(b.step(), total, "{program}");
+        let (right, answered, _) = quiz_score(&mut b);
+        assert_eq!((right, answered), (0, 0), "{program}");
+        b.key("Home", 36);
+        assert_eq!(b.step(), 0, "{program}");
+        let errors = b.errors();
+        assert!(errors.is_empty(), "{program}: console errors: {errors:#?}");
+    }
+}
