@@ -244,6 +244,20 @@ pub fn versioned(names: &[String]) -> Vec<String> {
     out
 }
 
+/// [`versioned`], except that the nodes `plain` marks (a program's
+/// inputs) keep their name when they are the first of several: `a a₂ a₃`
+/// for an input `a` that the program rebinds, so that the input's name
+/// means the same node in `--at`, `--leaf`, `grad` and `explain`.
+pub(crate) fn versioned_inputs_plain(names: &[String], plain: &[bool]) -> Vec<String> {
+    let mut out = versioned(names);
+    for (k, name) in out.iter_mut().enumerate() {
+        if plain[k] && !names[k].is_empty() && *name == format!("{}₁", names[k]) {
+            name.clone_from(&names[k]);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

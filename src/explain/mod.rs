@@ -25,7 +25,9 @@
 //! as `(x1*w1)` (long expressions are cut, see [`MAX_NAME`]). Each name is
 //! one node: a label carried by several nodes (a program that rebinds `c`
 //! with `c += ...`) is numbered in creation order, `c₁ c₂ c₃`, and so is
-//! any other name several nodes would share. Inside formulas a constant is
+//! any other name several nodes would share; an input keeps its plain name
+//! (`a a₂` when the program rebinds its input `a`), the name `--at`,
+//! `--leaf` and the gradients know it by. Inside formulas a constant is
 //! its number (`-10/f.data**2`, `1/2`), and [`Term::constant`] marks the
 //! terms towards constants, which the text leaves out by default: a
 //! constant is not a parameter.
@@ -816,7 +818,8 @@ fn formula_names(nodes: &[Node]) -> Vec<String> {
 /// constants' numbers and unlabelled nodes' expressions, built from the
 /// operands' names, with a version mark on every name that several nodes
 /// would share (a rebound label, `c₁ c₂`; the same expression computed
-/// twice, `(a*b)₁ (a*b)₂`). A mark changes the names built from it, so
+/// twice, `(a*b)₁ (a*b)₂`). An input (a labelled leaf) that is rebound
+/// keeps its plain name, and its later bindings are `a₂ a₃`. A mark changes the names built from it, so
 /// this repeats until the names are unique (a few rounds at most: each
 /// round marks every name still shared); the last round's marks make
 /// them unique in any case.
@@ -846,7 +849,11 @@ fn name_nodes(nodes: &mut [Node], values: &[Value<'_>]) {
             names.push(name);
             exprs.push(expr);
         }
-        let unique = crate::format::versioned(&names);
+        let inputs: Vec<bool> = nodes
+            .iter()
+            .map(|n| n.is_leaf() && n.label.is_some())
+            .collect();
+        let unique = crate::format::versioned_inputs_plain(&names, &inputs);
         if unique == names || round == ROUNDS {
             break (unique, exprs);
         }

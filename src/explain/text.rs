@@ -120,9 +120,17 @@ fn balanced_outer(s: &str) -> bool {
 /// c`); empty when every name is bound once.
 pub(crate) fn versions_note(e: &Explanation) -> Vec<String> {
     const MAX_LABELS: usize = 8;
+    let marked: std::collections::HashSet<&str> = e
+        .nodes
+        .iter()
+        .filter(|n| n.is_versioned())
+        .filter_map(|n| n.label.as_deref())
+        .collect();
     let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
-    for n in e.nodes.iter().filter(|n| n.is_versioned()) {
-        let label = n.label.as_deref().unwrap_or_default();
+    for n in &e.nodes {
+        let Some(label) = n.label.as_deref().filter(|l| marked.contains(l)) else {
+            continue;
+        };
         match groups.iter_mut().find(|(l, _)| *l == label) {
             Some((_, names)) => names.push(&n.name),
             None => groups.push((label, vec![&n.name])),

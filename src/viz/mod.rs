@@ -119,8 +119,8 @@ impl NodeView {
 
 /// The nodes and edges that lead to `root`, as they are drawn. A label
 /// that several of them carry (a program that rebinds `c`) is shown with
-/// its version, `c₁ c₂ c₃` ([`crate::format::versioned`]), so that each
-/// record names one node.
+/// its version, `c₁ c₂ c₃` ([`crate::format::versioned`]; a rebound
+/// input stays plain, `a a₂`), so that each record names one node.
 pub(crate) fn views(g: &Graph, root: NodeId) -> (Vec<NodeView>, Vec<(NodeId, NodeId)>) {
     let trace = g.trace(root);
     let labels: Vec<String> = trace
@@ -128,7 +128,12 @@ pub(crate) fn views(g: &Graph, root: NodeId) -> (Vec<NodeView>, Vec<(NodeId, Nod
         .iter()
         .map(|&id| g.get(id).label().unwrap_or_default())
         .collect();
-    let labels = crate::format::versioned(&labels);
+    let inputs: Vec<bool> = trace
+        .nodes
+        .iter()
+        .map(|&id| g.get(id).op() == Op::Leaf)
+        .collect();
+    let labels = crate::format::versioned_inputs_plain(&labels, &inputs);
     let nodes = trace
         .nodes
         .iter()

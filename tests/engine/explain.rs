@@ -439,19 +439,36 @@ fn constants_appear_as_numbers() {
     assert!(text.contains("  a.grad += ") && text.contains("  b.grad += "));
 }
 
-/// A program may rebind its input: `--leaf` and the checks find it by its
-/// name, and the text says which version it is.
+/// A program may rebind its input: the input keeps its plain name (the
+/// one `--at`, `--leaf`, the checks and `grad` use), its later bindings
+/// are numbered from 2.
 #[test]
 fn a_rebound_input_is_found_by_its_name() {
     let e = explained("a = 2; a = a * 3; b = a*a + a*a");
     assert_one_name_per_node(&e);
+    let a: Vec<&str> = e
+        .nodes
+        .iter()
+        .filter(|n| n.label.as_deref() == Some("a"))
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(a, ["a", "a₂"]);
+    assert!(e.nodes[0].is_leaf() && !e.nodes[0].is_versioned());
     // b = 2 * (3a)² = 18 a², db/da = 36 a = 72.
     assert_eq!(e.grad("a"), Some(72.0));
     let checked = e.clone().with_checks(1e-6);
     assert!((checked.checks[0].central - 72.0).abs() < 1e-5);
     let focused = e.clone().focus("a").unwrap();
     assert_eq!(focused.grads, vec![("a".to_string(), 72.0)]);
-    assert!(e.to_string().contains("a.grad = 72    (a₁ above)"));
+    let text = e.to_string();
+    assert!(
+        text.contains("(a a₂ are the values bound to a, in program order)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  a.grad = a₂.grad * 3 = 24 * 3 = 72"),
+        "{text}"
+    );
 }
 
 /// A random program that rebinds names (`v1 += ...`, `v0 = v0 * 2`) and
