@@ -445,6 +445,8 @@ fn a_word_label_names_the_class() {
             names.contains(&"out.cat") && names.contains(&"out.dog"),
             "{names:?}"
         );
+        let unique: std::collections::HashSet<&&str> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
         // The loss's last term subtracts the label's output.
         let step = v["steps"]
             .as_array()

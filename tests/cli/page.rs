@@ -605,3 +605,42 @@ fn try_it_steps_through_unanswered_questions() {
         assert!(errors.is_empty(), "{program}: console errors: {errors:#?}");
     }
 }
+
+/// Try it accepts the value as the records print it (4 decimals) even
+/// where that is more than 1e-3 off: micrograd's d(10/f)/df = -10/f² with
+/// f = 49 is -0.00416493, so `-0.0042` is right and `-0.0041` wrong.
+#[test]
+fn try_it_accepts_the_value_printed_to_4_digits() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(crate::common::MICROGRAD);
+    b.open_at(&file, "#quiz");
+    let forward = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    for _ in 0..forward + 1 {
+        b.key("ArrowRight", 39);
+    }
+    // Step 1, g₂ = g₁ + 10/f: pass it by with the arrow key.
+    b.key("ArrowRight", 39);
+    let p = panel(&mut b);
+    assert!(
+        p.contains("Backward 2 of") && p.contains("d((10/f))/d(f) = "),
+        "{p}"
+    );
+    // Only f is asked about: 10 is a constant.
+    assert_eq!(
+        b.eval("document.querySelectorAll('#arith input.answer').length"),
+        json!(2)
+    );
+    let local = -10.0 / (49.0f64 * 49.0);
+    assert!(((-0.0042 - local) / local).abs() > 1e-3);
+    b.type_text("-0.0042");
+    b.key("Enter", 13);
+    b.type_text("-0.0041");
+    b.key("Enter", 13);
+    assert_eq!(quiz_score(&mut b).0, 1);
+    assert_eq!(quiz_score(&mut b).1, 2);
+    let marks = b
+        .eval("Array.from(document.querySelectorAll('#arith input.answer')).map(i => i.className)");
+    assert_eq!(marks, json!(["answer right", "answer wrong"]));
+    let errors = b.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
