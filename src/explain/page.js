@@ -57,7 +57,6 @@
   // A constant (an unlabelled leaf) is shown as its number and has no
   // grad field: it is not a parameter.
   function isConst(k) { return nodes[k].op === '' && nodes[k].label == null; }
-  function shown(k) { return isConst(k) ? num(nodes[k].data) : nodes[k].name; }
   function paren(f) { return (f.indexOf(' ') >= 0 || f[0] === '-') ? '(' + f + ')' : f; }
 
   function termLine(step, t) {
@@ -310,6 +309,11 @@
     h += 'op: ' + (n.op === '' ? (n.label ? 'none (an input)' : 'none (a constant)') : esc(n.op)) + '\n';
     if (n.op !== '') h += 'computes: ' + esc(n.expr) + '\n';
     h += 'data: ' + esc(String(n.data)) + '\n';
+    // Try it: the inspector keeps the answers until the backward pass is over.
+    if (quizOn && cur < TOTAL) {
+      $('inspect').innerHTML = h + '\nTry it is on: the gradients, local derivatives and contributions show here once the backward pass is over.\n';
+      return;
+    }
     h += 'grad: ' + esc(String(n.grad)) + '  (after the backward pass)\n';
     if (n.uses > 1) h += 'used ' + n.uses + ' times: its grad is the sum (+=) of ' + n.uses + ' contributions\n';
     var si = stepOf[k];

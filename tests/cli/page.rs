@@ -388,6 +388,14 @@ fn try_it_asks_before_it_tells() {
         json!("answer"),
         "the first question has the keyboard"
     );
+    // Nor does the inspector tell, until the backward pass is over.
+    b.eval("document.getElementById('n9').dispatchEvent(new MouseEvent('mouseenter')); 0");
+    let inspect = b.eval("document.getElementById('inspect').textContent");
+    assert!(
+        inspect.as_str().unwrap().contains("Try it is on")
+            && !inspect.as_str().unwrap().contains("1 - o**2"),
+        "{inspect}"
+    );
     // (local, contribution) per term, in the order of the steps; `true`
     // where the typed answer is right.
     let typed: [(&str, bool); 18] = [
