@@ -180,6 +180,84 @@ pub fn json_map<K: Serialize, S: Serializer>(pairs: &[(K, f64)], s: S) -> Result
     m.end()
 }
 
+/// `n` in subscript digits: `subscript(12)` is `₁₂`.
+///
+/// ```
+/// assert_eq!(backprop::format::subscript(3), "₃");
+/// assert_eq!(backprop::format::subscript(10), "₁₀");
+/// ```
+pub fn subscript(n: usize) -> String {
+    n.to_string()
+        .chars()
+        .map(|d| char::from_u32('₀' as u32 + d.to_digit(10).unwrap_or(0)).unwrap_or('?'))
+        .collect()
+}
+
+/// One name per node: names that occur more than once in `names` (in
+/// creation order, so in program order) get their version as a
+/// subscript, `c₁ c₂ c₃`, as a learner numbers the bindings of a name that
+/// a program rebinds (`c += ...`); names that occur once stay as they are,
+/// and empty names stay empty.
+///
+/// A versioned name that collides with another name (a label literally
+/// spelt `c₂` next to two bindings of `c`) is made unique by a further
+/// `#k`, so the result never repeats a non-empty name.
+///
+/// ```
+/// use backprop::format::versioned;
+///
+/// let names = ["a", "c", "c", "", "d", "c", ""].map(String::from);
+/// assert_eq!(versioned(&names), ["a", "c₁", "c₂", "", "d", "c₃", ""]);
+/// ```
+pub fn versioned(names: &[String]) -> Vec<String> {
+    use std::collections::{HashMap, HashSet};
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for n in names.iter().filter(|n| !n.is_empty()) {
+        *count.entry(n).or_default() += 1;
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        if n.is_empty() {
+            out.push(String::new());
+            continue;
+        }
+        let mut name = if count[n.as_str()] > 1 {
+            let k = seen.entry(n).or_default();
+            *k += 1;
+            format!("{n}{}", subscript(*k))
+        } else {
+            n.clone()
+        };
+        if taken.contains(&name) {
+            let base = name.clone();
+            let mut k = 2;
+            while taken.contains(&name) {
+                name = format!("{base}#{k}");
+                k += 1;
+            }
+        }
+        taken.insert(name.clone());
+        out.push(name);
+    }
+    out
+}
+
+/// [`versioned`], except that the nodes `plain` marks (a program's
+/// inputs) keep their name when they are the first of several: `a a₂ a₃`
+/// for an input `a` that the program rebinds, so that the input's name
+/// means the same node in `--at`, `--leaf`, `grad` and `explain`.
+pub(crate) fn versioned_inputs_plain(names: &[String], plain: &[bool]) -> Vec<String> {
+    let mut out = versioned(names);
+    for (k, name) in out.iter_mut().enumerate() {
+        if plain[k] && !names[k].is_empty() && *name == format!("{}₁", names[k]) {
+            name.clone_from(&names[k]);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,15 @@
 //! Fused n-ary nodes ([`Op::Sum`], [`Op::Dot`]) list one term per operand.
 //! Nodes are named by their label; unlabelled leaves (constants) by their
 //! number; unlabelled computed nodes by the expression they compute, such
-//! as `(x1*w1)` (long expressions are cut, see [`MAX_NAME`]).
+//! as `(x1*w1)` (long expressions are cut, see [`MAX_NAME`]). Each name is
+//! one node: a label carried by several nodes (a program that rebinds `c`
+//! with `c += ...`) is numbered in creation order, `c₁ c₂ c₃`, and so is
+//! any other name several nodes would share; an input keeps its plain name
+//! (`a a₂` when the program rebinds its input `a`), the name `--at`,
+//! `--leaf` and the gradients know it by. Inside formulas a constant is
+//! its number (`-10/f.data**2`, `1/2`), and [`Term::constant`] marks the
+//! terms towards constants, which the text leaves out by default: a
+//! constant is not a parameter.
 //!
 //! The explanation works on its own copy of the numbers: it neither calls
 //! `backward` nor changes any gradient in the graph.
@@ -76,15 +84,20 @@ pub struct Node {
     pub index: usize,
     /// The node's index in its graph ([`NodeId::index`]).
     pub id: usize,
-    /// The name it is shown by: its label, its number (unlabelled leaf),
-    /// or the expression it computes.
+    /// The name it is shown by, unique in the explanation: its label, its
+    /// number (a constant), or the expression it computes; a name that
+    /// several nodes would share gets its version as a subscript, in
+    /// creation order (`c₁`, `c₂`, `c₃` for a program that binds `c` three
+    /// times; see [`crate::format::versioned`]).
     pub name: String,
-    /// The node's label, if it has one.
+    /// The node's label (a program's name for it), if it has one; several
+    /// nodes may share a label.
     pub label: Option<String>,
     /// The op's symbol (`+`, `*`, `tanh`, `**2`, `Σ`, ...); empty for a leaf.
     pub op: String,
-    /// How the node is computed from its operands' names, e.g.
-    /// `x1*w1 + b` or `tanh(n)`; for a leaf, its number.
+    /// How the node is computed from its operands' names (constants as
+    /// their numbers), e.g. `x1*w1 + b`, `tanh(n)` or `c₁ + 1`; for a
+    /// leaf, its number.
     pub expr: String,
     /// The value computed in the forward pass.
     #[serde(serialize_with = "crate::format::json_number")]
@@ -104,6 +117,40 @@ impl Node {
     /// Whether the node is a leaf (an input, a parameter or a constant).
     pub fn is_leaf(&self) -> bool {
         self.operands.is_empty() && self.op.is_empty()
+    }
+
+    /// Whether the node is a constant: a leaf without a label, such as the
+    /// `2` of `x*2`. Formulas show it as its number, and it gets no
+    /// gradient line of its own (it is not a parameter).
+    ///
+    /// ```
+    /// let g = backprop::Graph::new();
+    /// let x = g.value(3.0).with_label("x");
+    /// let e = backprop::explain::explain((x * 2.0).with_label("y"));
+    /// assert!(!e.nodes[0].is_constant() && e.nodes[1].is_constant());
+    /// assert_eq!(e.steps[0].terms[0].formula, "2"); // d(x*2)/dx, as a number
+    /// ```
+    pub fn is_constant(&self) -> bool {
+        self.is_leaf() && self.label.is_none()
+    }
+
+    /// Whether the node's name carries a version mark: its label is bound
+    /// to more than one node (`c₁`, `c₂` for a program's `c = ...` and
+    /// `c += ...`).
+    ///
+    /// ```
+    /// let p = backprop::expr::Program::parse("a = 2; c = a * 3; c += c * a")?;
+    /// let g = backprop::Graph::new();
+    /// let ev = p.eval(&g, &[] as &[(&str, f64)])?;
+    /// let e = backprop::explain::explain_with_leaves(ev.output, &ev.inputs);
+    /// let names: Vec<&str> = e.nodes.iter().map(|n| n.name.as_str()).collect();
+    /// assert_eq!(names, ["a", "3", "c₁", "(c₁*a)", "c₂"]);
+    /// assert!(e.nodes[2].is_versioned() && !e.nodes[0].is_versioned());
+    /// assert_eq!(e.nodes[4].label.as_deref(), Some("c"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_versioned(&self) -> bool {
+        self.label.as_ref().is_some_and(|l| *l != self.name)
     }
 }
 
@@ -129,6 +176,10 @@ pub struct Term {
     /// Whether the operand receives more than one contribution in the
     /// whole backward pass, so that this one is added (`+=`) to the others.
     pub accumulates: bool,
+    /// Whether the operand is a constant (an unlabelled leaf, such as the
+    /// `2` of `x*2`): not a parameter, so the text and the page leave its
+    /// gradient out (`backprop explain --all` shows it).
+    pub constant: bool,
 }
 
 /// One node's turn in the backward pass.
@@ -156,7 +207,8 @@ pub struct Step {
 /// `"-inf"`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Explanation {
-    /// The root's name.
+    /// The root's name (its unique [`Node::name`], such as `g₂` for a
+    /// program's second binding of `g`).
     pub output: String,
     /// The root's value.
     #[serde(serialize_with = "crate::format::json_number")]
@@ -166,7 +218,9 @@ pub struct Explanation {
     /// The backward pass, one step per op node, in the engine's order.
     pub steps: Vec<Step>,
     /// The leaves' gradients, by name, in creation order (serialized as a
-    /// JSON object).
+    /// JSON object): the names given to [`explain_with_leaves`] (a
+    /// program's input names, as `grad --json` has them), or else the
+    /// labelled leaves' [`Node::name`]s.
     #[serde(serialize_with = "crate::format::json_map")]
     pub grads: Vec<(String, f64)>,
     /// How many backward steps were left out (by [`Explanation::truncate`]).
@@ -189,9 +243,32 @@ impl Explanation {
         self.grads.iter().find(|(n, _)| n == name).map(|&(_, g)| g)
     }
 
-    /// The node called `name` (the last one, if several share it).
+    /// The node called `name`: by its unique name (`c₂`), or by its label
+    /// (the last binding, if several nodes share it).
     pub fn node(&self, name: &str) -> Option<&Node> {
-        self.nodes.iter().rev().find(|n| n.name == name)
+        self.nodes.iter().find(|n| n.name == name).or_else(|| {
+            self.nodes
+                .iter()
+                .rev()
+                .find(|n| n.label.as_deref() == Some(name))
+        })
+    }
+
+    /// The index of the leaf called `name` (by its unique name or its
+    /// label).
+    pub(crate) fn leaf_index(&self, name: &str) -> Option<usize> {
+        let leaf = |n: &&Node| n.is_leaf() && n.label.is_some();
+        self.nodes
+            .iter()
+            .filter(leaf)
+            .find(|n| n.name == name)
+            .or_else(|| {
+                self.nodes
+                    .iter()
+                    .filter(leaf)
+                    .find(|n| n.label.as_deref() == Some(name))
+            })
+            .map(|n| n.index)
     }
 
     /// Keeps only what lies on a path from the output to the leaf `leaf`:
@@ -213,16 +290,17 @@ impl Explanation {
     /// assert!(backprop::explain::explain(y).focus("z").is_err());
     /// ```
     pub fn focus(mut self, leaf: &str) -> Result<Explanation, FocusError> {
-        let Some(target) = self
-            .nodes
-            .iter()
-            .position(|n| n.is_leaf() && n.name == leaf)
-        else {
+        let Some(target) = self.leaf_index(leaf) else {
             return Err(FocusError {
                 leaf: leaf.to_string(),
                 leaves: self.grads.iter().map(|(n, _)| n.clone()).collect(),
             });
         };
+        let keep: Vec<bool> = self
+            .grads
+            .iter()
+            .map(|(n, _)| self.leaf_index(n) == Some(target))
+            .collect();
         let mut on_path = vec![false; self.nodes.len()];
         on_path[target] = true;
         for n in &self.nodes[target + 1..] {
@@ -259,8 +337,10 @@ impl Explanation {
         self.nodes = nodes;
         self.steps = steps;
         self.rules = Vec::new();
-        self.grads.retain(|(n, _)| n == leaf);
-        self.checks.retain(|c| c.name == leaf);
+        let mut keep_iter = keep.iter();
+        self.grads.retain(|_| *keep_iter.next().unwrap_or(&false));
+        let kept: Vec<String> = self.grads.iter().map(|(n, _)| n.clone()).collect();
+        self.checks.retain(|c| kept.contains(&c.name));
         self.focus = Some(leaf.to_string());
         Ok(self)
     }
@@ -296,10 +376,7 @@ impl Explanation {
             .grads
             .iter()
             .map(|(name, g)| {
-                let at = self
-                    .nodes
-                    .iter()
-                    .position(|n| n.is_leaf() && n.name == *name);
+                let at = self.leaf_index(name);
                 let e = at.map_or(
                     Estimate {
                         forward: 0.0,
@@ -501,9 +578,17 @@ fn local_grads<'g>(v: Value<'g>) -> Vec<(Value<'g>, f64)> {
 }
 
 /// The local derivative's formula for operand `k` of node `v`, in the
-/// notebook's words: `name` is the node's name and `names` its operands'.
-fn formula(v: Value<'_>, name: &str, names: &[&str], k: usize) -> String {
-    let data = |k: usize| format!("{}.data", text::grouped(names[k]));
+/// notebook's words: `name` is the node's name and `names` its operands'
+/// as they appear in formulas, where a constant operand (`constant[k]`)
+/// is its number (`-10/f.data**2`, `1/2`) and any other is `NAME.data`.
+fn formula(v: Value<'_>, name: &str, names: &[&str], constant: &[bool], k: usize) -> String {
+    let data = |k: usize| {
+        if constant[k] {
+            names[k].to_string()
+        } else {
+            format!("{}.data", text::grouped(names[k]))
+        }
+    };
     let name = &text::grouped(name);
     match v.op() {
         Op::Leaf => String::new(),
@@ -599,14 +684,6 @@ pub fn explain_with_leaves<'g>(root: Value<'g>, leaves: &[(String, Value<'g>)]) 
         for &o in &operands {
             uses[o] += 1;
         }
-        let label = v.label();
-        let names: Vec<&str> = operands.iter().map(|&o| nodes[o].name.as_str()).collect();
-        let expr = expression(v, &names);
-        let name = match &label {
-            Some(l) => l.clone(),
-            None if op == Op::Leaf => expr.clone(),
-            None => shorten(v, &names, &expr),
-        };
         let symbol = match v.exponent() {
             Some(p) => format!("**{}", text::number(p)),
             None => op.symbol().to_string(),
@@ -624,10 +701,10 @@ pub fn explain_with_leaves<'g>(root: Value<'g>, leaves: &[(String, Value<'g>)]) 
         nodes.push(Node {
             index: k,
             id: id.index(),
-            name,
-            label,
+            name: String::new(),
+            label: v.label(),
             op: symbol,
-            expr,
+            expr: String::new(),
             data: v.data(),
             grad: 0.0,
             operands,
@@ -638,6 +715,8 @@ pub fn explain_with_leaves<'g>(root: Value<'g>, leaves: &[(String, Value<'g>)]) 
     for (node, u) in nodes.iter_mut().zip(uses) {
         node.uses = u;
     }
+    name_nodes(&mut nodes, &values);
+    let shown = formula_names(&nodes);
     // Backward, in the engine's order: reverse creation order.
     let mut grad = vec![0.0f64; n];
     if n > 0 {
@@ -654,7 +733,12 @@ pub fn explain_with_leaves<'g>(root: Value<'g>, leaves: &[(String, Value<'g>)]) 
         let names: Vec<&str> = nodes[k]
             .operands
             .iter()
-            .map(|&o| nodes[o].name.as_str())
+            .map(|&o| shown[o].as_str())
+            .collect();
+        let constant: Vec<bool> = nodes[k]
+            .operands
+            .iter()
+            .map(|&o| nodes[o].is_constant())
             .collect();
         let mut terms = Vec::with_capacity(names.len());
         for (j, &o) in nodes[k].operands.iter().enumerate() {
@@ -662,13 +746,14 @@ pub fn explain_with_leaves<'g>(root: Value<'g>, leaves: &[(String, Value<'g>)]) 
             let contribution = upstream * local;
             grad[o] += contribution;
             terms.push(Term {
-                operand: names[j].to_string(),
+                operand: nodes[o].name.clone(),
                 operand_index: o,
-                formula: formula(v, &nodes[k].name, &names, j),
+                formula: formula(v, &nodes[k].name, &names, &constant, j),
                 local,
                 contribution,
                 total: grad[o],
                 accumulates: false,
+                constant: constant[j],
             });
         }
         steps.push(Step {
@@ -710,6 +795,89 @@ pub fn explain_with_leaves<'g>(root: Value<'g>, leaves: &[(String, Value<'g>)]) 
         focus: None,
         checks: Vec::new(),
         rules,
+    }
+}
+
+/// How each node appears inside formulas and expressions: a constant as
+/// its number (in parentheses when negative, `x*(-3)`), any other node by
+/// its name.
+fn formula_names(nodes: &[Node]) -> Vec<String> {
+    nodes
+        .iter()
+        .map(|n| {
+            if n.is_constant() {
+                formula_number(n.data)
+            } else {
+                n.name.clone()
+            }
+        })
+        .collect()
+}
+
+/// Gives every node its [`Node::name`] and [`Node::expr`]: labels,
+/// constants' numbers and unlabelled nodes' expressions, built from the
+/// operands' names, with a version mark on every name that several nodes
+/// would share (a rebound label, `c₁ c₂`; the same expression computed
+/// twice, `(a*b)₁ (a*b)₂`). An input (a labelled leaf) that is rebound
+/// keeps its plain name, and its later bindings are `a₂ a₃`. A mark changes the names built from it, so
+/// this repeats until the names are unique (a few rounds at most: each
+/// round marks every name still shared); the last round's marks make
+/// them unique in any case.
+fn name_nodes(nodes: &mut [Node], values: &[Value<'_>]) {
+    const ROUNDS: usize = 4;
+    let n = nodes.len();
+    let mut mark: Vec<String> = vec![String::new(); n];
+    let mut round = 0;
+    let (names, exprs) = loop {
+        let mut names: Vec<String> = Vec::with_capacity(n);
+        let mut exprs: Vec<String> = Vec::with_capacity(n);
+        let mut shown: Vec<String> = Vec::with_capacity(n);
+        for (k, node) in nodes.iter().enumerate() {
+            let ops: Vec<&str> = node.operands.iter().map(|&o| shown[o].as_str()).collect();
+            let expr = expression(values[k], &ops);
+            let base = match &node.label {
+                Some(l) => l.clone(),
+                None if node.is_leaf() => expr.clone(),
+                None => shorten(values[k], &ops, &expr),
+            };
+            let name = format!("{base}{}", mark[k]);
+            shown.push(if node.is_constant() {
+                formula_number(node.data)
+            } else {
+                name.clone()
+            });
+            names.push(name);
+            exprs.push(expr);
+        }
+        let inputs: Vec<bool> = nodes
+            .iter()
+            .map(|n| n.is_leaf() && n.label.is_some())
+            .collect();
+        let unique = crate::format::versioned_inputs_plain(&names, &inputs);
+        if unique == names || round == ROUNDS {
+            break (unique, exprs);
+        }
+        for k in 0..n {
+            if unique[k] != names[k] {
+                mark[k].push_str(&unique[k][names[k].len()..]);
+            }
+        }
+        round += 1;
+    };
+    for ((node, name), expr) in nodes.iter_mut().zip(names).zip(exprs) {
+        node.name = name;
+        node.expr = expr;
+    }
+}
+
+/// A constant as it appears in a formula: its number, in parentheses
+/// when negative (`x*(-3)`).
+fn formula_number(x: f64) -> String {
+    let s = text::number(x);
+    if s.starts_with('-') {
+        format!("({s})")
+    } else {
+        s
     }
 }
 

@@ -40,8 +40,9 @@ pub struct NetworkGraph<'g> {
     /// `L1.N1.b`, `L1.N2.w1`, ... (layers, neurons and weights counted
     /// from 1).
     pub leaves: Vec<(String, Value<'g>)>,
-    /// One line saying what the root is, e.g. `loss (hinge) of the point
-    /// 0.5,0.2 with label 1`.
+    /// One line saying what the root is, e.g. `the hinge loss of the point
+    /// 0.5,0.2 with label 1`, or `... with label dog (class 1)` for a model
+    /// trained on word labels.
     pub title: String,
 }
 
@@ -51,7 +52,9 @@ pub struct NetworkGraph<'g> {
 /// the root is output `output` (counted from 0; by default the predicted
 /// class's output, the only one for binary models). A model trained with
 /// standardisation gets the standardised point as its inputs `x1`, `x2`,
-/// ... (the title says so).
+/// ... (the title says so). The outputs are `out` (one output) or, one
+/// per class, `out.cat`, `out.dog` for a model trained on word labels
+/// (else `out1`, `out2`, ...).
 ///
 /// ```
 /// use backprop::{Graph, nn::{Loss, Mlp, MlpConfig, SavedModel}};
@@ -135,10 +138,12 @@ pub fn network_graph<'g>(
     };
     for (k, o) in outs.iter().enumerate() {
         if o.label().is_none() {
-            o.set_label(if nout == 1 {
-                "out".to_string()
-            } else {
-                format!("out{}", k + 1)
+            o.set_label(match &model.class_names {
+                _ if nout == 1 => "out".to_string(),
+                // One output per class: named by the class's word label,
+                // so the loss's terms read `out.dog`.
+                Some(names) if names.len() == nout => format!("out.{}", names[k]),
+                _ => format!("out{}", k + 1),
             });
         }
     }
@@ -149,8 +154,9 @@ pub fn network_graph<'g>(
             (
                 loss,
                 format!(
-                    "the {} loss of the point {shown} with label {c}{standardized}",
-                    model.loss
+                    "the {} loss of the point {shown} with label {}{standardized}",
+                    model.loss,
+                    label_words(model, c)
                 ),
             )
         }
@@ -169,10 +175,14 @@ pub fn network_graph<'g>(
                     model.loss.predict(&scores)
                 }
             };
+            let of = match &model.class_names {
+                Some(names) if nout > 1 && k < names.len() => format!(" (class {})", names[k]),
+                _ => String::new(),
+            };
             (
                 outs[k],
                 format!(
-                    "output {} of {nout} for the point {shown}{standardized}",
+                    "output {} of {nout}{of} for the point {shown}{standardized}",
                     k + 1
                 ),
             )
@@ -183,6 +193,15 @@ pub fn network_graph<'g>(
         leaves,
         title,
     })
+}
+
+/// Class `c` as the title shows it: its word label and number for a model
+/// trained on words (`dog (class 1)`), else its number.
+fn label_words(model: &SavedModel, c: usize) -> String {
+    match &model.class_names {
+        Some(_) => format!("{} (class {c})", model.class_name(c)),
+        None => c.to_string(),
+    }
 }
 
 /// Labels each neuron's pre-activation `L1.N3.n` (its dot node, found by

@@ -42,6 +42,9 @@
   // or already bracketed gets parentheses inside a formula.
   function grouped(n) {
     if (/^[\p{L}\p{N}_.]+$/u.test(n)) return n;
+    // A version mark after the brackets, `(a*b)₂`, keeps them enough.
+    var core = n.replace(/[\u2080-\u2089]+$/, '');
+    if (core !== n) { var g = grouped(core); return (g === core ? n : '(' + n + ')'); }
     if (n[0] === '(' && n[n.length - 1] === ')') {
       var d = 0;
       for (var i = 0; i < n.length; i++) {
@@ -51,6 +54,9 @@
     }
     return '(' + n + ')';
   }
+  // A constant (an unlabelled leaf) is shown as its number and has no
+  // grad field: it is not a parameter.
+  function isConst(k) { return nodes[k].op === '' && nodes[k].label == null; }
   function paren(f) { return (f.indexOf(' ') >= 0 || f[0] === '-') ? '(' + f + ')' : f; }
 
   function termLine(step, t) {
@@ -77,7 +83,7 @@
     $('status').remove();
     g.appendChild(svg);
     for (var k = 0; k < N; k++) {
-      var node = svg.getElementById('n' + k);
+      var node = svg.getElementById((isConst(k) ? 'c' : 'n') + k);
       var texts = node ? node.querySelectorAll('text') : [];
       rec.push({ g: node, op: svg.getElementById('op' + k), texts: texts, copies: [] });
       if (node) hook(node, k);
@@ -180,7 +186,10 @@
     var grad = {};
     if (N > 0 && (b >= 1 || (B === 0 && cur === TOTAL))) grad[N - 1] = 1;
     for (var i = 0; i < b; i++) {
-      steps[i].terms.forEach(function (t) { grad[t.operand_index] = t.total; });
+      steps[i].terms.forEach(function (t, q) {
+        // Try it: the step being asked about shows no answer yet.
+        if (!hidden(i, q, 'c')) grad[t.operand_index] = t.total;
+      });
     }
     svg.querySelectorAll('.active, .target').forEach(function (el) { el.classList.remove('active', 'target'); });
     labels.forEach(function (t) { t.remove(); });
@@ -189,6 +198,7 @@
       var r = rec[k];
       if (!r.g) continue;
       var hasData = k < f, hasGrad = Object.prototype.hasOwnProperty.call(grad, k);
+      if (isConst(k)) { r.g.classList.toggle('fwd', hasData); continue; }
       [r.texts].concat(r.copies).forEach(function (tx) {
         setText(tx[1], hasData ? 'data ' + f4(nodes[k].data) : 'data', !hasData);
         setText(tx[2], hasGrad ? 'grad ' + f4(grad[k]) : 'grad', !hasGrad);
@@ -200,7 +210,9 @@
     }
     for (var j = 0; j < b; j++) {
       var st = steps[j];
-      st.terms.forEach(function (t, q) { edgeLabel('e' + st.node_index + '_' + q, num(t.local), j === b - 1); });
+      st.terms.forEach(function (t, q) {
+        if (!t.constant && !hidden(j, q, 'l')) edgeLabel('e' + st.node_index + '_' + q, num(t.local), j === b - 1);
+      });
     }
     var active = null, html = '', info = 'step 0 of ' + TOTAL;
     if (cur === TOTAL && B === 0 && N > 0) {
@@ -214,13 +226,16 @@
       active = f - 1;
       info = 'forward ' + f + ' of ' + N + ': ' + n.name;
       html = '<span class="head">Forward ' + f + ' of ' + N + '</span>\n';
-      if (n.op === '') {
-        html += esc(n.name) + ' = ' + esc(num(n.data)) + '    (' + (n.label ? 'an input' : 'a constant') + ')';
+      if (isConst(f - 1)) {
+        html += esc(num(n.data)) + '    (a constant: not a parameter, so it gets no grad)';
+      } else if (n.op === '') {
+        html += esc(n.name) + ' = ' + esc(num(n.data)) + '    (an input)';
       } else {
         if (n.label) html += esc(n.name) + ' = ' + esc(n.expr) + '\n';
         else html += esc(n.name) + '\n';
         var seen = {};
         var ops = n.operands.filter(function (o) { var d = seen[o]; seen[o] = true; return !d; });
+        ops = ops.filter(function (o) { return !isConst(o); });
         ops.slice(0, 12).forEach(function (o) { html += '  ' + esc(nodes[o].name) + ' = ' + esc(num(nodes[o].data)) + '\n'; });
         if (ops.length > 12) html += '  … and ' + (ops.length - 12) + ' more operands\n';
         html += '= ' + esc(num(n.data));
@@ -237,13 +252,21 @@
       var sn = nodes[st2.node_index];
       if (sn.label) html += esc(sn.name) + ' = ' + esc(sn.expr) + '\n';
       html += esc(st2.node) + '.grad = ' + esc(num(st2.upstream)) + '\n\n';
+      var asking = quizOn && asks(b - 1);
+      if (asking) html += quizPanel(b - 1);
       st2.terms.forEach(function (t, q) {
-        var line = esc(termLine(st2, t));
-        html += (t.accumulates ? '<span class="acc">' + line + '</span>' : line) + '\n';
         var e = svg.getElementById('e' + st2.node_index + '_' + q); if (e) e.classList.add('active');
+        if (t.constant) return;
+        if (!asking) {
+          var line = esc(termLine(st2, t));
+          html += (t.accumulates ? '<span class="acc">' + line + '</span>' : line) + '\n';
+        }
         if (rec[t.operand_index].g) rec[t.operand_index].g.classList.add('target');
       });
-      if (b === B) html += '\nThe backward pass is over: every gradient is in place.\n' + gradTable();
+      if (st2.terms.length && st2.terms.every(function (t) { return t.constant; })) {
+        html += '(its operands are constants: no gradient to pass on)\n';
+      }
+      if (b === B && !(asking && pending(b - 1))) html += '\nThe backward pass is over: every gradient is in place.\n' + gradTable();
     }
     if (active !== null) {
       if (rec[active].g) rec[active].g.classList.add('active');
@@ -251,6 +274,7 @@
       follow(rec[active].g);
     }
     $('arith').innerHTML = html;
+    quizAfterRender(b);
     $('stepinfo').textContent = info;
     $('slider').value = cur;
     document.body.setAttribute('data-step', cur);
@@ -275,16 +299,29 @@
 
   function inspect(k) {
     var n = nodes[k];
+    if (isConst(k)) {
+      $('inspect').innerHTML = '<span class="head">' + esc(num(n.data)) + '</span>\n' +
+        'a constant: its value is ' + esc(String(n.data)) + '.\nIt is not a parameter, so it gets no grad; formulas show it as its number.\n';
+      return;
+    }
     var h = '<span class="head">' + esc(n.name) + '</span>\n';
+    if (n.label && n.label !== n.name) h += 'the program\'s ' + esc(n.label) + ', bound more than once: this is binding ' + esc(n.name) + '\n';
     h += 'op: ' + (n.op === '' ? (n.label ? 'none (an input)' : 'none (a constant)') : esc(n.op)) + '\n';
     if (n.op !== '') h += 'computes: ' + esc(n.expr) + '\n';
     h += 'data: ' + esc(String(n.data)) + '\n';
+    // Try it: the inspector keeps the answers until the backward pass is over.
+    if (quizOn && cur < TOTAL) {
+      $('inspect').innerHTML = h + '\nTry it is on: the gradients, local derivatives and contributions show here once the backward pass is over.\n';
+      return;
+    }
     h += 'grad: ' + esc(String(n.grad)) + '  (after the backward pass)\n';
     if (n.uses > 1) h += 'used ' + n.uses + ' times: its grad is the sum (+=) of ' + n.uses + ' contributions\n';
     var si = stepOf[k];
     if (si !== null) {
       h += '\nlocal derivatives d(' + esc(n.name) + ')/d(operand):\n';
-      steps[si].terms.forEach(function (t) { h += '  ' + esc(t.operand) + ': ' + esc(t.formula) + ' = ' + esc(num(t.local)) + '\n'; });
+      steps[si].terms.forEach(function (t) {
+        if (!t.constant) h += '  ' + esc(t.operand) + ': ' + esc(t.formula) + ' = ' + esc(num(t.local)) + '\n';
+      });
     }
     if (received[k].length) {
       h += '\ncontributions received:\n';
@@ -328,10 +365,14 @@
       var g = $('graph');
       setZoom(Math.min((g.clientWidth - 8) / base.w, (g.clientHeight - 8) / base.h));
     };
+    $('quiz').onclick = toggleQuiz;
+    quizControls();
     document.addEventListener('keydown', function (e) {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (quizKey(e)) return;
       var handled = true;
       switch (e.key) {
+        case 'q': toggleQuiz(); break;
         case 'ArrowRight': case 'ArrowDown': render(cur + 1); break;
         case 'ArrowLeft': case 'ArrowUp': render(cur - 1); break;
         case 'Home': render(0); break;
@@ -346,6 +387,141 @@
     });
   }
 
+  // ---- Try it: the page asks before it tells --------------------------
+  // With the "try it" button, `q`, or `#quiz` in the address, each
+  // backward step asks, per operand (constants aside), for the local
+  // derivative d(node)/d(operand) and then the contribution
+  // node.grad * local, before the panel, the edges and the records show
+  // them. An answer is right within 1e-3 relative, or as the value printed
+  // to 4 decimals or 4 significant digits. Answers and the score stay
+  // while stepping back and forth.
+  var quizOn = /(^#|[&;,])quiz(?![\w-])/.test(location.hash);
+  var answers = {};       // 'step:term:part' (part l or c) -> { text, right }
+  var QUESTIONS = 0;
+  steps.forEach(function (st) { st.terms.forEach(function (t) { if (!t.constant) QUESTIONS += 2; }); });
+
+  function qkey(i, q, part) { return i + ':' + q + ':' + part; }
+  // Whether step i asks anything (a step whose operands are all
+  // constants has nothing to pass on).
+  function asks(i) { return steps[i].terms.some(function (t) { return !t.constant; }); }
+  // Whether part of term q of step i is still to be answered on screen:
+  // only the current backward step hides anything.
+  function hidden(i, q, part) {
+    if (!quizOn || i !== cur - N - 1 || steps[i].terms[q].constant) return false;
+    return !answers[qkey(i, q, part)];
+  }
+  function pending(i) {
+    return steps[i].terms.some(function (t, q) { return hidden(i, q, 'l') || hidden(i, q, 'c'); });
+  }
+
+  // A typed answer as a number: `0.5`, `-1e-3`, `.25`, or a fraction
+  // `1/49`; null when it is none of these.
+  function parseAnswer(text) {
+    var s = String(text).trim().replace(/\u2212/g, '-');
+    if (s === '') return null;
+    var m = /^([^/]+)\/([^/]+)$/.exec(s);
+    var x = m ? Number(m[1]) / Number(m[2]) : Number(s);
+    return isNaN(x) && !/^nan$/i.test(s) ? null : x;
+  }
+  function accepts(x, v) {
+    v = val(v);
+    if (!isFinite(v) || !isFinite(x)) return x === v || (isNaN(x) && isNaN(v));
+    var d = Math.abs(x - v), slack = 1 + 1e-9;
+    if (d <= 1e-3 * Math.abs(v)) return true;
+    if (d <= 0.5e-4 * slack) return true;                    // printed as %.4f
+    if (v !== 0 && d <= 0.5 * Math.pow(10, Math.floor(Math.log10(Math.abs(v))) - 3) * slack) return true;
+    return false;                                            // (4 significant digits)
+  }
+
+  function field(i, q, part, label) {
+    var k = qkey(i, q, part), a = answers[k];
+    if (a) {
+      return '<input class="answer ' + (a.right ? 'right' : 'wrong') + '" data-key="' + k + '" value="' + esc(a.text) +
+        '" readonly size="10" aria-label="' + esc(label) + '"> ' +
+        (a.right ? '<span class="ok">\u2713 right</span>' : '<span class="no">\u2717 wrong</span>');
+    }
+    return '<input class="answer" data-key="' + k + '" inputmode="decimal" autocomplete="off" spellcheck="false" size="10" aria-label="' +
+      esc(label) + '"> <button class="check" data-key="' + k + '">check</button>';
+  }
+
+  // The questions of step i, with the worked line under each answer.
+  function quizPanel(i) {
+    var st = steps[i], node = grouped(st.node);
+    var h = '<span class="quiz-intro">Try it: for each operand, its local derivative, then its contribution ' +
+      esc(node) + '.grad * local. Enter (or check) checks an answer.</span>\n';
+    st.terms.forEach(function (t, q) {
+      if (t.constant) return;
+      var op = grouped(t.operand), d = 'd(' + st.node + ')/d(' + t.operand + ')';
+      h += '<span class="q">' + esc(d + ' = ') + field(i, q, 'l', 'the local derivative ' + d);
+      if (answers[qkey(i, q, 'l')]) h += '\n    <span class="worked">' + esc('= ' + paren(t.formula) + ' = ' + num(t.local)) + '</span>';
+      h += '\n' + esc(op + '.grad ' + (t.accumulates ? '+=' : '=') + ' ' + node + '.grad * local = ') +
+        field(i, q, 'c', 'the contribution to ' + t.operand + '.grad');
+      if (answers[qkey(i, q, 'c')]) h += '\n    <span class="worked">' + esc(termLine(st, t)) + '</span>';
+      h += '</span>\n';
+    });
+    return h;
+  }
+
+  function check(input) {
+    if (!input || input.readOnly) return;
+    var k = input.getAttribute('data-key'), x = parseAnswer(input.value);
+    if (x === null) {
+      input.classList.add('invalid');
+      input.setAttribute('title', 'type a number, such as 0.5, -3 or 1/49');
+      return;
+    }
+    var p = k.split(':'), t = steps[+p[0]].terms[+p[1]];
+    answers[k] = { text: input.value.trim(), right: accepts(x, p[2] === 'l' ? t.local : t.contribution) };
+    render(cur);
+  }
+
+  function score() {
+    var right = 0, answered = 0;
+    Object.keys(answers).forEach(function (k) { answered++; if (answers[k].right) right++; });
+    return { on: quizOn, right: right, answered: answered, total: QUESTIONS };
+  }
+
+  // After each render: the score, and the keyboard's place in the
+  // questions (the first one still open; none while playing).
+  function quizAfterRender(b) {
+    var sc = score(), el = $('score');
+    el.hidden = !quizOn;
+    el.textContent = 'score: ' + sc.right + ' right of ' + sc.answered + ' answered (' + sc.total + ' questions)';
+    $('quiz').setAttribute('aria-pressed', quizOn ? 'true' : 'false');
+    document.body.classList.toggle('quiz', quizOn);
+    if (!quizOn || b < 1 || timer) return;
+    var open = $('arith').querySelector('input.answer:not([readonly])');
+    if (open) open.focus();
+    else if (document.activeElement && document.activeElement.classList.contains('answer')) $('graph').focus();
+  }
+
+  function toggleQuiz() {
+    quizOn = !quizOn;
+    render(cur);
+    if (!quizOn) $('quiz').focus();
+  }
+
+  // Keys typed into an answer are the answer's: Enter checks it, Escape
+  // leaves it; the arrow keys step the page only while it is empty.
+  function quizKey(e) {
+    var t = e.target;
+    if (!t || !t.classList || !t.classList.contains('answer')) return false;
+    if (e.key === 'Enter') { e.preventDefault(); check(t); return true; }
+    if (e.key === 'Escape') { e.preventDefault(); $('graph').focus(); return true; }
+    var moves = { ArrowRight: 1, ArrowLeft: 1, ArrowUp: 1, ArrowDown: 1, Home: 1, End: 1 };
+    if (moves[e.key] && t.value === '') { t.blur(); return false; }
+    return true;
+  }
+
+  function quizControls() {
+    $('arith').addEventListener('click', function (e) {
+      var b = e.target.closest && e.target.closest('button.check');
+      if (b) check($('arith').querySelector('input[data-key="' + b.getAttribute('data-key') + '"]'));
+    });
+    $('arith').addEventListener('input', function (e) { if (e.target.classList) e.target.classList.remove('invalid'); });
+  }
+  // ---- end of try it ----------------------------------------------------
+
   function fail(msg) {
     var s = $('status');
     if (s) { s.textContent = msg; s.classList.add('error'); }
@@ -358,7 +534,7 @@
     // `page.html#step=12` opens at step 12.
     var m = /step=(\d+)/.exec(location.hash);
     render(m ? parseInt(m[1], 10) : 0);
-    window.backpropPage = { ready: true, readyMs: performance.now(), total: TOTAL, forward: N, backward: B, step: function () { return cur; } };
+    window.backpropPage = { ready: true, readyMs: performance.now(), total: TOTAL, forward: N, backward: B, step: function () { return cur; }, quiz: score };
     document.body.setAttribute('data-ready', 'true');
   }
 

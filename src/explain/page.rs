@@ -59,7 +59,8 @@ pub enum PageError {
 }
 
 /// The notebook's picture of an explanation's graph, as DOT: a record
-/// `{ name | data | grad }` per node (left to right), an op node between
+/// `{ name | data | grad }` per node (left to right; a constant is a small
+/// box with its number, `c3`, with no grad field), an op node between
 /// each op's operands and its result, one edge per operand use (`a + a`
 /// gets two). Records of fan-out nodes (used more than once) are drawn
 /// bold and orange; a leaf's use far to the right of its nearest use
@@ -91,6 +92,18 @@ fn dot_and_work(e: &Explanation) -> (String, usize) {
          edge [arrowsize=0.7, color=\"#555555\"];\n",
     );
     for n in &e.nodes {
+        if n.is_constant() {
+            // A constant is its number: no name and no grad field (it is
+            // not a parameter), and an id of its own kind (`c3`).
+            let _ = writeln!(
+                s,
+                "  c{k} [id=\"c{k}\", label=\"{}\", shape=box, style=filled, \
+                 fillcolor=\"#f1f3f5\", color=\"#868e96\", margin=\"0.06,0.02\", height=0.3];",
+                escape_record(&super::text::number(n.data)),
+                k = n.index
+            );
+            continue;
+        }
         let fan = if n.uses > 1 {
             ", color=\"#d9480f\", penwidth=2.5"
         } else {
@@ -132,7 +145,10 @@ fn dot_and_work(e: &Explanation) -> (String, usize) {
         for (j, &o) in n.operands.iter().enumerate() {
             let k = n.index;
             let leaf = &e.nodes[o];
-            if leaf.is_leaf() && op_rank[k] - nearest[o] > GHOST_SPAN {
+            if leaf.is_constant() {
+                work += op_rank[k] - nearest[o];
+                let _ = writeln!(s, "  c{o} -> op{k} [id=\"e{k}_{j}\"];");
+            } else if leaf.is_leaf() && op_rank[k] - nearest[o] > GHOST_SPAN {
                 let _ = writeln!(
                     s,
                     "  g{k}_{j} [id=\"g{k}_{j}\", label=\"{{{}|data {:.4}|grad {:.4}}}\", \
@@ -273,6 +289,27 @@ fn html_escape(text: &str) -> String {
     out
 }
 
+/// The legend's lines on version marks: what `c₁ c₂ c₃` means, for each
+/// name bound more than once (none when every name is bound once).
+fn versions_legend(e: &Explanation) -> String {
+    let lines = super::text::versions_note(e);
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\n      <p id=\"versions\">One name per node: a name bound more than once is numbered in program order.<br>",
+    );
+    s.push_str(
+        &lines
+            .iter()
+            .map(|l| html_escape(l))
+            .collect::<Vec<_>>()
+            .join("<br>"),
+    );
+    s.push_str("</p>");
+    s
+}
+
 fn assemble(title: &str, json: &str, e: &Explanation) -> String {
     let mut s = String::with_capacity(VIZ_JS.len() + json.len() + SCRIPT.len() + 40_000);
     let title = html_escape(title);
@@ -300,6 +337,8 @@ fn assemble(title: &str, json: &str, e: &Explanation) -> String {
     <button id="last" title="last step (End)">&#x25B6;|</button>
     <input id="slider" type="range" min="0" max="0" value="0" aria-label="step">
     <span id="stepinfo">step 0</span>
+    <button id="quiz" aria-pressed="false" title="try it: work out each backward step before the page shows it (q)">try it</button>
+    <span id="score" hidden></span>
     <span class="zoom"><button id="zoomout" title="zoom out (-)">&#x2212;</button><span id="zoomlevel">100%</span><button id="zoomin" title="zoom in (+)">+</button><button id="fit" title="fit the graph to the window (0)">fit</button></span>
   </div>
 </header>
@@ -311,7 +350,9 @@ fn assemble(title: &str, json: &str, e: &Explanation) -> String {
     <section id="legend"><h2>Legend</h2>
       <p><span class="sw active"></span>active node &nbsp; <span class="sw fwd"></span>data computed &nbsp; <span class="sw bwd"></span>grad computed</p>
       <p><span class="sw fan"></span>fan-out: used more than once, so its grad accumulates (+=)</p>
-      <p>Edges show the local derivative d(node)/d(operand) during the backward pass.</p>
+      <p><span class="sw const"></span>a constant: its number, with no grad (it is not a parameter)</p>
+      <p>Edges show the local derivative d(node)/d(operand) during the backward pass.</p>{versions}
+      <p>Try it (the button, q, or <code>#quiz</code> in the address): at each backward step, type each local derivative and contribution before the page shows them; Enter checks an answer.</p>
     </section>
   </aside>
 </main>
@@ -327,6 +368,7 @@ fn assemble(title: &str, json: &str, e: &Explanation) -> String {
 </html>
 "#,
         nodes = e.nodes.len(),
+        versions = versions_legend(e),
         licenses = html_escape(LICENSES),
         data = script_safe(json),
     );

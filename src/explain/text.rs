@@ -9,16 +9,35 @@ use super::Explanation;
 pub const DEFAULT_MAX_STEPS: usize = 2000;
 
 /// How [`Explanation::to_text`] writes.
+///
+/// ```
+/// use backprop::explain::{TextOptions, explain};
+///
+/// let g = backprop::Graph::new();
+/// let x = g.value(3.0).with_label("x");
+/// let y = (x * 2.0).with_label("y");
+/// let e = explain(y);
+/// let text = e.to_text(&TextOptions::default());
+/// assert!(text.contains("x.grad = y.grad * 2 = 1 * 2 = 2"));
+/// assert!(!text.contains("2.grad")); // a constant is not a parameter
+/// let all = e.to_text(&TextOptions { constants: true, ..TextOptions::default() });
+/// assert!(all.contains("2.grad = y.grad * x.data = 1 * 3 = 3"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TextOptions {
     /// At most this many lines of the forward pass; the rest are counted.
     pub max_forward: usize,
+    /// Whether constants get lines of their own: in the forward pass and a
+    /// gradient line in each backward step (`backprop explain --all`).
+    /// Without it they appear only as numbers inside formulas.
+    pub constants: bool,
 }
 
 impl Default for TextOptions {
     fn default() -> Self {
         Self {
             max_forward: DEFAULT_MAX_STEPS,
+            constants: false,
         }
     }
 }
@@ -70,7 +89,9 @@ pub(crate) fn grouped(name: &str) -> String {
     let plain = name
         .chars()
         .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
-    let bracketed = name.starts_with('(') && name.ends_with(')') && balanced_outer(name);
+    // A version mark after the brackets, `(a*b)₂`, keeps them enough.
+    let core = name.trim_end_matches(|c: char| ('₀'..='₉').contains(&c));
+    let bracketed = core.starts_with('(') && core.ends_with(')') && balanced_outer(core);
     if plain || bracketed {
         name.to_string()
     } else {
@@ -94,6 +115,48 @@ fn balanced_outer(s: &str) -> bool {
     false
 }
 
+/// The lines that say what the version marks mean, one per name bound
+/// more than once, with its versions (`c₁ c₂ c₃ are the values bound to
+/// c`); empty when every name is bound once.
+pub(crate) fn versions_note(e: &Explanation) -> Vec<String> {
+    const MAX_LABELS: usize = 8;
+    let marked: std::collections::HashSet<&str> = e
+        .nodes
+        .iter()
+        .filter(|n| n.is_versioned())
+        .filter_map(|n| n.label.as_deref())
+        .collect();
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for n in &e.nodes {
+        let Some(label) = n.label.as_deref().filter(|l| marked.contains(l)) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, names)) => names.push(&n.name),
+            None => groups.push((label, vec![&n.name])),
+        }
+    }
+    let mut lines: Vec<String> = groups
+        .iter()
+        .take(MAX_LABELS)
+        .map(|(label, names)| {
+            let names = if names.len() > 4 {
+                format!("{} {} … {}", names[0], names[1], names[names.len() - 1])
+            } else {
+                names.join(" ")
+            };
+            format!("{names} are the values bound to {label}, in program order")
+        })
+        .collect();
+    if groups.len() > MAX_LABELS {
+        lines.push(format!(
+            "... and {} more names bound more than once",
+            groups.len() - MAX_LABELS
+        ));
+    }
+    lines
+}
+
 /// Wraps a number in parentheses when it is negative, for products:
 /// `0.5 * (-3)`.
 fn factor(x: f64) -> String {
@@ -115,24 +178,33 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
         s,
         "forward pass{focus}: each node's value, in the order computed"
     );
-    let width = e
+    let shown: Vec<&super::Node> = e
         .nodes
+        .iter()
+        .filter(|n| options.constants || !n.is_constant())
+        .collect();
+    for line in versions_note(e) {
+        let _ = writeln!(s, "  ({line})");
+    }
+    let width = shown
         .iter()
         .take(options.max_forward)
         .map(|n| n.name.chars().count())
         .max()
         .unwrap_or(0);
-    for n in e.nodes.iter().take(options.max_forward) {
+    for n in shown.iter().take(options.max_forward) {
         let pad = width - n.name.chars().count();
         let pad = " ".repeat(pad);
-        if n.is_leaf() || n.label.is_none() || n.expr == n.name {
+        if n.is_constant() {
+            let _ = writeln!(s, "  {}{pad} = {}    (a constant)", n.name, number(n.data));
+        } else if n.is_leaf() || n.label.is_none() || n.expr == n.name {
             let _ = writeln!(s, "  {}{pad} = {}", n.name, number(n.data));
         } else {
             let _ = writeln!(s, "  {}{pad} = {} = {}", n.name, n.expr, number(n.data));
         }
     }
-    if e.nodes.len() > options.max_forward {
-        let n = e.nodes.len() - options.max_forward;
+    if shown.len() > options.max_forward {
+        let n = shown.len() - options.max_forward;
         let noun = if n == 1 { "node" } else { "nodes" };
         let _ = writeln!(s, "  ... {n} more {noun} not shown");
     }
@@ -159,7 +231,14 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
             step.number,
             number(step.upstream)
         );
-        for t in &step.terms {
+        if !options.constants && !step.terms.is_empty() && step.terms.iter().all(|t| t.constant) {
+            let _ = writeln!(s, "  (its operands are constants: no gradient to pass on)");
+        }
+        for t in step
+            .terms
+            .iter()
+            .filter(|t| options.constants || !t.constant)
+        {
             let assign = if t.accumulates { "+=" } else { "=" };
             let local = if t.formula.contains(' ') || t.formula.starts_with('-') {
                 format!("({})", t.formula)
@@ -205,7 +284,15 @@ pub(super) fn render(e: &Explanation, options: &TextOptions) -> String {
             .unwrap_or(0);
         for (name, g) in &e.grads {
             let pad = " ".repeat(width - name.chars().count());
-            let _ = writeln!(s, "  {}.grad{pad} = {}", grouped(name), number(*g));
+            let _ = write!(s, "  {}.grad{pad} = {}", grouped(name), number(*g));
+            // An input that the program rebinds is shown by its version
+            // in the steps above.
+            if let Some(n) = e.leaf_index(name).map(|k| &e.nodes[k])
+                && n.name != *name
+            {
+                let _ = write!(s, "    ({} above)", n.name);
+            }
+            let _ = writeln!(s);
         }
     } else {
         let h = e.checks[0].h;
@@ -275,5 +362,7 @@ mod tests {
         assert_eq!(grouped("x1*w1"), "(x1*w1)");
         assert_eq!(grouped("(a)*(b)"), "((a)*(b))");
         assert_eq!(grouped("tanh(n)"), "(tanh(n))");
+        assert_eq!(grouped("c₂"), "c₂");
+        assert_eq!(grouped("(a*b)₂"), "(a*b)₂");
     }
 }

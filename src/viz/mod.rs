@@ -5,7 +5,8 @@
 //! op node (`+`, `*`, `tanh`, `**2`, `Σ`, ...) between an op's operands and
 //! its result, left to right. The output is deterministic: node names are
 //! `n<index>` and `n<index>_op` (the [`NodeId`] index), nodes and edges are
-//! in creation order.
+//! in creation order. A label carried by several nodes (a program that
+//! rebinds a name) is drawn with its version, `c₁ c₂ c₃`.
 //!
 //! [`render`] turns the same picture into SVG or PNG: with Graphviz's `dot`
 //! when it is on the `PATH` (the better layout), and otherwise with the
@@ -116,13 +117,28 @@ impl NodeView {
     }
 }
 
-/// The nodes and edges that lead to `root`, as they are drawn.
+/// The nodes and edges that lead to `root`, as they are drawn. A label
+/// that several of them carry (a program that rebinds `c`) is shown with
+/// its version, `c₁ c₂ c₃` ([`crate::format::versioned`]; a rebound
+/// input stays plain, `a a₂`), so that each record names one node.
 pub(crate) fn views(g: &Graph, root: NodeId) -> (Vec<NodeView>, Vec<(NodeId, NodeId)>) {
     let trace = g.trace(root);
+    let labels: Vec<String> = trace
+        .nodes
+        .iter()
+        .map(|&id| g.get(id).label().unwrap_or_default())
+        .collect();
+    let inputs: Vec<bool> = trace
+        .nodes
+        .iter()
+        .map(|&id| g.get(id).op() == Op::Leaf)
+        .collect();
+    let labels = crate::format::versioned_inputs_plain(&labels, &inputs);
     let nodes = trace
         .nodes
         .iter()
-        .map(|&id| {
+        .zip(labels)
+        .map(|(&id, label)| {
             let v = g.get(id);
             let op = match v.op() {
                 Op::Leaf => None,
@@ -131,7 +147,7 @@ pub(crate) fn views(g: &Graph, root: NodeId) -> (Vec<NodeView>, Vec<(NodeId, Nod
             };
             NodeView {
                 id,
-                label: v.label().unwrap_or_default(),
+                label,
                 data: v.data(),
                 grad: v.grad(),
                 op,

@@ -341,3 +341,174 @@ fn a_page_past_the_limit_is_refused_with_a_hint() {
         );
     assert!(!out.exists());
 }
+
+/// micrograd's README example through the command: `--json` names each
+/// node once and keeps the program's name as `label`; the text never has
+/// one name on both sides of a step; constants are numbers, with lines of
+/// their own only with `--all`; `draw` labels the bindings c₁ c₂ c₃.
+#[test]
+fn micrograds_example_has_one_name_per_node() {
+    let v = json(&["explain", MICROGRAD, "--json"]);
+    let nodes = v["nodes"].as_array().unwrap();
+    let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
+    let unique: std::collections::HashSet<&&str> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    let c: Vec<(&str, &str)> = nodes
+        .iter()
+        .filter(|n| n["label"] == "c")
+        .map(|n| (n["name"].as_str().unwrap(), n["expr"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        c,
+        [
+            ("c₁", "a + b"),
+            ("c₂", "c₁ + (c₁ + 1)"),
+            ("c₃", "c₂ + ((1 + c₂) + (-a))")
+        ]
+    );
+    for s in v["steps"].as_array().unwrap() {
+        for t in s["terms"].as_array().unwrap() {
+            assert_ne!(t["operand"], s["node"], "{s}");
+        }
+    }
+    // micrograd's published numbers.
+    assert!((v["value"].as_f64().unwrap() - 24.7041).abs() < 1e-4);
+    assert!((v["grads"]["a"].as_f64().unwrap() - 138.8338).abs() < 1e-4);
+    assert!((v["grads"]["b"].as_f64().unwrap() - 645.5773).abs() < 1e-4);
+    let t = text(&["explain", MICROGRAD]);
+    assert!(t.contains("step 1: g₂ = g₁ + (10/f)    grad 1"), "{t}");
+    assert!(t.contains("  g₁.grad = g₂.grad * 1 = 1 * 1 = 1"), "{t}");
+    assert!(
+        t.contains("(d₁ d₂ d₃ are the values bound to d, in program order)"),
+        "{t}"
+    );
+    assert!(!t.contains("10.grad") && !t.contains("2.data"), "{t}");
+    let all = text(&["explain", MICROGRAD, "--all"]);
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("  10 ") && l.ends_with(" = 10    (a constant)")),
+        "{all}"
+    );
+    // d(10/f)/d10 = 1/f = 1/49.
+    assert!(
+        all.contains("10.grad = (10/f).grad * 1/f.data = 1 * 0.0204082"),
+        "{all}"
+    );
+    let dot = text(&["draw", MICROGRAD]);
+    for name in ["c₁", "c₂", "c₃", "d₃", "g₂"] {
+        assert!(dot.contains(&format!("label=\"{{{name}|")), "{name}: {dot}");
+    }
+    assert!(!dot.contains("label=\"{c|"), "{dot}");
+}
+
+/// A one-layer, two-class softmax model trained on the words `cat` and
+/// `dog` (class 0 and 1).
+const WORD_MODEL: &str = r#"{"format":"backprop-mlp","version":1,"inputs":2,"loss":"cross-entropy","classes":2,
+"class_names":["cat","dog"],"normalization":null,"layers":[
+ {"activation":"linear","neurons":[{"weights":[0.5,-0.3],"bias":0.1},{"weights":[-0.2,0.8],"bias":-0.4}]}]}"#;
+
+/// `--label dog` for a model trained on words, in `explain` and `draw`:
+/// the loss is the hand-computed softmax cross-entropy
+/// ln(e^z_cat + e^z_dog) - z_dog, its terms name the label's output
+/// `out.dog`, and the title says `with label dog`.
+#[test]
+fn a_word_label_names_the_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("words.json");
+    std::fs::write(&path, WORD_MODEL).unwrap();
+    let m = path.to_str().unwrap();
+    // By hand, at (0.5, 0.2): z_cat = 0.25 - 0.06 + 0.1, z_dog = -0.1 + 0.16 - 0.4.
+    let (z_cat, z_dog) = (0.29f64, -0.34f64);
+    let lse = (z_cat.exp() + z_dog.exp()).ln();
+    let p_dog = z_dog.exp() / (z_cat.exp() + z_dog.exp());
+    for (label, loss, b_dog) in [
+        ("dog", lse - z_dog, p_dog - 1.0),
+        ("cat", lse - z_cat, p_dog),
+    ] {
+        let v = json(&[
+            "explain", "--model", m, "--point", "0.5,0.2", "--label", label, "--json",
+        ]);
+        assert!(
+            (v["value"].as_f64().unwrap() - loss).abs() < 1e-12,
+            "{label}"
+        );
+        // d loss / d b_dog = softmax(dog) - [label is dog].
+        let g = v["grads"]["L1.N2.b"].as_f64().unwrap();
+        assert!((g - b_dog).abs() < 1e-12, "{label}: {g} vs {b_dog}");
+        let names: Vec<&str> = v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"out.cat") && names.contains(&"out.dog"),
+            "{names:?}"
+        );
+        let unique: std::collections::HashSet<&&str> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        // The loss's last term subtracts the label's output.
+        let step = v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["op"] == "-" && s["node"].as_str().unwrap().starts_with("(ln("))
+            .unwrap();
+        assert!(
+            step["node"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("out.{label}")),
+            "{step}"
+        );
+    }
+    let t = text(&[
+        "explain", "--model", m, "--point", "0.5,0.2", "--label", "dog",
+    ]);
+    assert!(t.contains("with label dog (class 1)"), "{t}");
+    assert!(
+        !t.contains("with label 0") && !t.contains("with label 1"),
+        "{t}"
+    );
+    let html = dir.path().join("words.html");
+    backprop()
+        .args([
+            "draw", "--model", m, "--point", "0.5,0.2", "--label", "dog", "-o",
+        ])
+        .arg(&html)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("with label dog")
+    );
+    let svg = dir.path().join("words.dot");
+    backprop()
+        .args([
+            "draw", "--model", m, "--point", "0.5,0.2", "--label", "dog", "-o",
+        ])
+        .arg(&svg)
+        .assert()
+        .success();
+    for cmd in ["explain", "draw"] {
+        backprop()
+            .args([cmd, "--model", m, "--point", "0.5,0.2", "--label", "bird"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "--label bird: not a class of this model (its classes are cat, dog)",
+            ));
+    }
+    // A model trained on numbers says so when given a word.
+    std::fs::write(&path, MODEL).unwrap();
+    backprop()
+        .args([
+            "explain", "--model", m, "--point", "0.5,0.2", "--label", "dog",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--label dog: this model was trained on numbered classes, 0 to 1",
+        ));
+}

@@ -67,3 +67,30 @@ fn the_readme_csv_commands_run_on_the_shipped_points() {
     // linear boundary alone classifies about 95 % of them.
     assert!(eval["accuracy"].as_f64().unwrap() >= 0.85, "{eval}");
 }
+
+/// The README's excerpt of `backprop explain -f data/programs/micrograd.txt`
+/// is what the command prints: every line it shows (the `...` stand for
+/// lines left out) is a line of the output, in the same order.
+#[test]
+fn the_readme_micrograd_excerpt_is_the_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let command = "$ backprop explain -f data/programs/micrograd.txt\n";
+    let start = readme.find(command).expect("the README shows the excerpt") + command.len();
+    let excerpt = &readme[start..start + readme[start..].find("```").unwrap()];
+    let out = backprop_in(root)
+        .args(["explain", "-f", "data/programs/micrograd.txt"])
+        .stdout_text();
+    let lines: Vec<&str> = out.lines().collect();
+    let mut at = 0;
+    let mut shown = 0;
+    for want in excerpt.lines().filter(|l| *l != "...") {
+        let found = lines[at..].iter().position(|l| *l == want);
+        let Some(k) = found else {
+            panic!("`{want}` is not in the output (in order):\n{out}");
+        };
+        at += k + 1;
+        shown += 1;
+    }
+    assert!(shown > 20, "{excerpt}");
+}

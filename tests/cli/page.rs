@@ -320,7 +320,7 @@ fn a_200_node_page_is_legible() {
           svg.querySelectorAll('g.edge').forEach(e => {
             let ends;
             let m = /^e(\d+)_(\d+)$/.exec(e.id);
-            if (m) ends = ['n' + D.nodes[+m[1]].operands[+m[2]], 'g' + m[1] + '_' + m[2], 'op' + m[1]];
+            if (m) ends = ['n' + D.nodes[+m[1]].operands[+m[2]], 'c' + D.nodes[+m[1]].operands[+m[2]], 'g' + m[1] + '_' + m[2], 'op' + m[1]];
             else { m = /^eo(\d+)$/.exec(e.id); ends = ['op' + m[1], 'n' + m[1]]; }
             const p = e.querySelector('path');
             const len = p.getTotalLength();
@@ -341,4 +341,314 @@ fn a_200_node_page_is_legible() {
         })()"#,
     );
     assert_eq!(crossings, json!([]), "edges through other nodes");
+}
+
+/// The quiz's state, as the page reports it.
+fn quiz_score(b: &mut Browser) -> (u64, u64, u64) {
+    let s = b.eval("window.backpropPage.quiz()");
+    (
+        s["right"].as_u64().unwrap(),
+        s["answered"].as_u64().unwrap(),
+        s["total"].as_u64().unwrap(),
+    )
+}
+
+fn panel(b: &mut Browser) -> String {
+    b.eval("document.getElementById('arith').textContent")
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Try it, on the notebook's neuron, with the keyboard only: each backward
+/// step asks for the local derivatives and contributions before it shows
+/// them; the answers typed are the notebook's hand-worked numbers (tanh's
+/// 1 - o**2 = 0.5, each `+` passes 0.5 on, each `*` multiplies by the
+/// other operand: w1 = -3, x1 = 2, w2 = 1, x2 = 0), except two typed wrong
+/// on purpose; one answer is checked with the mouse instead. The score
+/// after the run is what was typed, and it stays while stepping back.
+#[test]
+fn try_it_asks_before_it_tells() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(NEURON);
+    b.open_at(&file, "#quiz");
+    let forward = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    for _ in 0..forward + 1 {
+        b.key("ArrowRight", 39);
+    }
+    // Step 1, o = tanh(n): asked, not told.
+    let p = panel(&mut b);
+    assert!(p.contains("Try it") && !p.contains("1 - o**2"), "{p}");
+    assert_eq!(
+        b.eval("document.querySelectorAll('text.local').length"),
+        json!(0)
+    );
+    assert_eq!(
+        b.eval("document.activeElement.className"),
+        json!("answer"),
+        "the first question has the keyboard"
+    );
+    // Nor does the inspector tell, until the backward pass is over.
+    b.eval("document.getElementById('n9').dispatchEvent(new MouseEvent('mouseenter')); 0");
+    let inspect = b.eval("document.getElementById('inspect').textContent");
+    assert!(
+        inspect.as_str().unwrap().contains("Try it is on")
+            && !inspect.as_str().unwrap().contains("1 - o**2"),
+        "{inspect}"
+    );
+    // (local, contribution) per term, in the order of the steps; `true`
+    // where the typed answer is right.
+    let typed: [(&str, bool); 18] = [
+        ("0.7", false), // tanh's local derivative is 1 - o**2 = 0.5
+        ("0.5", true),
+        ("1", true),
+        ("0.5", true),
+        ("1", true),
+        ("1/2", true), // a fraction is a number too
+        ("1", true),
+        ("0.5", true),
+        ("1", true),
+        ("0.5", true),
+        ("1", true),
+        ("0.5", true),
+        ("0", true),
+        ("0", true),
+        ("3", false), // d(x1*w1)/dx1 is w1 = -3
+        ("-1.5", true),
+        ("2", true),
+        ("1.0004", true), // within 1e-3 relative of w1.grad = 1
+    ];
+    let mut k = 0;
+    for step in 0..5 {
+        let questions = b
+            .eval("document.querySelectorAll('#arith input.answer').length")
+            .as_u64()
+            .unwrap();
+        for _ in 0..questions {
+            let (text, _) = typed[k];
+            b.type_text(text);
+            if k == 4 {
+                // The mouse works as well as Enter.
+                b.click("#arith button.check", 0.5);
+            } else {
+                b.key("Enter", 13);
+            }
+            k += 1;
+        }
+        if step == 0 {
+            // Checked: marked right or wrong, with the worked line.
+            let p = panel(&mut b);
+            assert!(
+                p.contains("✗ wrong") && p.contains("= (1 - o**2) = 0.5"),
+                "{p}"
+            );
+            assert!(
+                p.contains("✓ right") && p.contains("n.grad = o.grad * (1 - o**2) = 1 * 0.5 = 0.5"),
+                "{p}"
+            );
+            assert_eq!(
+                b.eval("document.querySelector('#arith input.answer').classList.contains('wrong')"),
+                json!(true)
+            );
+            assert_eq!(quiz_score(&mut b), (1, 2, 18));
+            // The README's picture of try it comes from here:
+            // `BACKPROP_QUIZ_SCREENSHOT=docs/try-it.png cargo test --test cli page::try_it`.
+            if let Some(path) = std::env::var_os("BACKPROP_QUIZ_SCREENSHOT") {
+                b.eval("new Promise(r => setTimeout(r, 400))");
+                b.screenshot().save(&path).unwrap();
+            }
+            // The score stays while stepping back and forth.
+            b.key("ArrowLeft", 37);
+            assert_eq!(quiz_score(&mut b), (1, 2, 18));
+            let score = b.eval("document.getElementById('score').textContent");
+            assert_eq!(score, json!("score: 1 right of 2 answered (18 questions)"));
+            b.key("ArrowRight", 39);
+            assert!(panel(&mut b).contains("✗ wrong"));
+        }
+        b.key("ArrowRight", 39);
+    }
+    assert_eq!(k, typed.len());
+    let right = typed.iter().filter(|(_, r)| *r).count() as u64;
+    assert_eq!(quiz_score(&mut b), (right, 18, 18));
+    assert_eq!(
+        b.step(),
+        b.eval("window.backpropPage.total").as_u64().unwrap()
+    );
+    // The end shows every gradient: the notebook's x1.grad = -1.5.
+    assert!(
+        panel(&mut b).contains("x1.grad = -1.5"),
+        "{}",
+        panel(&mut b)
+    );
+    let errors = b.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+/// micrograd's README example on the page: one name per record (c₁ c₂ c₃
+/// for the three bindings of c, explained in the legend), constants as
+/// boxes with their number and no grad field, and at the end micrograd's
+/// published a.grad = 138.8338 and b.grad = 645.5773.
+#[test]
+fn micrograds_example_page_names_each_node_once() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(crate::common::MICROGRAD);
+    b.open(&file);
+    let names = b.eval(
+        "Array.from(document.querySelectorAll('g.node[id^=\"n\"]')).map(g => g.querySelector('text').textContent)",
+    );
+    let names: Vec<&str> = names
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for want in [
+        "c₁", "c₂", "c₃", "d₁", "d₂", "d₃", "g₁", "g₂", "a", "b", "e", "f",
+    ] {
+        assert_eq!(
+            names.iter().filter(|n| **n == want).count(),
+            1,
+            "{want}: {names:?}"
+        );
+    }
+    assert!(!names.contains(&"c"), "{names:?}");
+    let legend = b.eval("document.getElementById('versions').textContent");
+    assert!(
+        legend
+            .as_str()
+            .unwrap()
+            .contains("c₁ c₂ c₃ are the values bound to c"),
+        "{legend}"
+    );
+    // Constants: their number, no grad field.
+    let constants = b.eval(
+        "Array.from(document.querySelectorAll('g.node[id^=\"c\"]')).map(g => \
+           Array.from(g.querySelectorAll('text')).map(t => t.textContent).join('|'))",
+    );
+    let constants: Vec<&str> = constants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(constants, ["1", "1", "2", "3", "2", "10"]);
+    let total = b.eval("window.backpropPage.total").as_u64().unwrap();
+    let forward = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    for s in 0..total {
+        b.key("ArrowRight", 39);
+        // The README's picture: backward step 20, c₂ = c₁ + (c₁ + 1),
+        // from `BACKPROP_MICROGRAD_SCREENSHOT=docs/micrograd-page.png
+        // cargo test --test cli page::micrograds_example_page`.
+        if s + 1 == forward + 20
+            && let Some(path) = std::env::var_os("BACKPROP_MICROGRAD_SCREENSHOT")
+        {
+            b.eval("new Promise(r => setTimeout(r, 400))");
+            b.screenshot().save(&path).unwrap();
+        }
+        if s >= forward {
+            // No line of the step names one node on both sides.
+            for line in panel(&mut b)
+                .lines()
+                .filter(|l| l.contains(".grad") && l.contains(" * "))
+            {
+                let (lhs, rhs) = line
+                    .split_once(" += ")
+                    .or_else(|| line.split_once(" = "))
+                    .unwrap();
+                let upstream = rhs.split(".grad").next().unwrap().trim();
+                assert_ne!(lhs.trim().trim_end_matches(".grad"), upstream, "{line}");
+                assert!(
+                    !line.contains("10.grad") && !line.contains("2.grad"),
+                    "{line}"
+                );
+            }
+        }
+    }
+    let grads = shown_grads(&mut b);
+    for (name, want) in [("a", 138.8338), ("b", 645.5773)] {
+        let (_, _, full) = grads.iter().find(|(n, _, _)| n == name).unwrap();
+        let full: f64 = full.parse().unwrap();
+        assert!((full - want).abs() < 1e-4, "{name}: {full}");
+    }
+    let errors = b.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+/// Try it on odd programs (a step whose operands are all constants, an
+/// output that is an input, a rebound input, a page drawn with --leaf):
+/// the arrow keys step through the questions left empty, to the end,
+/// with no error; nothing answered scores nothing.
+#[test]
+fn try_it_steps_through_unanswered_questions() {
+    let Some(mut b) = browser() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (k, (program, leaf)) in [
+        ("x = 1; y = x + 2*3", None),
+        ("x = 2", None),
+        ("a = 2; a = a * 3; b = a*a + a*a", None),
+        (crate::common::MICROGRAD, Some("a")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let file = dir.path().join(format!("p{k}.html"));
+        let mut cmd = backprop();
+        cmd.args(["draw", program, "-o", file.to_str().unwrap()]);
+        if let Some(leaf) = leaf {
+            cmd.args(["--leaf", leaf]);
+        }
+        cmd.succeeds();
+        b.events.clear();
+        b.open_at(&file, "#quiz");
+        let total = b.eval("window.backpropPage.total").as_u64().unwrap();
+        for _ in 0..total {
+            b.key("ArrowRight", 39);
+        }
+        assert_eq!(b.step(), total, "{program}");
+        let (right, answered, _) = quiz_score(&mut b);
+        assert_eq!((right, answered), (0, 0), "{program}");
+        b.key("Home", 36);
+        assert_eq!(b.step(), 0, "{program}");
+        let errors = b.errors();
+        assert!(errors.is_empty(), "{program}: console errors: {errors:#?}");
+    }
+}
+
+/// Try it accepts the value as the records print it (4 decimals) even
+/// where that is more than 1e-3 off: micrograd's d(10/f)/df = -10/f² with
+/// f = 49 is -0.00416493, so `-0.0042` is right and `-0.0041` wrong.
+#[test]
+fn try_it_accepts_the_value_printed_to_4_digits() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(crate::common::MICROGRAD);
+    b.open_at(&file, "#quiz");
+    let forward = b.eval("window.backpropPage.forward").as_u64().unwrap();
+    for _ in 0..forward + 1 {
+        b.key("ArrowRight", 39);
+    }
+    // Step 1, g₂ = g₁ + 10/f: pass it by with the arrow key.
+    b.key("ArrowRight", 39);
+    let p = panel(&mut b);
+    assert!(
+        p.contains("Backward 2 of") && p.contains("d((10/f))/d(f) = "),
+        "{p}"
+    );
+    // Only f is asked about: 10 is a constant.
+    assert_eq!(
+        b.eval("document.querySelectorAll('#arith input.answer').length"),
+        json!(2)
+    );
+    let local = -10.0 / (49.0f64 * 49.0);
+    assert!(((-0.0042 - local) / local).abs() > 1e-3);
+    b.type_text("-0.0042");
+    b.key("Enter", 13);
+    b.type_text("-0.0041");
+    b.key("Enter", 13);
+    assert_eq!(quiz_score(&mut b).0, 1);
+    assert_eq!(quiz_score(&mut b).1, 2);
+    let marks = b
+        .eval("Array.from(document.querySelectorAll('#arith input.answer')).map(i => i.className)");
+    assert_eq!(marks, json!(["answer right", "answer wrong"]));
+    let errors = b.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
 }

@@ -307,3 +307,227 @@ proptest! {
         }
     }
 }
+
+/// micrograd's README example (relu(x) for x.relu()), which rebinds `c`,
+/// `d` and `g` with `+=`.
+const MICROGRAD: &str = include_str!("../../data/programs/micrograd.txt");
+
+fn explained(src: &str) -> backprop::explain::Explanation {
+    let p = Program::parse(src).unwrap();
+    let g = Graph::new();
+    let ev = p.eval(&g, &[] as &[(&str, f64)]).unwrap();
+    explain_with_leaves(ev.output, &ev.inputs)
+}
+
+/// Every node has its own name, and no step names one node on both sides.
+fn assert_one_name_per_node(e: &backprop::explain::Explanation) {
+    let mut seen = std::collections::HashSet::new();
+    for n in &e.nodes {
+        assert!(seen.insert(n.name.as_str()), "`{}` names two nodes", n.name);
+    }
+    for s in &e.steps {
+        for t in &s.terms {
+            assert_ne!(t.operand, s.node, "step {} names one node twice", s.number);
+            assert_eq!(t.operand, e.nodes[t.operand_index].name);
+        }
+        assert_eq!(s.node, e.nodes[s.node_index].name);
+    }
+}
+
+/// micrograd's published results (g = 24.7041, a.grad = 138.8338,
+/// b.grad = 645.5773), and one name per node: the three bindings of `c`
+/// are c₁ c₂ c₃, in program order, each its own node.
+#[test]
+fn micrograds_example_names_each_binding_once() {
+    let e = explained(MICROGRAD);
+    assert!((e.value - 24.7041).abs() < 1e-4);
+    assert!((e.grad("a").unwrap() - 138.8338).abs() < 1e-4);
+    assert!((e.grad("b").unwrap() - 645.5773).abs() < 1e-4);
+    assert_one_name_per_node(&e);
+    for (label, versions) in [
+        ("c", vec!["c₁", "c₂", "c₃"]),
+        ("d", vec!["d₁", "d₂", "d₃"]),
+        ("g", vec!["g₁", "g₂"]),
+    ] {
+        let names: Vec<&str> = e
+            .nodes
+            .iter()
+            .filter(|n| n.label.as_deref() == Some(label))
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(names, versions);
+    }
+    // Names bound once stay plain.
+    for plain in ["a", "b", "e", "f"] {
+        assert!(e.nodes.iter().any(|n| n.name == plain), "{plain}");
+    }
+    assert_eq!(e.output, "g₂");
+    // By hand: c₃ = -1 and d₃ = 6, so e = -7, and the first step is
+    // g₂ = g₁ + 10/f: both operands get upstream 1 through the `+`.
+    assert_eq!(e.node("c₃").unwrap().data, -1.0);
+    assert_eq!(e.node("d₃").unwrap().data, 6.0);
+    let first = &e.steps[0];
+    assert_eq!(first.node, "g₂");
+    assert_eq!(first.terms[0].operand, "g₁");
+    // `c += c + 1`: c₂ = c₁ + (c₁ + 1), so c₁ gets d(c₂)/d(c₁) = 2 from that
+    // statement; c₂ gets 1 + 1 = 2 from c₃ = c₂ + (1 + c₂ - a), and c₃'s
+    // grad is de/dc₃ = 1 times dg/de. So c₁.grad = 4 * c₃.grad.
+    let c3 = e.node("c₃").unwrap().grad;
+    let c1 = e.node("c₁").unwrap().grad;
+    assert!((c1 - 4.0 * c3).abs() < 1e-9, "{c1} vs 4 * {c3}");
+    let text = e.to_string();
+    for line in text
+        .lines()
+        .filter(|l| l.contains(".grad") && l.contains(" * "))
+    {
+        let (lhs, rhs) = line
+            .split_once(" += ")
+            .or_else(|| line.split_once(" = "))
+            .unwrap();
+        let upstream = rhs.split(".grad").next().unwrap().trim();
+        assert_ne!(lhs.trim().trim_end_matches(".grad"), upstream, "{line}");
+    }
+    assert!(
+        text.contains("c₁ c₂ c₃ are the values bound to c"),
+        "{text}"
+    );
+}
+
+/// The notebook's numbers for a constant operand: d(10/f)/df =
+/// -10/f**2 and d(f/2)/df = 1/2, with f = e**2 = 49 by hand. A constant
+/// appears as its number, and only `--all` gives it a gradient line.
+#[test]
+fn constants_appear_as_numbers() {
+    let e = explained(MICROGRAD);
+    let div = e.steps.iter().find(|s| s.node == "(10/f)").unwrap();
+    let to_f = div.terms.iter().find(|t| t.operand == "f").unwrap();
+    assert_eq!(to_f.formula, "-10/f.data**2");
+    assert!((to_f.local - (-10.0 / (49.0f64 * 49.0))).abs() < 1e-15);
+    let to_ten = div.terms.iter().find(|t| t.operand != "f").unwrap();
+    assert!(to_ten.constant && e.nodes[to_ten.operand_index].is_constant());
+    let half = e.steps.iter().find(|s| s.node == "g₁").unwrap();
+    assert_eq!(half.terms[0].formula, "1/2");
+    assert_eq!(half.terms[0].local, 0.5);
+    let text = e.to_string();
+    assert!(
+        text.contains("f.grad += (10/f).grad * (-10/f.data**2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("f.grad += g₁.grad * 1/2 = 1 * 0.5 = 0.5"),
+        "{text}"
+    );
+    for constant in ["10", "2", "1", "3"] {
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{constant}.grad"))
+                    || l.trim_start().starts_with(&format!("{constant}₁.grad"))),
+            "{constant} has a gradient line:\n{text}"
+        );
+    }
+    let all = e.to_text(&backprop::explain::TextOptions {
+        constants: true,
+        ..Default::default()
+    });
+    // d(f/2)/d2 = -f/2**2 = -49/4.
+    assert!(
+        all.contains("-f.data/2**2) = 1 * (-12.25) = -12.25"),
+        "{all}"
+    );
+    // Inputs keep their lines.
+    assert!(text.contains("  a.grad += ") && text.contains("  b.grad += "));
+}
+
+/// A program may rebind its input: the input keeps its plain name (the
+/// one `--at`, `--leaf`, the checks and `grad` use), its later bindings
+/// are numbered from 2.
+#[test]
+fn a_rebound_input_is_found_by_its_name() {
+    let e = explained("a = 2; a = a * 3; b = a*a + a*a");
+    assert_one_name_per_node(&e);
+    let a: Vec<&str> = e
+        .nodes
+        .iter()
+        .filter(|n| n.label.as_deref() == Some("a"))
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(a, ["a", "a₂"]);
+    assert!(e.nodes[0].is_leaf() && !e.nodes[0].is_versioned());
+    // b = 2 * (3a)² = 18 a², db/da = 36 a = 72.
+    assert_eq!(e.grad("a"), Some(72.0));
+    let checked = e.clone().with_checks(1e-6);
+    assert!((checked.checks[0].central - 72.0).abs() < 1e-5);
+    let focused = e.clone().focus("a").unwrap();
+    assert_eq!(focused.grads, vec![("a".to_string(), 72.0)]);
+    let text = e.to_string();
+    assert!(
+        text.contains("(a a₂ are the values bound to a, in program order)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  a.grad = a₂.grad * 3 = 24 * 3 = 72"),
+        "{text}"
+    );
+}
+
+/// A random program that rebinds names (`v1 += ...`, `v0 = v0 * 2`) and
+/// uses constants.
+fn rebinding_program() -> impl Strategy<Value = String> {
+    let stmt = (0usize..3, 0usize..3, 0usize..6, -2.0f64..2.0).prop_map(|(t, a, op, k)| {
+        let k = format!("{:.2}", k);
+        let (t, a) = (format!("v{t}"), format!("v{a}"));
+        match op {
+            0 => format!("{t} += {a} * {k}"),
+            1 => format!("{t} = {t} * {a} + {k}"),
+            2 => format!("{t} -= tanh({a}) / 2"),
+            3 => format!("{t} = {k} / ({a}*{a} + 1) + {t}"),
+            4 => format!("{t} *= exp(-{a}*{a}) + 0.5"),
+            _ => format!("{t} = relu({a} + {k}) + {a}**2"),
+        }
+    });
+    (prop::collection::vec(-2.0f64..2.0, 3), prop::collection::vec(stmt, 1..10)).prop_map(
+        |(xs, stmts)| {
+            format!(
+                "x0 = {}; x1 = {}; x2 = {}\nv0 = x0 + 0; v1 = x1 * 1; v2 = x2 - 0\n{}\ny = v0 + v1 * v2",
+                xs[0],
+                xs[1],
+                xs[2],
+                stmts.join("\n")
+            )
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// For random programs with rebinding and constants: one name per
+    /// node; each contribution is upstream × local; each node's
+    /// contributions add up to backward()'s gradient of that node.
+    #[test]
+    fn rebinding_programs_add_up_to_backward(src in rebinding_program()) {
+        let p = Program::parse(&src).unwrap();
+        let g = Graph::new();
+        let ev = p.eval(&g, &[] as &[(&str, f64)]).unwrap();
+        let e = explain_with_leaves(ev.output, &ev.inputs);
+        let ids = g.trace(ev.output.id()).nodes;
+        ev.output.backward();
+        prop_assume!(e.nodes.iter().all(|n| n.data.is_finite() && n.grad.is_finite()));
+        assert_one_name_per_node(&e);
+        let mut sums = vec![0.0f64; e.nodes.len()];
+        for s in &e.steps {
+            for t in &s.terms {
+                prop_assert_eq!(t.contribution, s.upstream * t.local);
+                sums[t.operand_index] += t.contribution;
+            }
+        }
+        for n in &e.nodes[..e.nodes.len() - 1] {
+            let backward = g.get(ids[n.index]).grad();
+            prop_assert!(close(sums[n.index], backward), "{src}\n{}: {} vs {backward}", n.name, sums[n.index]);
+        }
+        for (name, v) in &ev.inputs {
+            prop_assert!(close(e.grad(name).unwrap(), v.grad()), "{src}\n{name}");
+        }
+    }
+}

@@ -36,16 +36,11 @@ pub fn build<'g>(
             .with_context(|| format!("cannot load model {}", path.display()))?;
         let p = model.point.as_deref().unwrap_or_default();
         let x = crate::args::point(p, saved.inputs)?;
-        if let Some(c) = model.label
-            && c >= saved.classes
-        {
-            return Err(Usage(format!(
-                "--label {c}: the model's classes are 0 to {}",
-                saved.classes - 1
-            ))
-            .into());
-        }
-        let net = explain::network_graph(g, &saved, &x, model.label, model.output_index).map_err(
+        let label = match &model.label {
+            Some(text) => Some(class_of(&saved, text)?),
+            None => None,
+        };
+        let net = explain::network_graph(g, &saved, &x, label, model.output_index).map_err(
             |e| match e {
                 explain::NetworkError::Output { .. } => {
                     anyhow::Error::new(Usage(format!("--output-index: {e}")))
@@ -76,6 +71,35 @@ pub fn build<'g>(
     })
 }
 
+/// The class `--label` names: a word label of a model trained on words
+/// (as `predict` and `eval` print them), or a class number.
+fn class_of(model: &SavedModel, text: &str) -> Result<usize, Usage> {
+    let shown: String = text.chars().map(backprop::format::escape_char).collect();
+    if let Some(names) = &model.class_names {
+        if let Some(c) = names.iter().position(|n| n == text) {
+            return Ok(c);
+        }
+        return match text.parse::<usize>() {
+            Ok(c) if c < model.classes => Ok(c),
+            _ => Err(Usage(format!(
+                "--label {shown}: not a class of this model (its classes are {})",
+                names.join(", ")
+            ))),
+        };
+    }
+    match text.parse::<usize>() {
+        Ok(c) if c < model.classes => Ok(c),
+        Ok(_) => Err(Usage(format!(
+            "--label {shown}: the model's classes are 0 to {}",
+            model.classes - 1
+        ))),
+        Err(_) => Err(Usage(format!(
+            "--label {shown}: this model was trained on numbered classes, 0 to {}",
+            model.classes - 1
+        ))),
+    }
+}
+
 /// Arguments of `backprop explain`.
 #[derive(clap::Args)]
 #[command(mut_arg("program", |a| a.required_unless_present_any(["file", "model"])))]
@@ -103,6 +127,11 @@ pub struct Args {
     /// Keep only the steps on paths from the output to this input.
     #[arg(long, value_name = "NAME")]
     pub leaf: Option<String>,
+    /// Show constants on lines of their own too: in the forward pass, and
+    /// a gradient line for each (by default a constant appears only as its
+    /// number inside formulas: it is not a parameter).
+    #[arg(long)]
+    pub all: bool,
     /// Print at most this many backward steps (and forward lines); the
     /// default is 2000 for text and no limit for --json.
     #[arg(long, value_name = "N")]
@@ -151,7 +180,10 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     } else {
         let max = args.max_steps.unwrap_or(DEFAULT_MAX_STEPS);
         e.truncate(max);
-        let opts = TextOptions { max_forward: max };
+        let opts = TextOptions {
+            max_forward: max,
+            constants: args.all,
+        };
         if args.model.model.is_some() {
             writeln!(out, "{}\n", built.title)?;
         }

@@ -156,7 +156,13 @@ impl Browser {
 
     /// Opens `file` and waits until the page has laid out its graph.
     pub fn open(&mut self, file: &Path) {
-        let url = format!("file://{}", file.display());
+        self.open_at(file, "");
+    }
+
+    /// Opens `file` with `fragment` (such as `#quiz`) in its address and
+    /// waits until the page has laid out its graph.
+    pub fn open_at(&mut self, file: &Path, fragment: &str) {
+        let url = format!("file://{}{fragment}", file.display());
         self.call("Page.navigate", json!({ "url": url }));
         let start = Instant::now();
         loop {
@@ -181,6 +187,11 @@ impl Browser {
                 json!({"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code}),
             );
         }
+    }
+
+    /// Types `text` into the focused element, as a keyboard would.
+    pub fn type_text(&mut self, text: &str) {
+        self.call("Input.insertText", json!({ "text": text }));
     }
 
     /// A real mouse click at the centre of the element `selector`, or at

@@ -151,10 +151,12 @@ pub struct ModelArgs {
         allow_hyphen_values = true
     )]
     pub point: Option<String>,
-    /// The sample's class (with --model): the graph is then the sample's
-    /// loss; without it, the graph is one output of the network.
+    /// The sample's class (with --model), as `predict` prints it: a
+    /// number, or the word label of a model trained on words (`dog`). The
+    /// graph is then the sample's loss; without it, the graph is one
+    /// output of the network.
     #[arg(long, value_name = "CLASS", requires = "model")]
-    pub label: Option<usize>,
+    pub label: Option<String>,
     /// Which output to explain when there is no --label (counted from 0;
     /// default: the predicted class's output).
     #[arg(long, value_name = "K", requires = "model", conflicts_with = "label")]
