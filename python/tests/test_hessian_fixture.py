@@ -6,8 +6,8 @@ wrote it). Each program runs here as Python the way that script runs it, with
 backprop Values for its inputs and the functions mapped to Value methods
 (``ln`` and ``log`` to ``.log()``); ``backprop.grad`` and ``backprop.hessian``
 must give PyTorch's numbers to 1e-12 relative, with the same NaN, infinities
-and signs of zero (of the value and the gradients; see `hessian_entries`). The CLI's ``backprop grad PROGRAM --hessian --json`` must
-give them too.
+and signs of zero (of the value and the gradients; see `hessian_entries`).
+The CLI's ``backprop grad PROGRAM --hessian --json`` must give them too.
 
 The fixture's conventions: NaN and infinities are the strings "NaN", "inf",
 "-inf"; -0.0 keeps its sign; a Hessian entry PyTorch reports as None (the

@@ -6,16 +6,17 @@ the repository's root:
 
     python python/tests/torch_replay/record.py
 
-Each test function of ``python/tests/micrograd/test_engine.py`` is run with
+Each test function of micrograd's ``test/test_engine.py`` (from its source
+archive, as ``python/tests/test_micrograd_suite.py`` gets it) is run with
 ``torch.Tensor.item`` wrapped to log what it returns, in call order.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import platform
 import sys
+import types
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -24,12 +25,11 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import torch  # noqa: E402
 
-TESTS = HERE.parent / "micrograd" / "test_engine.py"
+sys.path.insert(0, str(HERE.parent))
+from test_micrograd_suite import micrograd_test_source, with_backprop  # noqa: E402
 
-spec = importlib.util.spec_from_file_location("mg_test_engine", TESTS)
-assert spec and spec.loader
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
+module = types.ModuleType("mg_test_engine")
+exec(compile(with_backprop(micrograd_test_source()), "test_engine.py", "exec"), module.__dict__)
 
 log: list[float] = []
 original = torch.Tensor.item

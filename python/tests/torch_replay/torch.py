@@ -6,7 +6,7 @@ micrograd's ``test_engine.py`` builds each expression twice, with micrograd's
 this module stands in for it. Its tensors compute nothing; each ``item()``
 call returns, in order, the number that PyTorch's ``item()`` returned at the
 same point of the same test, as recorded by ``record.py`` (beside this file)
-into ``items.json``. Where PyTorch is installed, ``conftest.py`` leaves this
+into ``items.json``. Where PyTorch is installed, ``test_micrograd_suite.py`` leaves this
 module off the path and the tests run against PyTorch itself.
 """
 
