@@ -18,7 +18,7 @@
 //! (it cannot, but a failure here must not deadlock) leaves its slot on a
 //! queue that the next lock drains.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use backprop::{Graph, NodeId, Value};
@@ -57,6 +57,9 @@ pub struct Shared {
     pub serial: u64,
     state: Mutex<State>,
     deferred: Mutex<Vec<(u32, u64)>>,
+    /// Whether `deferred` may hold slots: checked on every lock, so that
+    /// the common case takes one lock, not two.
+    has_deferred: AtomicBool,
 }
 
 impl Shared {
@@ -73,6 +76,7 @@ impl Shared {
                 compactions: 0,
             }),
             deferred: Mutex::new(Vec::new()),
+            has_deferred: AtomicBool::new(false),
         })
     }
 
@@ -81,9 +85,12 @@ impl Shared {
     /// as it was; it is used anyway, as the engine's own checks still hold.
     pub fn lock(&self) -> MutexGuard<'_, State> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let pending = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|e| e.into_inner()));
-        for (slot, epoch) in pending {
-            s.release(slot, epoch);
+        if self.has_deferred.swap(false, Ordering::Acquire) {
+            let pending =
+                std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|e| e.into_inner()));
+            for (slot, epoch) in pending {
+                s.release(slot, epoch);
+            }
         }
         s
     }
@@ -92,11 +99,13 @@ impl Shared {
     pub fn release(&self, slot: u32, epoch: u64) {
         match self.state.try_lock() {
             Ok(mut s) => s.release(slot, epoch),
-            Err(_) => self
-                .deferred
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((slot, epoch)),
+            Err(_) => {
+                self.deferred
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((slot, epoch));
+                self.has_deferred.store(true, Ordering::Release);
+            }
         }
     }
 }
