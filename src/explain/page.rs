@@ -41,6 +41,9 @@ pub(super) const VIZ_JS: &str = include_str!("../../assets/viz-js/viz-global.js"
 const LICENSES: &str = include_str!("../../assets/viz-js/LICENSE");
 const SCRIPT: &str = include_str!("page.js");
 const STYLE: &str = include_str!("page.css");
+/// The layer diagram of a network's graph (`draw --model`); it does
+/// nothing on other graphs.
+const NETWORK_SCRIPT: &str = include_str!("network.js");
 
 /// Why a page could not be made.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -322,6 +325,9 @@ pub(super) fn assemble(title: &str, json: &str, e: &Explanation) -> String {
 </script>
 <script>
 {SCRIPT}
+</script>
+<script>
+{NETWORK_SCRIPT}
 </script>
 </body>
 </html>

@@ -228,12 +228,12 @@
     return out;
   }
   function drawNet() {
-    var L = D.layers, w = net.clientWidth || 700, h = net.clientHeight || 230, mx = 40, my = 14;
+    var L = D.layers, w = net.clientWidth || 700, h = net.clientHeight || 170, mx = 40, my = 14;
     var params = D.snapshots[cur].params.map(val);
     while (net.firstChild) net.removeChild(net.firstChild);
     var pos = L.map(function (n, l) {
       var x = L.length > 1 ? mx + l * (w - 2 * mx) / (L.length - 1) : w / 2;
-      var gap = Math.min(26, (h - 2 * my) / Math.max(1, n));
+      var gap = Math.min(22, (h - 2 * my) / Math.max(1, n));
       var top = h / 2 - gap * (n - 1) / 2;
       var col = [];
       for (var j = 0; j < n; j++) col.push([x, top + j * gap]);
@@ -269,7 +269,7 @@
           var f = maxA > 0 ? acts[key] / maxA : 0;
           fill = 'rgba(43, 138, 62,' + (0.08 + 0.85 * f).toFixed(3) + ')';
         }
-        var c = el('circle', { cx: p[0], cy: p[1], r: 7, fill: fill, stroke: '#333', 'stroke-width': 1, 'data-neuron': key });
+        var c = el('circle', { cx: p[0], cy: p[1], r: 5, fill: fill, stroke: '#333', 'stroke-width': 1, 'data-neuron': key });
         var t = el('title', {});
         if (l === 0) t.textContent = 'input x' + (j + 1) + (sample ? ' = ' + num(val(sample.nodes.filter(function (n) { return n.name === 'x' + (j + 1); })[0].data)) : '');
         else if (info) {
@@ -381,7 +381,10 @@
     if (handled) e.preventDefault();
   });
   legend();
-  go(cur);
+  // `train.html#snapshot=3&point=7` opens at snapshot 3 with point 7's graph.
+  var hs = /snapshot=(\d+)/.exec(location.hash), hp = /point=(\d+)/.exec(location.hash);
+  go(hs ? parseInt(hs[1], 10) : cur);
+  if (hp && parseInt(hp[1], 10) < D.points.length) select(parseInt(hp[1], 10));
   window.backpropTrain = {
     ready: true, readyMs: performance.now(), snapshots: S,
     snapshot: function () { return cur; }, step: function () { return D.snapshots[cur].step; },

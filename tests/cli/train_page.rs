@@ -478,3 +478,71 @@ fn bad_page_arguments_fail_before_training() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     fails(d, &args, 1, "cannot write the page to no/such/dir/p.html");
 }
+
+/// `draw --model`'s page gets the layer diagram: one circle per input and
+/// neuron, one edge per weight coloured by the sign of the weight in the
+/// model file, and a click on a neuron goes to its `linear` node's
+/// backward step. A program's page has no diagram.
+#[test]
+fn the_draw_model_page_shows_the_layers() {
+    let Some(mut b) = browser() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    backprop_in(d)
+        .args([
+            "train",
+            "-q",
+            "--no-plot",
+            "--steps",
+            "5",
+            "--hidden",
+            "5,4",
+        ])
+        .args(["--save", "m.json"])
+        .succeeds();
+    backprop_in(d)
+        .args([
+            "draw", "--model", "m.json", "--point", "0.5,0.2", "--label", "1",
+        ])
+        .args(["-o", "mlp.html"])
+        .succeeds();
+    let model: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("m.json")).unwrap()).unwrap();
+    b.open(&d.join("mlp.html"));
+    assert_eq!(
+        b.eval("window.backpropNetwork.sizes"),
+        serde_json::json!([2, 5, 4, 1])
+    );
+    assert_eq!(
+        b.eval("document.querySelectorAll('#netview circle').length"),
+        12
+    );
+    // Edges in order: layer, neuron, weight; blue for w >= 0, red below.
+    let colours = b.eval(
+        "Array.from(document.querySelectorAll('#netview line')).map(l => l.getAttribute('stroke'))",
+    );
+    let mut want = Vec::new();
+    for layer in model["layers"].as_array().unwrap() {
+        for neuron in layer["neurons"].as_array().unwrap() {
+            for w in neuron["weights"].as_array().unwrap() {
+                let blue = w.as_f64().unwrap() >= 0.0;
+                want.push(if blue { "#1c7ed6" } else { "#e03131" });
+            }
+        }
+    }
+    assert_eq!(colours, serde_json::json!(want));
+    b.click("#netview circle[data-neuron=\"2.3\"]", 0.5);
+    let info = b.eval("document.getElementById('stepinfo').textContent");
+    assert!(
+        info.as_str().unwrap().contains(": L2.N3.n"),
+        "the click goes to L2.N3's linear node: {info}"
+    );
+    let on = b.eval("document.querySelector('#netview circle.on').getAttribute('data-neuron')");
+    assert_eq!(on, "2.3");
+    assert!(b.errors().is_empty(), "{:?}", b.errors());
+    backprop_in(d)
+        .args(["draw", "x = 2; y = x * x", "-o", "prog.html"])
+        .succeeds();
+    b.open(&d.join("prog.html"));
+    assert_eq!(b.eval("document.getElementById('netview') === null"), true);
+}
