@@ -546,3 +546,25 @@ fn the_draw_model_page_shows_the_layers() {
     b.open(&d.join("prog.html"));
     assert_eq!(b.eval("document.getElementById('netview') === null"), true);
 }
+
+/// The default run's page (micrograd's demo, 21 snapshots of 100 points,
+/// a 60 × 60 grid) stays under 5 MB and is interactive within 3 s.
+#[test]
+fn the_default_page_is_under_5_mb_and_opens_within_3_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    backprop_in(d)
+        .args(["train", "-q", "--no-plot", "--page", "train.html"])
+        .succeeds();
+    let file = d.join("train.html");
+    let size = std::fs::metadata(&file).unwrap().len();
+    assert!(size < 5_000_000, "the page has {size} bytes");
+    let data = page_data(&file);
+    assert_eq!(data["snapshots"].as_array().unwrap().len(), 21);
+    assert_eq!(data["points"].as_array().unwrap().len(), 100);
+    let Some(mut b) = browser() else { return };
+    b.open(&file);
+    let ready = b.eval("window.backpropTrain.readyMs").as_f64().unwrap();
+    assert!(ready < 3000.0, "interactive after {ready} ms");
+    assert!(b.errors().is_empty(), "{:?}", b.errors());
+}
