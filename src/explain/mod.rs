@@ -67,7 +67,7 @@ pub use text::{DEFAULT_MAX_STEPS, TextOptions};
 pub use train_page::{
     DEFAULT_GRID, DEFAULT_SNAPSHOTS, MAX_GRID, MAX_PAGE_PARAMETERS, MAX_POINTS, MAX_SAMPLE_GRAPHS,
     MAX_SNAPSHOTS, MIN_GRID, Snapshot, SnapshotRecorder, TrainingPage, TrainingPageError,
-    snapshot_steps, training_page_html, write_training_page,
+    page_extent, snapshot_steps, training_page_html, write_training_page,
 };
 
 /// The longest name given to an unlabelled computed node, in characters;

@@ -402,6 +402,24 @@ fn padded((lo, hi): (f64, f64)) -> Option<(f64, f64)> {
     ((b - a).is_finite() && b > a).then_some((a, b))
 }
 
+/// The plane the page's heat map covers, `((x0, x1), (y0, y1))`: the
+/// range of each of the 2 features with a margin, or `None` for data
+/// without 2 features or a range too wide to draw (its width overflows).
+///
+/// ```
+/// let d = backprop::data::Dataset::new(vec![0.0, 0.0, 1.0, 2.0], vec![0, 1], 2).unwrap();
+/// assert_eq!(backprop::explain::page_extent(&d), Some(((-0.35, 1.35), (-0.45, 2.45))));
+/// let wide = backprop::data::Dataset::new(vec![-1e308, 0.0, 1e308, 1.0], vec![0, 1], 2).unwrap();
+/// assert_eq!(backprop::explain::page_extent(&wide), None);
+/// ```
+pub fn page_extent(data: &Dataset) -> Option<((f64, f64), (f64, f64))> {
+    if data.n_features() != 2 {
+        return None;
+    }
+    let b = data.bounds();
+    padded(b[0]).zip(padded(b[1]))
+}
+
 /// The training page: one self-contained HTML file, offline, with the
 /// decision boundary at each snapshot as a heat map over the points, the
 /// loss and accuracy curves with a marker at the snapshot's step, a
@@ -479,10 +497,7 @@ pub fn training_page_html(page: &TrainingPage<'_>) -> Result<String, TrainingPag
             last.classes
         )));
     }
-    let b = data.bounds();
-    let ((x0, x1), (y0, y1)) = padded(b[0])
-        .zip(padded(b[1]))
-        .ok_or(TrainingPageError::Range)?;
+    let ((x0, x1), (y0, y1)) = page_extent(data).ok_or(TrainingPageError::Range)?;
     let n = page.grid;
     let centre = |lo: f64, hi: f64, i: usize| lo + (i as f64 + 0.5) * ((hi - lo) / n as f64);
     let grid = Grid {

@@ -389,6 +389,7 @@ fn bad_page_arguments_fail_before_training() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(d, "three.csv", "a,b,c,label\n1,2,3,0\n2,3,4,1\n3,1,2,0\n");
+    write(d, "wide.csv", "a,b,label\n-1e308,0,0\n1e308,1,1\n");
     let with = |extra: &[&str]| -> Vec<String> {
         let steps: &[&str] = if extra.contains(&"--steps") {
             &[]
@@ -465,6 +466,17 @@ fn bad_page_arguments_fail_before_training() {
             "more than the page's limit of 1500",
         ),
         (&["--page", "m.html", "--save", "m.html"][..], "both write"),
+        (
+            &[
+                "--page",
+                "p.html",
+                "--dataset",
+                "csv:wide.csv",
+                "--label-column",
+                "label",
+            ][..],
+            "--page p.html: wide's features span too wide a range to draw",
+        ),
         (
             &["--page", "three.csv", "--dataset", "csv:three.csv"][..],
             "use a .html file name",
@@ -566,5 +578,49 @@ fn the_default_page_is_under_5_mb_and_opens_within_3_s() {
     b.open(&file);
     let ready = b.eval("window.backpropTrain.readyMs").as_f64().unwrap();
     assert!(ready < 3000.0, "interactive after {ready} ms");
+    assert!(b.errors().is_empty(), "{:?}", b.errors());
+}
+
+/// Class names and column names that are HTML or script are shown as
+/// text: the page opens without error, and a point's graph says its class.
+#[test]
+fn hostile_names_are_text_on_the_page() {
+    let Some(mut b) = browser() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "evil.csv",
+        "\"<img src=x onerror=alert(1)>\",b\"&,class\n\
+         0.1,0.2,</script><b>x\n0.9,0.1,a\"b&c\n0.2,0.8,</script><b>x\n0.7,0.6,a\"b&c\n",
+    );
+    backprop_in(d)
+        .args(["train", "-q", "--no-plot", "--steps", "3", "--hidden", "3"])
+        .args(["--dataset", "csv:evil.csv", "--label-column", "class"])
+        .args(["--page", "evil.html", "--page-snapshots", "2"])
+        .succeeds();
+    b.open(&d.join("evil.html"));
+    let legend = b.eval("document.getElementById('legend').textContent");
+    let legend = legend.as_str().unwrap();
+    assert!(
+        legend.contains("</script><b>x") && legend.contains("a\"b&c"),
+        "{legend}"
+    );
+    assert!(legend.contains("<img src=x onerror=alert(1)>"), "{legend}");
+    b.eval("window.backpropTrain.select(0)");
+    wait_for(
+        &mut b,
+        "(() => { const f = document.getElementById('graphframe').contentDocument; \
+         return !!(f && f.body && f.body.getAttribute('data-ready') === 'true'); })()",
+        "the point's graph is laid out",
+    );
+    let title = b.eval(
+        "document.getElementById('graphframe').contentDocument.querySelector('h1').textContent",
+    );
+    assert!(
+        title.as_str().unwrap().contains("class </script><b>x"),
+        "{title}"
+    );
+    assert_eq!(b.eval("document.querySelectorAll('img, b').length"), 0);
     assert!(b.errors().is_empty(), "{:?}", b.errors());
 }

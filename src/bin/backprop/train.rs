@@ -593,6 +593,14 @@ impl Plan {
             };
             save_training_plot(path, &plot)?;
         }
+        match &self.save {
+            SaveTo::Nowhere => {}
+            SaveTo::File(path) => saved
+                .save(path)
+                .with_context(|| format!("cannot save the model to {}", path.display()))?,
+            SaveTo::Stdout => writeln!(out, "{}", saved.to_json())?,
+        }
+        // After the model: a page that cannot be written loses no model.
         if let (Some((path, _, grid)), Some(recorder)) = (&self.page, recorder) {
             let title = format!(
                 "{} — {}, {} loss, {}",
@@ -610,13 +618,6 @@ impl Plan {
                 explain::TrainingPageError::Io { .. } => anyhow::Error::new(e),
                 e => Usage(format!("--page {}: {e}", path.display())).into(),
             })?;
-        }
-        match &self.save {
-            SaveTo::Nowhere => {}
-            SaveTo::File(path) => saved
-                .save(path)
-                .with_context(|| format!("cannot save the model to {}", path.display()))?,
-            SaveTo::Stdout => writeln!(out, "{}", saved.to_json())?,
         }
         if self.json {
             return out.json(&Summary {
@@ -749,6 +750,11 @@ fn check_page(
             "--page {path}: {dataset} has {} points, more than the page's limit of {}: use fewer --samples",
             data.len(),
             explain::MAX_POINTS
+        )));
+    }
+    if explain::page_extent(data).is_none() {
+        return Err(Usage(format!(
+            "--page {path}: {dataset}'s features span too wide a range to draw"
         )));
     }
     let kept = explain::snapshot_steps(steps, snapshots).len();
