@@ -390,7 +390,7 @@
     snapshot: function () { return cur; }, step: function () { return D.snapshots[cur].step; },
     go: go, select: select, build: function (k, i) { return JSON.parse(toJson(build(k, i))); },
     sample: function () { return sample ? JSON.parse(toJson(sample)) : null; },
-    pointAt: function (i) { var p = D.points[i]; return [px(val(p[0])), py(val(p[1]))]; }
+    pointAt: function (i) { var p = D.points[i], r = map.getBoundingClientRect(); return [px(val(p[0])) * r.width / W, py(val(p[1])) * r.height / H]; }
   };
   document.body.setAttribute('data-ready', 'true');
 })();

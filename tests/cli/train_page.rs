@@ -560,7 +560,9 @@ fn the_draw_model_page_shows_the_layers() {
 }
 
 /// The default run's page (micrograd's demo, 21 snapshots of 100 points,
-/// a 60 × 60 grid) stays under 5 MB and is interactive within 3 s.
+/// a 60 × 60 grid) stays under 5 MB and is interactive within 3 s. The
+/// README's picture comes from this test:
+/// `BACKPROP_TRAIN_SCREENSHOT=docs/train-page.png cargo test --test cli default_page`.
 #[test]
 fn the_default_page_is_under_5_mb_and_opens_within_3_s() {
     let dir = tempfile::tempdir().unwrap();
@@ -578,7 +580,71 @@ fn the_default_page_is_under_5_mb_and_opens_within_3_s() {
     b.open(&file);
     let ready = b.eval("window.backpropTrain.readyMs").as_f64().unwrap();
     assert!(ready < 3000.0, "interactive after {ready} ms");
+    // The README's picture: step 30, a point's graph at a neuron's step.
+    b.eval("window.backpropTrain.go(6); window.backpropTrain.select(31)");
+    wait_for(
+        &mut b,
+        "(() => { const f = document.getElementById('graphframe').contentDocument; \
+         return !!(f && f.body && f.body.getAttribute('data-ready') === 'true'); })()",
+        "the point's graph is laid out",
+    );
+    b.click("#net circle[data-neuron=\"2.9\"]", 0.5);
+    b.eval("new Promise(r => setTimeout(r, 400))");
     assert!(b.errors().is_empty(), "{:?}", b.errors());
+    if let Some(path) = std::env::var_os("BACKPROP_TRAIN_SCREENSHOT") {
+        save_indexed(&b.screenshot(), Path::new(&path));
+    }
+}
+
+/// Saves `img` as a PNG of at most 256 colours (the most frequent ones, at
+/// 5 bits per channel; each pixel gets its nearest): a screenshot of flat
+/// colours and text at about a third of its RGBA size.
+fn save_indexed(img: &image::RgbaImage, path: &Path) {
+    let bin = |p: &image::Rgba<u8>| {
+        ((p[0] as usize >> 3) << 10) | ((p[1] as usize >> 3) << 5) | (p[2] as usize >> 3)
+    };
+    let mut count = vec![(0usize, [0u64; 3]); 1 << 15];
+    for p in img.pixels() {
+        let c = &mut count[bin(p)];
+        c.0 += 1;
+        for k in 0..3 {
+            c.1[k] += p[k] as u64;
+        }
+    }
+    let mut bins: Vec<usize> = (0..count.len()).filter(|&b| count[b].0 > 0).collect();
+    bins.sort_by_key(|&b| std::cmp::Reverse(count[b].0));
+    bins.truncate(256);
+    let palette: Vec<[u8; 3]> = bins
+        .iter()
+        .map(|&b| {
+            let (n, sum) = count[b];
+            [0, 1, 2].map(|k| (sum[k] / n as u64) as u8)
+        })
+        .collect();
+    let nearest: Vec<u8> = (0..count.len())
+        .map(|b| {
+            let c = [
+                (b >> 10) << 3 | 4,
+                ((b >> 5) & 31) << 3 | 4,
+                (b & 31) << 3 | 4,
+            ];
+            let d = |q: &[u8; 3]| {
+                (0..3)
+                    .map(|k| (c[k] as i64 - q[k] as i64).pow(2))
+                    .sum::<i64>()
+            };
+            (0..palette.len()).min_by_key(|&i| d(&palette[i])).unwrap() as u8
+        })
+        .collect();
+    let indices: Vec<u8> = img.pixels().map(|p| nearest[bin(p)]).collect();
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut enc = png::Encoder::new(file, img.width(), img.height());
+    enc.set_color(png::ColorType::Indexed);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_palette(palette.concat());
+    enc.set_compression(png::Compression::High);
+    let mut w = enc.write_header().unwrap();
+    w.write_image_data(&indices).unwrap();
 }
 
 /// Class names and column names that are HTML or script are shown as
