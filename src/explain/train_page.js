@@ -80,11 +80,27 @@
       if (c.op === '') c.expr = num(data[q]);
       return c;
     });
-    var oldNames = {};
-    P[3].forEach(function (o) { oldNames[o[0]] = nodes[o[0]].name; nodes[o[0]].name = o[1]; nodes[o[0]].expr = o[2]; });
+    var oldNames = {}, subs = [];
+    P[3].forEach(function (o) {
+      var old = nodes[o[0]].name;
+      if (P[5] === 1 && old !== o[1] && !subs.some(function (r) { return r[0] === old; })) subs.push([old, o[1]]);
+      oldNames[o[0]] = old;
+      nodes[o[0]].name = o[1];
+      nodes[o[0]].expr = o[2];
+    });
+    // The names and formulas that follow from the constants' names.
+    var derive = function (t) { subs.forEach(function (r) { t = t.split(r[0]).join(r[1]); }); return t; };
+    if (subs.length) {
+      nodes.forEach(function (c, q) {
+        if (c.op === '') return;
+        var name = derive(c.name);
+        if (name !== c.name) { oldNames[q] = c.name; c.name = name; }
+        c.expr = derive(c.expr);
+      });
+    }
     var grad = new Array(N).fill(0);
     if (N > 0) grad[N - 1] = 1;
-    var steps = E.steps.map(function (st, si) {
+    var steps = E.steps.map(function (st) {
       var node = nodes[st.node_index], ops = node.operands, pairs = Math.floor(ops.length / 2);
       var up = grad[st.node_index];
       var terms = st.terms.map(function (t, tj) {
@@ -94,14 +110,15 @@
         else local = val(locs[li++]);
         var c = up * local;
         grad[t.operand_index] += c;
-        return Object.assign({}, t, { operand: nodes[t.operand_index].name, local: local, contribution: c, total: grad[t.operand_index] });
+        return Object.assign({}, t, { operand: nodes[t.operand_index].name, formula: subs.length ? derive(t.formula) : t.formula,
+          local: local, contribution: c, total: grad[t.operand_index] });
       });
-      return Object.assign({}, st, { node: node.name, upstream: up, terms: terms, _si: si });
+      return Object.assign({}, st, { node: node.name, upstream: up, terms: terms });
     });
     P[4].forEach(function (f) { steps[f[0]].terms[f[1]].formula = f[2]; });
     nodes.forEach(function (c, q) { c.grad = grad[q]; });
     var grads = {};
-    Object.keys(E.grads).forEach(function (name, q) {
+    T.grad_names.forEach(function (name, q) {
       var at = T.grad_nodes[q];
       grads[name] = at < N ? grad[at] : 0;
     });

@@ -288,7 +288,7 @@ struct PageData<'a> {
     history: Vec<(usize, JsonNumber, JsonNumber)>,
     templates: Vec<TemplateData>,
     /// Per snapshot, per point: `[template, values, locals, names,
-    /// formulas]` (see the module docs).
+    /// formulas, derived]` (see [`Pair`]).
     pairs: Vec<Vec<Pair>>,
     estimate_step: f64,
     layout_seconds: u32,
@@ -330,24 +330,35 @@ struct SnapshotData {
 
 #[derive(Serialize)]
 struct TemplateData {
-    explanation: Explanation,
+    /// The shape's explanation without the numbers the script computes
+    /// (see [`shape_json`]).
+    explanation: serde_json::Value,
+    /// The explanation itself, for comparing the other points' with it.
+    #[serde(skip)]
+    full: Explanation,
     dot: String,
     layout_in_worker: bool,
     /// Per node: where its value comes from: `>= 0` the input or
     /// parameter at that place of `[inputs.., params..]`; -1 the pair's
     /// values; -2 a dot product; -3 a ReLU.
     src: Vec<i64>,
+    /// The names of the explanation's `grads`, in order.
+    grad_names: Vec<String>,
     /// Per entry of the explanation's `grads`, its node.
     grad_nodes: Vec<usize>,
 }
 
-/// `(template, values, locals, names, formulas)`.
+/// `(template, values, locals, names, formulas, derived)`: with
+/// `derived` 1, `names` holds only constants, and the script derives the
+/// other names and the formulas by replacing the shape's constant names
+/// with these.
 type Pair = (
     usize,
     Vec<JsonNumber>,
     Vec<JsonNumber>,
     Vec<(usize, String, String)>,
     Vec<(usize, usize, String)>,
+    u8,
 );
 
 const FROM_PAIR: i64 = -1;
@@ -375,6 +386,39 @@ fn shape_key(e: &Explanation) -> String {
         let _ = write!(s, "{}{:?}{:?};", n.op, n.operands, n.label);
     }
     s
+}
+
+/// `e` as JSON without what the script computes for each point: the
+/// values, gradients, local derivatives, contributions, running totals and
+/// upstream gradients, the leaves' numbers, the step's node names (its
+/// node's) and the gradients (see `TemplateData::grad_names`).
+fn shape_json(e: &Explanation) -> serde_json::Value {
+    let mut v = serde_json::to_value(e).expect("an explanation serializes");
+    let strip = |v: &mut serde_json::Value, keys: &[&str]| {
+        if let Some(o) = v.as_object_mut() {
+            for k in keys {
+                o.remove(*k);
+            }
+        }
+    };
+    strip(&mut v, &["value", "checks"]);
+    for n in v["nodes"].as_array_mut().into_iter().flatten() {
+        let leaf = n["op"] == "";
+        strip(n, &["data", "grad"]);
+        if leaf {
+            strip(n, &["expr"]);
+        }
+    }
+    for st in v["steps"].as_array_mut().into_iter().flatten() {
+        strip(st, &["upstream", "node"]);
+        for t in st["terms"].as_array_mut().into_iter().flatten() {
+            strip(t, &["operand", "local", "contribution", "total"]);
+        }
+    }
+    // A `serde_json::Value` object sorts its keys: the names go, in order,
+    // in `TemplateData::grad_names`.
+    strip(&mut v, &["grads"]);
+    v
 }
 
 /// Whether the script computes a step's local derivatives itself.
@@ -452,7 +496,7 @@ pub fn page_extent(data: &Dataset) -> Option<((f64, f64), (f64, f64))> {
 /// pass in the engine's order (`grad += upstream * local`). The numbers
 /// are those of `backprop explain --model` (a browser test compares
 /// them), and the default run's page (21 snapshots, 100 points, a 60 × 60 grid)
-/// is about 2.6 MB, half of it Graphviz.
+/// is about 2.5 MB, more than half of it Graphviz.
 ///
 /// See [`SnapshotRecorder`] for an example.
 ///
@@ -683,6 +727,7 @@ fn pair(
                 key,
                 TemplateData {
                     src: sources(&e, &leaf_place),
+                    grad_names: e.grads.iter().map(|(name, _)| name.clone()).collect(),
                     grad_nodes: e
                         .grads
                         .iter()
@@ -695,7 +740,8 @@ fn pair(
                         .collect(),
                     dot,
                     layout_in_worker: e.nodes.len() > MAIN_THREAD_NODES || work > MAIN_THREAD_WORK,
-                    explanation: e.clone(),
+                    explanation: shape_json(&e),
+                    full: e.clone(),
                 },
             ));
             templates.len() - 1
@@ -715,24 +761,54 @@ fn pair(
         .filter(|s| !computed_locals(&e.nodes[s.node_index].op))
         .flat_map(|s| s.terms.iter().map(|t| JsonNumber(t.local)))
         .collect();
-    let te = &tpl.explanation;
+    let te = &tpl.full;
+    // The constants whose names differ from the shape's (a cross-entropy's
+    // shift by the largest logit): the other names and formulas that
+    // differ usually differ only by them, and the script derives them by
+    // the same replacements, when they give exactly the engine's names.
+    let mut subs: Vec<(&str, &str)> = Vec::new();
+    for (a, b) in e.nodes.iter().zip(&te.nodes) {
+        if a.is_leaf() && a.name != b.name && !subs.iter().any(|(old, _)| *old == b.name) {
+            subs.push((&b.name, &a.name));
+        }
+    }
+    let derive = |text: &str| {
+        subs.iter()
+            .fold(text.to_string(), |t, (old, new)| t.replace(old, new))
+    };
+    let derived = e
+        .nodes
+        .iter()
+        .zip(&te.nodes)
+        .filter(|(a, _)| !a.is_leaf())
+        .all(|(a, b)| derive(&b.name) == a.name && derive(&b.expr) == a.expr)
+        && e.steps.iter().zip(&te.steps).all(|(s, ts)| {
+            s.terms
+                .iter()
+                .zip(&ts.terms)
+                .all(|(a, b)| derive(&b.formula) == a.formula)
+        });
     let names = e
         .nodes
         .iter()
         .zip(&te.nodes)
         .zip(&tpl.src)
-        .filter(|&((a, b), &s)| s < 0 && (a.name != b.name || a.expr != b.expr))
+        .filter(|&((a, b), &s)| {
+            s < 0 && (a.is_leaf() || !derived) && (a.name != b.name || a.expr != b.expr)
+        })
         .map(|((a, _), _)| (a.index, a.name.clone(), a.expr.clone()))
         .collect();
     let mut formulas = Vec::new();
-    for (k, (s, ts)) in e.steps.iter().zip(&te.steps).enumerate() {
-        for (j, (a, b)) in s.terms.iter().zip(&ts.terms).enumerate() {
-            if a.formula != b.formula {
-                formulas.push((k, j, a.formula.clone()));
+    if !derived {
+        for (k, (s, ts)) in e.steps.iter().zip(&te.steps).enumerate() {
+            for (j, (a, b)) in s.terms.iter().zip(&ts.terms).enumerate() {
+                if a.formula != b.formula {
+                    formulas.push((k, j, a.formula.clone()));
+                }
             }
         }
     }
-    Ok((t, values, locals, names, formulas))
+    Ok((t, values, locals, names, formulas, u8::from(derived)))
 }
 
 fn assemble_training(title: &str, json: &str, shell: &str) -> String {
