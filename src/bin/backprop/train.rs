@@ -254,6 +254,9 @@ struct Summary<'a> {
     lr: JsonNumber,
     plot: Option<String>,
     model: Option<String>,
+    /// `--page`'s file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<String>,
     /// Each step's loss, accuracy and learning rate: every step up to
     /// 4,096 of them, evenly spaced steps (and the last) beyond. With
     /// `--batch-size`, the batch's loss and accuracy.
@@ -635,6 +638,7 @@ impl Plan {
                 optimizer: self.optimizer.name(),
                 lr: JsonNumber(self.lr),
                 plot: self.plot.as_ref().map(|p| p.display().to_string()),
+                page: self.page.as_ref().map(|(p, _, _)| p.display().to_string()),
                 model: match &self.save {
                     SaveTo::Nowhere => None,
                     SaveTo::File(p) => Some(p.display().to_string()),
