@@ -130,7 +130,7 @@ fn compare(what: &str, page: &Value, want: &Value) {
 fn the_last_boundary_is_predict_on_the_saved_model() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    backprop_in(d)
+    let summary = backprop_in(d)
         .args([
             "train",
             "-q",
@@ -148,8 +148,9 @@ fn the_last_boundary_is_predict_on_the_saved_model() {
             "--page-grid",
             "24",
         ])
-        .args(["--save", "m.json"])
-        .succeeds();
+        .args(["--save", "m.json", "--json"])
+        .stdout_json();
+    assert_eq!(summary["page"], "p.html");
     let data = page_data(&d.join("p.html"));
     let grid = &data["grid"];
     let (xs, ys) = (
