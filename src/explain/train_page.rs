@@ -591,8 +591,8 @@ pub fn training_page_html(page: &TrainingPage<'_>) -> Result<String, TrainingPag
             accuracy: eval.accuracy,
         });
         let mut row = Vec::with_capacity(data.len());
-        for i in 0..data.len() {
-            row.push(pair(m, data.x(i), data.label(i), &mut templates)?);
+        for explained in explain_points(m, data)? {
+            row.push(pair(explained, &mut templates)?);
         }
         pairs.push(row);
     }
@@ -695,15 +695,39 @@ fn confidence(scores: &[f64]) -> u8 {
 }
 
 /// One sample's graph at one snapshot, as the numbers its shape needs.
-fn pair(
+/// One point's explanation at one snapshot, and its leaves' node ids
+/// (inputs, then parameters).
+fn explain_point(
     m: &SavedModel,
     x: &[f64],
     label: usize,
-    templates: &mut Vec<(String, TemplateData)>,
-) -> Result<Pair, TrainingPageError> {
+) -> Result<(Explanation, Vec<usize>), TrainingPageError> {
     let g = Graph::new();
     let net = network_graph(&g, m, x, Some(label), None)?;
     let e = explain_with_leaves(net.root, &net.leaves);
+    Ok((e, net.leaves.iter().map(|(_, v)| v.id().index()).collect()))
+}
+
+/// Every point's explanation at snapshot `m`, in the points' order (on
+/// several threads with the `parallel` feature: the same results).
+fn explain_points(
+    m: &SavedModel,
+    data: &Dataset,
+) -> Result<Vec<(Explanation, Vec<usize>)>, TrainingPageError> {
+    let one = |i: usize| explain_point(m, data.x(i), data.label(i));
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        (0..data.len()).into_par_iter().map(one).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    (0..data.len()).map(one).collect()
+}
+
+fn pair(
+    (e, leaves): (Explanation, Vec<usize>),
+    templates: &mut Vec<(String, TemplateData)>,
+) -> Result<Pair, TrainingPageError> {
     let key = shape_key(&e);
     let t = match templates.iter().position(|(k, _)| *k == key) {
         Some(t) => t,
@@ -716,12 +740,8 @@ fn pair(
                     max: PAGE_MAX_NODES,
                 });
             }
-            let leaf_place: HashMap<usize, usize> = net
-                .leaves
-                .iter()
-                .enumerate()
-                .map(|(p, (_, v))| (v.id().index(), p))
-                .collect();
+            let leaf_place: HashMap<usize, usize> =
+                leaves.iter().enumerate().map(|(p, &id)| (id, p)).collect();
             let (dot, work) = dot_and_work(&e);
             templates.push((
                 key,
