@@ -397,6 +397,7 @@
     }
     if (handled) e.preventDefault();
   });
+  window.addEventListener('resize', function () { drawNet(); });
   legend();
   // `train.html#snapshot=3&point=7` opens at snapshot 3 with point 7's graph.
   var hs = /snapshot=(\d+)/.exec(location.hash), hp = /point=(\d+)/.exec(location.hash);

@@ -560,7 +560,18 @@ pub fn training_page_html(page: &TrainingPage<'_>) -> Result<String, TrainingPag
     for snap in snaps {
         let m = &snap.model;
         m.validate()?;
-        if m.inputs != 2 || m.classes != last.classes {
+        let sizes = |m: &SavedModel| -> Vec<(usize, usize)> {
+            m.layers
+                .iter()
+                .map(|l| {
+                    (
+                        l.neurons.len(),
+                        l.neurons.first().map_or(0, |n| n.weights.len()),
+                    )
+                })
+                .collect()
+        };
+        if m.inputs != 2 || m.classes != last.classes || sizes(m) != sizes(last) {
             return Err(TrainingPageError::Input(format!(
                 "the snapshot at step {} is not the same network as the last",
                 snap.step

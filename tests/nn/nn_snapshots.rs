@@ -66,3 +66,37 @@ fn page_limits_are_errors_that_name_them() {
         "the decision boundary is drawn over 2 features, but the data has 3"
     );
 }
+
+#[test]
+fn snapshots_of_different_networks_are_refused() {
+    let d = data::moons(10, 0.1, 7);
+    let g = Graph::new();
+    let small = Mlp::new(&g, 2, &[3, 1], &MlpConfig::default()).unwrap();
+    let big = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
+    let snapshots = [
+        backprop::explain::Snapshot {
+            step: 0,
+            model: SavedModel::from_mlp(&g, &small, Loss::Hinge, 2, None),
+        },
+        backprop::explain::Snapshot {
+            step: 1,
+            model: SavedModel::from_mlp(&g, &big, Loss::Hinge, 2, None),
+        },
+    ];
+    let page = TrainingPage {
+        title: "two networks",
+        data: &d,
+        snapshots: &snapshots,
+        history: &[],
+        grid: 10,
+    };
+    assert_eq!(
+        training_page_html(&page).unwrap_err().to_string(),
+        "the snapshot at step 0 is not the same network as the last"
+    );
+    let one = TrainingPage {
+        snapshots: &snapshots[1..],
+        ..page
+    };
+    assert!(training_page_html(&one).unwrap().contains("two networks"));
+}
