@@ -333,8 +333,24 @@
     document.body.setAttribute('data-sample', selected + '@' + cur);
     drawNet();
   }
+  // Once the frame's graph is laid out: a neuron clicked meanwhile, or
+  // the first forward step, so that the view shows where the graph starts.
   $('graphframe').addEventListener('load', function () {
-    if (pendingNeuron !== null) { var k = pendingNeuron; pendingNeuron = null; setTimeout(function () { openNeuron(k); }, 50); }
+    var fw = $('graphframe').contentWindow, t0 = performance.now();
+    var poll = setInterval(function () {
+      var page = fw && fw.backpropPage;
+      if (!page || !page.ready) {
+        if (performance.now() - t0 > 60000) clearInterval(poll);
+        return;
+      }
+      clearInterval(poll);
+      if (pendingNeuron !== null) { var k = pendingNeuron; pendingNeuron = null; openNeuron(k); return; }
+      if (page.step() === 0) {
+        var sl = fw.document.getElementById('slider');
+        sl.value = '1';
+        sl.dispatchEvent(new Event('input'));
+      }
+    }, 100);
   });
   function select(i) {
     selected = i;
