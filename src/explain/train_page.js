@@ -415,10 +415,15 @@
   });
   window.addEventListener('resize', function () { drawNet(); });
   legend();
-  // `train.html#snapshot=3&point=7` opens at snapshot 3 with point 7's graph.
-  var hs = /snapshot=(\d+)/.exec(location.hash), hp = /point=(\d+)/.exec(location.hash);
-  go(hs ? parseInt(hs[1], 10) : cur);
-  if (hp && parseInt(hp[1], 10) < D.points.length) select(parseInt(hp[1], 10));
+  // `train.html#snapshot=3&point=7` opens at snapshot 3 with point 7's
+  // graph (both counted from 1, as the page shows them).
+  function fromHash() {
+    var hs = /snapshot=(\d+)/.exec(location.hash), hp = /point=(\d+)/.exec(location.hash);
+    go(hs ? parseInt(hs[1], 10) - 1 : cur);
+    if (hp && parseInt(hp[1], 10) >= 1 && parseInt(hp[1], 10) <= D.points.length) select(parseInt(hp[1], 10) - 1);
+  }
+  fromHash();
+  window.addEventListener('hashchange', fromHash);
   window.backpropTrain = {
     ready: true, readyMs: performance.now(), snapshots: S,
     snapshot: function () { return cur; }, step: function () { return D.snapshots[cur].step; },

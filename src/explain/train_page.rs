@@ -79,7 +79,7 @@ pub enum TrainingPageError {
     /// A feature's range that cannot be drawn.
     #[error("the features' range is too wide to draw")]
     Range,
-    /// No snapshot, or data that does not fit the snapshots' model.
+    /// Data or snapshots that do not fit the last snapshot's network.
     #[error("{0}")]
     Input(String),
     /// A network or point the sample graph cannot be built for.
@@ -107,9 +107,13 @@ pub enum TrainingPageError {
 /// assert_eq!(snapshot_steps(100, 5), [0, 25, 50, 75, 100]);
 /// assert_eq!(snapshot_steps(3, 21), [0, 1, 2, 3]);
 /// assert_eq!(snapshot_steps(10, 1), [0, 10]);
+/// assert_eq!(snapshot_steps(0, 5), [0]);
 /// ```
 pub fn snapshot_steps(steps: usize, count: usize) -> Vec<usize> {
-    let count = count.clamp(2, steps + 1);
+    if steps == 0 {
+        return vec![0];
+    }
+    let count = count.max(2).min(steps.saturating_add(1));
     let mut out: Vec<usize> = (0..count)
         .map(|k| ((k as u128 * steps as u128) / (count as u128 - 1)) as usize)
         .collect();

@@ -393,6 +393,23 @@ fn the_page_opens_offline_and_a_click_shows_a_points_graph() {
         differing > shot.pixels().len() / 10,
         "the screenshot is blank"
     );
+    // `#snapshot=2&point=3` opens at the second snapshot with the third
+    // point's graph; numbers past the ends are ignored.
+    b.call("Page.navigate", serde_json::json!({"url": "about:blank"}));
+    b.open(&d.join("train.html#snapshot=2&point=3"));
+    assert_eq!(b.eval("window.backpropTrain.step()"), 10);
+    assert_eq!(b.eval("document.body.getAttribute('data-sample')"), "2@1");
+    // A new hash on the open page moves it too.
+    b.eval("location.hash = '#snapshot=4'; new Promise(r => setTimeout(r, 100))");
+    assert_eq!(b.eval("window.backpropTrain.step()"), 30);
+    b.call("Page.navigate", serde_json::json!({"url": "about:blank"}));
+    b.open(&d.join("train.html#snapshot=99&point=0"));
+    assert_eq!(b.eval("window.backpropTrain.step()"), 40);
+    assert_eq!(
+        b.eval("document.body.getAttribute('data-sample')"),
+        Value::Null
+    );
+    assert!(b.errors().is_empty(), "{:?}", b.errors());
 }
 
 /// Bad `--page` arguments: exit 2, the flag and the limit named, no file
