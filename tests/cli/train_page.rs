@@ -599,6 +599,7 @@ fn the_default_page_is_under_5_mb_and_opens_within_3_s() {
     let d = dir.path();
     backprop_in(d)
         .args(["train", "-q", "--no-plot", "--page", "train.html"])
+        .args(["--save", "m.json"])
         .succeeds();
     let file = d.join("train.html");
     let size = std::fs::metadata(&file).unwrap().len();
@@ -610,6 +611,39 @@ fn the_default_page_is_under_5_mb_and_opens_within_3_s() {
     b.open(&file);
     let ready = b.eval("window.backpropTrain.readyMs").as_f64().unwrap();
     assert!(ready < 3000.0, "interactive after {ready} ms");
+    // At the last snapshot the diagram's edges are the saved model's
+    // weights: blue for w >= 0, red below, the widest the largest |w|.
+    let lines = b.eval(
+        "Array.from(document.querySelectorAll('#net line')).map(l => \
+         [l.getAttribute('stroke'), parseFloat(l.getAttribute('stroke-width'))])",
+    );
+    let model: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("m.json")).unwrap()).unwrap();
+    let weights: Vec<f64> = model["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["neurons"].as_array().unwrap().clone())
+        .flat_map(|n| n["weights"].as_array().unwrap().clone())
+        .map(|w| w.as_f64().unwrap())
+        .collect();
+    let lines = lines.as_array().unwrap();
+    assert_eq!(lines.len(), weights.len());
+    let widest = lines
+        .iter()
+        .map(|l| l[1].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    let largest = (0..weights.len())
+        .max_by(|&a, &b| weights[a].abs().total_cmp(&weights[b].abs()))
+        .unwrap();
+    assert_eq!(lines[largest][1].as_f64().unwrap(), widest);
+    for (line, w) in lines.iter().zip(&weights) {
+        assert_eq!(
+            line[0],
+            if *w >= 0.0 { "#1c7ed6" } else { "#e03131" },
+            "w = {w}"
+        );
+    }
     // The README's picture: step 30, a point's graph at a neuron's step.
     b.eval("window.backpropTrain.go(6); window.backpropTrain.select(31)");
     wait_for(
