@@ -57,6 +57,7 @@
 mod network;
 mod page;
 mod text;
+mod train_page;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -71,6 +72,11 @@ pub use page::{
     to_dot, to_html,
 };
 pub use text::{DEFAULT_MAX_STEPS, TextOptions};
+pub use train_page::{
+    DEFAULT_GRID, DEFAULT_SNAPSHOTS, MAX_GRID, MAX_PAGE_PARAMETERS, MAX_POINTS, MAX_SAMPLE_GRAPHS,
+    MAX_SNAPSHOTS, MIN_GRID, Snapshot, SnapshotRecorder, TrainingPage, TrainingPageError,
+    page_extent, snapshot_steps, training_page_html, write_training_page,
+};
 
 /// The longest name given to an unlabelled computed node, in characters;
 /// longer expressions keep their outer operation and show the long

@@ -37,10 +37,13 @@ pub const GRAPHVIZ_VERSION: &str = "16.1.0";
 /// shows.
 pub const PAGE_FD_STEP: f64 = 1e-6;
 
-const VIZ_JS: &str = include_str!("../../assets/viz-js/viz-global.js");
+pub(super) const VIZ_JS: &str = include_str!("../../assets/viz-js/viz-global.js");
 const LICENSES: &str = include_str!("../../assets/viz-js/LICENSE");
 const SCRIPT: &str = include_str!("page.js");
 const STYLE: &str = include_str!("page.css");
+/// The layer diagram of a network's graph (`draw --model`); it does
+/// nothing on other graphs.
+const NETWORK_SCRIPT: &str = include_str!("network.js");
 
 /// Why a page could not be made.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -83,7 +86,7 @@ pub fn to_dot(e: &Explanation) -> String {
 
 /// [`to_dot`], and an estimate of Graphviz's work: the number of ranks
 /// its edges cross (each one a virtual node to place).
-fn dot_and_work(e: &Explanation) -> (String, usize) {
+pub(super) fn dot_and_work(e: &Explanation) -> (String, usize) {
     let mut work = 0;
     let mut s = String::with_capacity(e.nodes.len() * 160);
     s.push_str(
@@ -182,8 +185,8 @@ const GHOST_SPAN: usize = 4;
 /// Graphs up to this many nodes, whose edges cross at most
 /// [`MAIN_THREAD_WORK`] ranks in all, are laid out on the page itself
 /// (about a second); others in a worker with a time limit.
-const MAIN_THREAD_NODES: usize = 1000;
-const MAIN_THREAD_WORK: usize = 3000;
+pub(super) const MAIN_THREAD_NODES: usize = 1000;
+pub(super) const MAIN_THREAD_WORK: usize = 3000;
 
 /// What the page's script reads: the explanation and, per node, its
 /// finite-difference estimate.
@@ -271,11 +274,11 @@ pub fn to_html(full: &Explanation, focus: Option<&str>, title: &str) -> Result<S
 
 /// `<` as the JSON escape `\u003c`, so that no `</script>` can end the
 /// data block early (`<` only occurs inside JSON strings).
-fn script_safe(json: &str) -> String {
+pub(super) fn script_safe(json: &str) -> String {
     json.replace('<', "\\u003c")
 }
 
-fn html_escape(text: &str) -> String {
+pub(super) fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -310,7 +313,7 @@ fn versions_legend(e: &Explanation) -> String {
     s
 }
 
-fn assemble(title: &str, json: &str, e: &Explanation) -> String {
+pub(super) fn assemble(title: &str, json: &str, e: &Explanation) -> String {
     let mut s = String::with_capacity(VIZ_JS.len() + json.len() + SCRIPT.len() + 40_000);
     let title = html_escape(title);
     let _ = write!(
@@ -363,6 +366,9 @@ fn assemble(title: &str, json: &str, e: &Explanation) -> String {
 </script>
 <script>
 {SCRIPT}
+</script>
+<script>
+{NETWORK_SCRIPT}
 </script>
 </body>
 </html>

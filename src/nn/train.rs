@@ -592,11 +592,40 @@ impl Trainer {
         data: &Dataset,
         mut on_step: impl FnMut(&StepStats),
     ) -> Result<History, NnError> {
+        self.fit_with(data, |_, s| on_step(s))
+    }
+
+    /// [`Trainer::fit`], with the trainer itself passed to `on_step` after
+    /// each update: the callback can read the weights as they are after
+    /// that step ([`Trainer::model`], [`Trainer::graph`],
+    /// [`Trainer::steps_taken`]), to keep snapshots of the run (see
+    /// [`crate::explain::SnapshotRecorder`]).
+    ///
+    /// ```
+    /// use backprop::{Graph, data, nn::{Mlp, MlpConfig, TrainConfig, Trainer}, optim::{Sgd, SgdConfig}};
+    ///
+    /// let d = data::moons(20, 0.1, 1);
+    /// let g = Graph::new();
+    /// let model = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
+    /// let opt = Box::new(Sgd::new(SgdConfig::default()));
+    /// let mut t = Trainer::new(g, model, opt, TrainConfig { steps: 3, ..Default::default() });
+    /// let mut taken = Vec::new();
+    /// t.fit_with(&d, |t, s| taken.push((s.step, t.steps_taken()))).unwrap();
+    /// assert_eq!(taken, [(0, 1), (1, 2), (2, 3)]);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`].
+    pub fn fit_with(
+        &mut self,
+        data: &Dataset,
+        mut on_step: impl FnMut(&Trainer, &StepStats),
+    ) -> Result<History, NnError> {
         self.check(data)?;
         let mut history = History::default();
         while self.step < self.config.steps {
             let s = self.step(data)?;
-            on_step(&s);
+            on_step(self, &s);
             history.push(s);
         }
         Ok(history)

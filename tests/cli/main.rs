@@ -16,3 +16,4 @@ mod cli_readme;
 mod cli_train;
 mod cli_train_inputs;
 mod page;
+mod train_page;

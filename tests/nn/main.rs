@@ -10,6 +10,7 @@ mod nn_gpt;
 mod nn_loss;
 mod nn_model;
 mod nn_parallel;
+mod nn_snapshots;
 mod nn_train;
 mod optim;
 mod reliability;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use backprop::Graph;
 use backprop::data::{DataError, Dataset, DatasetSpec};
+use backprop::explain::{self, SnapshotRecorder, TrainingPage};
 use backprop::files::check_paths;
 use backprop::format::{JsonNumber, exact};
 use backprop::nn::{
@@ -118,6 +119,30 @@ pub struct Args {
     /// Save the trained model (JSON) to this file.
     #[arg(long)]
     save: Option<PathBuf>,
+    /// Write a page (.html) that shows the network learning: the decision
+    /// boundary at evenly spaced steps, the curves, and any point's graph
+    /// at each step. Needs 2 features.
+    #[arg(long, value_name = "FILE.html")]
+    page: Option<PathBuf>,
+    /// Snapshots on the --page, evenly spaced from step 0 to the last
+    /// (both always included).
+    #[arg(
+        long,
+        default_value_t = explain::DEFAULT_SNAPSHOTS,
+        value_name = "N",
+        value_parser = |s: &str| whole(s, 2, explain::MAX_SNAPSHOTS),
+        allow_negative_numbers = true
+    )]
+    page_snapshots: usize,
+    /// Cells per side of the --page's heat map.
+    #[arg(
+        long,
+        default_value_t = explain::DEFAULT_GRID,
+        value_name = "N",
+        value_parser = |s: &str| whole(s, explain::MIN_GRID, explain::MAX_GRID),
+        allow_negative_numbers = true
+    )]
+    page_grid: usize,
     /// Print no progress and no summary (errors and --json still print).
     #[arg(long, short)]
     quiet: bool,
@@ -188,6 +213,8 @@ struct Plan {
     momentum: f64,
     plot: Option<PathBuf>,
     save: SaveTo,
+    /// `--page`, with its snapshots and grid.
+    page: Option<(PathBuf, usize, usize)>,
     standardize: bool,
     quiet: bool,
     json: bool,
@@ -201,6 +228,8 @@ struct Trained {
     /// On the whole (standardised) data, after the last step.
     accuracy: f64,
     saved: SavedModel,
+    /// The snapshots for `--page`.
+    recorder: Option<SnapshotRecorder>,
 }
 
 /// What `train --json` prints.
@@ -225,6 +254,9 @@ struct Summary<'a> {
     lr: JsonNumber,
     plot: Option<String>,
     model: Option<String>,
+    /// `--page`'s file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<String>,
     /// Each step's loss, accuracy and learning rate: every step up to
     /// 4,096 of them, evenly spaced steps (and the last) beyond. With
     /// `--batch-size`, the batch's loss and accuracy.
@@ -236,7 +268,7 @@ impl Plan {
     /// the defaults that depend on them (loss, optimizer, learning rate,
     /// schedule).
     fn resolve(args: Args) -> anyhow::Result<Plan> {
-        let (plot, save) = outputs(&args)?;
+        let (plot, save, page) = outputs(&args)?;
         let (saved, scheme) = match &args.init {
             InitArg::Scheme(scheme) => (None, *scheme),
             InitArg::Model(p) => (
@@ -312,6 +344,9 @@ impl Plan {
                 .into());
             }
         }
+        if let Some(p) = &page {
+            check_page(p, &raw, &dataset, args.page_snapshots, args.steps)?;
+        }
         let seed = args.data.seed.unwrap_or(TRAIN_SEED);
         let start = match saved {
             Some((path, model)) => Start::Saved { path, model },
@@ -350,6 +385,7 @@ impl Plan {
             momentum: args.momentum,
             plot,
             save,
+            page: page.map(|p| (p, args.page_snapshots, args.page_grid)),
             standardize: args.standardize,
             quiet: args.quiet,
             json: args.json,
@@ -378,9 +414,29 @@ impl Plan {
                 .to_mlp(&g)
                 .with_context(|| format!("cannot use model {}", path.display()))?,
         };
+        if let Some((path, _, _)) = &self.page {
+            let parameters = model.num_parameters();
+            if parameters > explain::MAX_PAGE_PARAMETERS {
+                return Err(Usage(format!(
+                    "--page {}: the network has {parameters} parameters, more than the page's limit of {}: use smaller --hidden layers",
+                    path.display(),
+                    explain::MAX_PAGE_PARAMETERS
+                ))
+                .into());
+            }
+        }
         let optimizer = self.optimizer.build(self.lr, self.momentum);
         let mut trainer = Trainer::new(g, model, optimizer, self.train);
         trainer.check(&self.data)?;
+        let mut recorder = match &self.page {
+            Some((_, snapshots, _)) => Some(SnapshotRecorder::new(
+                &trainer,
+                self.classes,
+                self.normalization.clone(),
+                *snapshots,
+            )?),
+            None => None,
+        };
         let t = &self.train;
         if !self.quiet {
             let from = match &self.start {
@@ -411,7 +467,10 @@ impl Plan {
         };
         let progress = Progress::new(t.steps, self.quiet);
         let start = Instant::now();
-        let result = trainer.fit(&self.data, |s| {
+        let result = trainer.fit_with(&self.data, |t, s| {
+            if let Some(r) = &mut recorder {
+                r.record(t, s);
+            }
             progress.update(s.step, || {
                 format!(
                     "step {} loss {}, {batch}accuracy {}",
@@ -488,6 +547,7 @@ impl Plan {
             elapsed,
             accuracy,
             saved,
+            recorder,
         })
     }
 
@@ -510,6 +570,7 @@ impl Plan {
             elapsed,
             accuracy,
             saved,
+            recorder,
         } = trained;
         let steps = history.steps();
         let final_loss = history.last().map_or(f64::NAN, |s| s.loss);
@@ -542,6 +603,25 @@ impl Plan {
                 .with_context(|| format!("cannot save the model to {}", path.display()))?,
             SaveTo::Stdout => writeln!(out, "{}", saved.to_json())?,
         }
+        // After the model: a page that cannot be written loses no model.
+        if let (Some((path, _, grid)), Some(recorder)) = (&self.page, recorder) {
+            let title = format!(
+                "{} — {}, {} loss, {}",
+                self.dataset,
+                arch(saved),
+                self.train.loss,
+                count(steps, "step")
+            );
+            let page = TrainingPage {
+                title: &title,
+                grid: *grid,
+                ..TrainingPage::new(recorder, &self.raw)
+            };
+            explain::write_training_page(path, &page).map_err(|e| match e {
+                explain::TrainingPageError::Io { .. } => anyhow::Error::new(e),
+                e => Usage(format!("--page {}: {e}", path.display())).into(),
+            })?;
+        }
         if self.json {
             return out.json(&Summary {
                 dataset: &self.dataset,
@@ -558,6 +638,7 @@ impl Plan {
                 optimizer: self.optimizer.name(),
                 lr: JsonNumber(self.lr),
                 plot: self.plot.as_ref().map(|p| p.display().to_string()),
+                page: self.page.as_ref().map(|(p, _, _)| p.display().to_string()),
                 model: match &self.save {
                     SaveTo::Nowhere => None,
                     SaveTo::File(p) => Some(p.display().to_string()),
@@ -583,6 +664,9 @@ impl Plan {
         if let Some(p) = &self.plot {
             lines.push(format!("wrote the plot to {}", p.display()));
         }
+        if let Some((p, _, _)) = &self.page {
+            lines.push(format!("wrote the page to {}", p.display()));
+        }
         if let SaveTo::File(p) = &self.save {
             lines.push(format!("saved the model to {}", p.display()));
         }
@@ -601,7 +685,7 @@ impl Plan {
 /// The plot's path and where the model goes, checked before any work: an
 /// output that would destroy an input, or that cannot be written, found
 /// only after training would throw the training away.
-fn outputs(args: &Args) -> anyhow::Result<(Option<PathBuf>, SaveTo)> {
+fn outputs(args: &Args) -> anyhow::Result<(Option<PathBuf>, SaveTo, Option<PathBuf>)> {
     let default_plot = format!("{}.png", args.data.dataset.name());
     let plot = plot_path(args.no_plot, args.plot.as_deref(), &default_plot)?;
     let save = match args.save.clone() {
@@ -622,6 +706,12 @@ fn outputs(args: &Args) -> anyhow::Result<(Option<PathBuf>, SaveTo)> {
     if let SaveTo::File(p) = &save {
         outputs.push(("--save", p.as_path()));
     }
+    if let Some(p) = &args.page {
+        if p.as_os_str() == "-" || !has_extension(p, &["html", "htm"]) {
+            return Err(Usage(format!("--page {}: use a .html file name", p.display())).into());
+        }
+        outputs.push(("--page", p.as_path()));
+    }
     let mut inputs: Vec<(&str, &Path)> = match &args.data.dataset {
         DatasetSpec::Csv(p) => vec![("--dataset", p.as_path())],
         _ => Vec::new(),
@@ -636,7 +726,51 @@ fn outputs(args: &Args) -> anyhow::Result<(Option<PathBuf>, SaveTo)> {
     if let SaveTo::File(p) = &save {
         writable(p, "the model")?;
     }
-    Ok((plot, save))
+    if let Some(p) = &args.page {
+        writable(p, "the page")?;
+    }
+    Ok((plot, save, args.page.clone()))
+}
+
+/// What `--page` needs of the data, checked before training: 2 features,
+/// at most [`explain::MAX_POINTS`] points, and at most
+/// [`explain::MAX_SAMPLE_GRAPHS`] points times snapshots.
+fn check_page(
+    path: &Path,
+    data: &Dataset,
+    dataset: &str,
+    snapshots: usize,
+    steps: usize,
+) -> Result<(), Usage> {
+    let path = path.display();
+    if data.n_features() != 2 {
+        return Err(Usage(format!(
+            "--page {path}: the page draws the decision boundary over 2 features, but {dataset} has {}",
+            count(data.n_features(), "feature")
+        )));
+    }
+    if data.len() > explain::MAX_POINTS {
+        return Err(Usage(format!(
+            "--page {path}: {dataset} has {} points, more than the page's limit of {}: use fewer --samples",
+            data.len(),
+            explain::MAX_POINTS
+        )));
+    }
+    if explain::page_extent(data).is_none() {
+        return Err(Usage(format!(
+            "--page {path}: {dataset}'s features span too wide a range to draw"
+        )));
+    }
+    let kept = explain::snapshot_steps(steps, snapshots).len();
+    if data.len() * kept > explain::MAX_SAMPLE_GRAPHS {
+        return Err(Usage(format!(
+            "--page {path}: {} points × {kept} snapshots = {} sample graphs, more than the page's limit of {}: use fewer --page-snapshots",
+            data.len(),
+            data.len() * kept,
+            explain::MAX_SAMPLE_GRAPHS
+        )));
+    }
+    Ok(())
 }
 
 /// `--init FILE.json`'s model, and the options it decides refused: the
