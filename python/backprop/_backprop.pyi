@@ -132,6 +132,10 @@ def fit_mlp(
     schedule: str,
     seed: int,
     threads: int,
+    page: str | None = None,
+    page_snapshots: int = 21,
+    page_grid: int = 60,
+    page_title: str | None = None,
 ) -> tuple[
     list[tuple[list[list[float]], list[float], bool]], list[tuple[int, float, float, float]]
 ]: ...

@@ -13,6 +13,7 @@ at the command line's speed.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -109,6 +110,10 @@ class MLP(Module):
         schedule: str = "linear",
         seed: int = 1337,
         threads: int = 1,
+        page: str | os.PathLike[str] | None = None,
+        page_snapshots: int = 21,
+        page_grid: int = 60,
+        page_title: str | None = None,
     ) -> list[dict[str, float]]:
         """Trains this network in Rust, as ``backprop train`` does, and
         writes the trained parameters back into its ``Value``s.
@@ -156,6 +161,10 @@ class MLP(Module):
             schedule,
             seed,
             threads,
+            None if page is None else os.fspath(page),
+            page_snapshots,
+            page_grid,
+            page_title,
         )
         for layer, (ws, bs, _) in zip(self.layers, trained):
             for n, w_row, b in zip(layer.neurons, ws, bs):

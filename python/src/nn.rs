@@ -2,11 +2,17 @@
 //! data to the Rust `Trainer` (the one `backprop train` runs), without the
 //! GIL, and takes the trained parameters back.
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use std::path::PathBuf;
+
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use backprop::Graph;
 use backprop::data::Dataset;
+use backprop::explain::{
+    DEFAULT_GRID, DEFAULT_SNAPSHOTS, MAX_GRID, MAX_POINTS, MIN_GRID, SnapshotRecorder,
+    TrainingPage, TrainingPageError, write_training_page,
+};
 use backprop::nn::{Activation, Layer, Loss, Mlp, Neuron, TrainConfig, Trainer};
 use backprop::optim::{LrSchedule, OptimizerKind};
 
@@ -24,7 +30,7 @@ fn bad(msg: impl Into<String>) -> PyErr {
 /// Trains an MLP given as `layers` on rows `x` with class labels `y`
 /// (0..classes); returns the trained layers and each step's numbers.
 #[pyfunction]
-#[pyo3(signature = (layers, x, y, steps, lr, loss, optimizer, batch_size, alpha, schedule, seed, threads))]
+#[pyo3(signature = (layers, x, y, steps, lr, loss, optimizer, batch_size, alpha, schedule, seed, threads, page = None, page_snapshots = DEFAULT_SNAPSHOTS, page_grid = DEFAULT_GRID, page_title = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit_mlp(
     py: Python<'_>,
@@ -40,6 +46,10 @@ pub fn fit_mlp(
     schedule: &str,
     seed: u64,
     threads: usize,
+    page: Option<PathBuf>,
+    page_snapshots: usize,
+    page_grid: usize,
+    page_title: Option<String>,
 ) -> PyResult<(Vec<PyLayer>, Vec<StepRow>)> {
     let loss: Loss = loss.parse().map_err(bad)?;
     let kind: OptimizerKind = optimizer.parse().map_err(bad)?;
@@ -135,14 +145,58 @@ pub fn fit_mlp(
     };
     let mut trainer = Trainer::new(graph, model, kind.build(lr, 0.0), config);
     trainer.check(&data).map_err(|e| bad(e.to_string()))?;
+    // The training page's limits are checked before training, as
+    // `backprop train --page` does.
+    let mut recorder = match &page {
+        Some(path) => {
+            backprop::nn::check_writable(path).map_err(|e| {
+                PyOSError::new_err(format!("cannot write the page to {}: {e}", path.display()))
+            })?;
+            if nin != 2 {
+                return Err(bad(TrainingPageError::Features(nin).to_string()));
+            }
+            if !(MIN_GRID..=MAX_GRID).contains(&page_grid) {
+                return Err(bad(format!(
+                    "page_grid must be from {MIN_GRID} to {MAX_GRID}, got {page_grid}"
+                )));
+            }
+            if data.len() > MAX_POINTS {
+                return Err(bad(format!(
+                    "the training page shows at most {MAX_POINTS} points, the data has {}",
+                    data.len()
+                )));
+            }
+            let r = SnapshotRecorder::new(&trainer, classes, None, page_snapshots)
+                .map_err(|e| bad(format!("page_snapshots: {e}")))?;
+            Some(r)
+        }
+        None => None,
+    };
     // The trainer's optimizer is not `Send`, so the GIL stays held: other
     // Python threads wait for the run (as for any long C call).
     let _ = py;
     let mut rows = Vec::with_capacity(steps);
     let run = trainer
-        .fit(&data, |s| rows.push((s.step, s.loss, s.accuracy, s.lr)))
+        .fit_with(&data, |t, s| {
+            rows.push((s.step, s.loss, s.accuracy, s.lr));
+            if let Some(r) = recorder.as_mut() {
+                r.record(t, s);
+            }
+        })
         .map(|_| rows);
     let rows = run.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    if let (Some(path), Some(r)) = (&page, &recorder) {
+        let title = page_title.unwrap_or_else(|| "MLP.fit".into());
+        let p = TrainingPage {
+            title: &title,
+            grid: page_grid,
+            ..TrainingPage::new(r, &data)
+        };
+        write_training_page(path, &p).map_err(|e| match e {
+            TrainingPageError::Io { .. } => PyOSError::new_err(e.to_string()),
+            e => bad(e.to_string()),
+        })?;
+    }
 
     let g = trainer.graph();
     let params: Vec<f64> = trainer
