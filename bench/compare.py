@@ -18,6 +18,10 @@ PyTorch on the same three workloads, measured in the same run.
       (bench/gpt_python.py, a few steps only), the whole `backprop gpt`
       command (training, 20 samples and the plot), and its peak memory at
       1,000 and 20,000 steps (with /usr/bin/time -v, when installed).
+  Roofline  this machine's f64 peak and bandwidth on one core, and W1, W3
+      and W4's FLOPs and bytes per step, achieved GFLOP/s and fraction of
+      peak (`cargo bench --bench roofline`, on the same W1 and W3 points;
+      the formulas are in benches/roofline.rs).
 
 Every engine trains on the same points (written to a CSV file that
 backprop reads too). Engines that are not installed are skipped. Set-up:
@@ -280,6 +284,14 @@ def backprop_run(csv_w1, csv_w3, threads):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def roofline_table(csv_w1, csv_w3):
+    """The roofline bench's table, printed as it prints it."""
+    print("running the roofline ...", file=sys.stderr)
+    cmd = ["cargo", "bench", "--quiet", "--bench", "roofline", "--", "--w1", csv_w1, "--w3", csv_w3]
+    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    print("\n" + out.strip())
+
+
 # ---------------------------------------------------------------- W4
 
 def w4_table(ours, python_steps, runs):
@@ -348,6 +360,7 @@ def main():
                     help="pure-Python microgpt takes about 0.5 s per step; time this many steps")
     ap.add_argument("--w4-runs", type=int, default=5, help="runs of the whole `backprop gpt` command")
     ap.add_argument("--only-w4", action="store_true", help="run W4 only")
+    ap.add_argument("--only-roofline", action="store_true", help="run the roofline only")
     args = ap.parse_args()
 
     sys.setrecursionlimit(10_000_000)
@@ -362,6 +375,9 @@ def main():
 
     rows = {}  # engine -> dict
     ncpu = os.cpu_count() or 1
+    if args.only_roofline:
+        roofline_table(csv1, csv3)
+        return
     print("building and running backprop ...", file=sys.stderr)
     ours1 = backprop_run(csv1, csv3, 1)
     if args.only_w4:
@@ -437,6 +453,7 @@ def main():
           f"{args.torch_w2_nodes} nodes (one tensor per scalar); ratios are the engine's time over backprop's "
           "(1 thread), all measured in this run.")
     w4_table(ours1, args.w4_python_steps, args.w4_runs)
+    roofline_table(csv1, csv3)
 
 
 if __name__ == "__main__":

@@ -17,45 +17,13 @@ use std::time::Instant;
 
 use backprop::Graph;
 use backprop::data::{self, CsvOptions, Dataset};
-use backprop::nn::{Mlp, MlpConfig, TrainConfig, Trainer};
-use backprop::optim::{Sgd, SgdConfig};
 
+#[path = "common/steps.rs"]
+mod steps;
 #[path = "common/w2.rs"]
 mod w2;
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    }
-}
-
-/// Median seconds per step and the final training accuracy.
-fn train(d: &Dataset, hidden: &[usize], steps: usize, threads: usize) -> (f64, f64) {
-    let g = Graph::new();
-    let mut sizes = hidden.to_vec();
-    sizes.push(1);
-    let model = Mlp::new(&g, 2, &sizes, &MlpConfig::default()).expect("valid sizes");
-    let opt = Sgd::new(SgdConfig {
-        lr: 1.0,
-        ..Default::default()
-    });
-    let config = TrainConfig {
-        threads,
-        ..Default::default()
-    };
-    let mut t = Trainer::new(g, model, Box::new(opt), config);
-    let mut times = Vec::with_capacity(steps);
-    for _ in 0..steps {
-        let start = Instant::now();
-        t.step(d).expect("training does not diverge");
-        times.push(start.elapsed().as_secs_f64());
-    }
-    (median(times), t.accuracy(d))
-}
+use steps::{median, train, w4};
 
 /// Forward and backward nodes per second (medians of 7 steady-state runs)
 /// and bytes per node.
@@ -97,32 +65,6 @@ fn load(path: Option<&String>, n: usize, seed: u64) -> Dataset {
         }),
         None => data::moons(n, 0.1, seed),
     }
-}
-
-/// W4: median seconds per step, seconds for all 1000 steps, mean loss of
-/// the last 100.
-fn w4() -> (f64, f64, f64) {
-    use backprop::nn::gpt::{
-        Gpt, GptConfig, GptTrainer, NAMES, Tokenizer, TrainOptions, documents,
-    };
-    let docs = documents(NAMES.as_bytes()).expect("the names");
-    let tok = Tokenizer::from_documents(&docs);
-    let g = Graph::new();
-    let model = Gpt::new(&g, GptConfig::default(), 42).expect("valid sizes");
-    let mut t = GptTrainer::new(g, model, &docs, &tok, TrainOptions::default());
-    let (mut times, mut losses) = (Vec::new(), Vec::new());
-    let start = Instant::now();
-    for _ in 0..1000 {
-        let t0 = Instant::now();
-        losses.push(t.step());
-        times.push(t0.elapsed().as_secs_f64());
-    }
-    let total = start.elapsed().as_secs_f64();
-    (
-        median(times),
-        total,
-        losses[900..].iter().sum::<f64>() / 100.0,
-    )
 }
 
 fn main() {
