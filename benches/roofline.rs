@@ -29,9 +29,10 @@
 //!      and reads and writes `∂x`, 48 B), plus 32 per parameter for SGD.
 //!    - microgpt (`d` = n_embd, `h` heads, `L` layers, `V` vocab, `P`
 //!      parameters), per position `t` of a document (from 0; it attends to
-//!      `t + 1` positions): multiply-adds `M(t) = L·(12 d² + 2 d (t+1) + 2 d)
-//!      + d + V·d` (q, k, v, o and the MLP's two matrices; attention logits
-//!      and weighted sums; the rmsnorms' `x·x`; `lm_head`), elementwise
+//!      `t + 1` positions): multiply-adds
+//!      `M(t) = L·(12 d² + 2 d (t+1) + 2 d) + d + V·d` (q, k, v, o and the
+//!      MLP's two matrices; attention logits and weighted sums; the
+//!      rmsnorms' `x·x`; `lm_head`), elementwise
 //!      operations `E(t) = L·(4 h (t+1) + 6 d + 8) + 3 d + 3 V + 6` (softmax,
 //!      scaling, rmsnorm, residuals, relu, loss), each counted as one
 //!      FLOP; forward `2 M + E`, backward twice that; Adam 14 per
