@@ -26,6 +26,13 @@ from ._backprop import (
     reset,
 )
 
+try:
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("backprop-rs")
+except PackageNotFoundError:  # pragma: no cover - not installed as a package
+    __version__ = "0+unknown"
+
 __all__ = [
     "Drawing",
     "Explanation",

@@ -48,6 +48,9 @@ def train(
     Raises ``ValueError`` for bad sizes or no documents and
     ``RuntimeError`` if the loss diverges.
     """
+    for name, v in (("steps", steps), ("seed", seed)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"{name} must be an int of 0 or more, got {v!r}")
     if isinstance(docs, (str, Path)):
         docs = load_documents(docs)
     return gpt_train(

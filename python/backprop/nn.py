@@ -13,6 +13,7 @@ at the command line's speed.
 
 from __future__ import annotations
 
+import operator
 import os
 import random
 from collections.abc import Sequence
@@ -129,14 +130,30 @@ class MLP(Module):
         Raises ``ValueError`` for data that does not fit the model and
         ``RuntimeError`` when the loss diverges.
         """
+        for name, v in (("steps", steps), ("seed", seed), ("threads", threads)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be an int of 0 or more, got {v!r}")
+        if page is not None and not os.fspath(page).lower().endswith((".html", ".htm")):
+            raise ValueError(f"page={os.fspath(page)!r}: use a .html file name")
         rows = [[float(v) for v in row] for row in X]
-        labels = [int(v) for v in y]
-        if any(float(v) != int(v) for v in y):
-            raise ValueError("y must hold integer class labels")
+        labels = []
+        for k, v in enumerate(y):
+            try:
+                label = operator.index(v)
+            except TypeError:
+                f = float(v)
+                if not f.is_integer():
+                    raise ValueError(f"y[{k}] = {v!r} is not an integer class label") from None
+                label = int(f)
+            labels.append(label)
         if set(labels) <= {-1, 1} and -1 in labels:
             labels = [1 if v == 1 else 0 for v in labels]
-        if any(v < 0 for v in labels):
-            raise ValueError("y must hold class labels 0 .. k-1 (or -1 and 1 for two classes)")
+        for k, v in enumerate(labels):
+            if not 0 <= v < 1_000_000:
+                raise ValueError(
+                    f"y[{k}] = {v}: labels are 0 .. k-1 (or -1 and 1 for two classes), "
+                    "below 1,000,000"
+                )
         for layer in self.layers:
             if any(type(n) is not Neuron for n in layer.neurons):
                 raise TypeError("fit trains networks of backprop.nn.Neuron only")

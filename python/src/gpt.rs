@@ -36,7 +36,9 @@ impl PyGpt {
     /// `n` new documents at `temperature` (microgpt's 0.5), each one
     /// forward pass per character until BOS or the block size.
     #[pyo3(signature = (n = 20, temperature = 0.5))]
-    fn sample(&self, n: usize, temperature: f64) -> PyResult<Vec<String>> {
+    fn sample(&self, n: i64, temperature: f64) -> PyResult<Vec<String>> {
+        let n = usize::try_from(n)
+            .map_err(|_| PyValueError::new_err(format!("n must be 0 or more, got {n}")))?;
         let mut t = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let Trained {
             graph,
@@ -69,6 +71,7 @@ impl PyGpt {
 #[pyo3(signature = (docs, steps, lr, seed, shuffle, n_layer, n_embd, n_head, block_size, init = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn gpt_train(
+    py: Python<'_>,
     docs: Vec<String>,
     steps: usize,
     lr: f64,
@@ -99,6 +102,12 @@ pub fn gpt_train(
     let g = Graph::new();
     let model = match init {
         Some(path) => {
+            if !path.is_file() {
+                return Err(pyo3::exceptions::PyOSError::new_err(format!(
+                    "cannot read the init weights {}: not a file",
+                    path.display()
+                )));
+            }
             let w = GptWeights::load(&path).map_err(|e| bad(e.to_string()))?;
             Gpt::from_tensors(&g, config, &w.tensors)
                 .map_err(|e| bad(format!("init {}: {e}", path.display())))?
@@ -112,7 +121,7 @@ pub fn gpt_train(
         shuffle,
     };
     let mut trainer = GptTrainer::new(g, model, &docs, &tokenizer, options);
-    let mut losses = Vec::with_capacity(steps);
+    let mut losses = Vec::with_capacity(steps.min(1 << 16));
     for k in 0..steps {
         let loss = trainer.step();
         let first = losses.first().copied().unwrap_or(loss);
@@ -122,6 +131,7 @@ pub fn gpt_train(
             )));
         }
         losses.push(loss);
+        py.check_signals()?;
     }
     let (graph, model) = trainer.into_parts();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -174,17 +174,19 @@ pub fn fit_mlp(
     };
     // The trainer's optimizer is not `Send`, so the GIL stays held: other
     // Python threads wait for the run (as for any long C call).
-    let _ = py;
-    let mut rows = Vec::with_capacity(steps);
-    let run = trainer
-        .fit_with(&data, |t, s| {
-            rows.push((s.step, s.loss, s.accuracy, s.lr));
-            if let Some(r) = recorder.as_mut() {
-                r.record(t, s);
-            }
-        })
-        .map(|_| rows);
-    let rows = run.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    // Rows grow as steps complete (a huge `steps` is not reserved up
+    // front), and Ctrl-C is seen after every step.
+    let mut rows = Vec::with_capacity(steps.min(1 << 16));
+    while trainer.steps_taken() < steps {
+        let s = trainer
+            .step(&data)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        rows.push((s.step, s.loss, s.accuracy, s.lr));
+        if let Some(r) = recorder.as_mut() {
+            r.record(&trainer, &s);
+        }
+        py.check_signals()?;
+    }
     if let (Some(path), Some(r)) = (&page, &recorder) {
         let title = page_title.unwrap_or_else(|| "MLP.fit".into());
         let p = TrainingPage {

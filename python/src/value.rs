@@ -13,7 +13,7 @@ use crate::{current_graph, stale_error};
 
 /// A scalar in a graph, with micrograd's API: `.data`, `.grad`, `.label`,
 /// `_op`, `_prev`, the operators and `backward()`.
-#[pyclass(frozen, name = "Value", module = "backprop")]
+#[pyclass(frozen, subclass, name = "Value", module = "backprop")]
 pub struct PyValue {
     pub g: Arc<Shared>,
     pub slot: u32,
@@ -88,7 +88,7 @@ impl PyValue {
         f: impl for<'g> FnOnce(Value<'g>, Value<'g>) -> Value<'g>,
     ) -> PyResult<Option<PyValue>> {
         let Some(other) = operand(other) else {
-            return Ok(None);
+            return overflow_or_none(other);
         };
         if let Operand::Value(o) = &other {
             check_same_graph(self, o)?;
@@ -114,6 +114,18 @@ impl PyValue {
         };
         Ok(Some(Self::wrap(&self.g, &mut s, id)))
     }
+}
+
+/// `None` (the operator returns `NotImplemented`), or an `OverflowError`
+/// for an int too large for a float (which Python would otherwise report
+/// as an unsupported operand type).
+fn overflow_or_none(obj: &Bound<'_, PyAny>) -> PyResult<Option<PyValue>> {
+    if obj.is_instance_of::<pyo3::types::PyInt>() {
+        return Err(pyo3::exceptions::PyOverflowError::new_err(
+            "int too large to convert to float",
+        ));
+    }
+    Ok(None)
 }
 
 /// Refuses to combine values of two graphs.
@@ -199,10 +211,11 @@ impl PyValue {
         let mut s = g.lock();
         s.maybe_compact();
         let id = {
+            // Every input made here carries a label, '' when none is given:
+            // that is how explanations tell it from the constants that
+            // operators make for number operands (which have none).
             let v = s.graph.value(x);
-            if let Some(l) = label.filter(|l| !l.is_empty()) {
-                v.set_label(l);
-            }
+            v.set_label(label.unwrap_or_default());
             v.id()
         };
         Ok(Self::wrap(&g, &mut s, id))
@@ -358,7 +371,7 @@ impl PyValue {
         let r = match operand(o) {
             Some(Operand::Number(p)) => Some(self.unary(|x| x.powf(p))?),
             Some(Operand::Value(_)) => self.binary(o, false, |a, b| a.pow(b))?,
-            None => None,
+            None => return overflow_or_none(o).and_then(|r| not_implemented(o.py(), r)),
         };
         not_implemented(o.py(), r)
     }
@@ -386,11 +399,66 @@ impl PyValue {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let (d, g) = self.with(|_, v| (v.data(), v.grad()))?;
-        Ok(format!(
-            "Value(data={}, grad={})",
-            float_repr(py, d)?,
-            float_repr(py, g)?
-        ))
+        match self.with(|_, v| (v.data(), v.grad())) {
+            Ok((d, g)) => Ok(format!(
+                "Value(data={}, grad={})",
+                float_repr(py, d)?,
+                float_repr(py, g)?
+            )),
+            Err(_) => Ok(format!("Value(<graph {} was reset>)", self.g.serial)),
+        }
+    }
+
+    /// Pickling and `copy`: an input is saved as its data, label and grad
+    /// (it becomes a new input of the current graph when loaded). A
+    /// computed value cannot be, as in PyTorch ("only tensors created
+    /// explicitly by the user support the deepcopy protocol"): its graph
+    /// does not travel with it.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let (leaf, data, label, grad) = slf.get().with(|_, v| {
+            (
+                v.op() == Op::Leaf,
+                v.data(),
+                v.label().unwrap_or_default(),
+                v.grad(),
+            )
+        })?;
+        if !leaf {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "only inputs (Values made with Value(...)) can be copied or pickled: a computed \
+                 value's graph does not travel with it",
+            ));
+        }
+        let cls = slf.get_type();
+        (cls, (data,), (label, grad))
+            .into_pyobject(py)
+            .map(|t| t.into_any())
+    }
+
+    fn __setstate__(&self, state: (String, f64)) -> PyResult<()> {
+        self.with(|_, v| {
+            v.set_label(state.0);
+            v.set_grad(state.1);
+        })
+    }
+
+    fn __copy__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let reduced = Self::__reduce__(slf)?;
+        let (cls, args, state): (
+            Bound<'py, PyAny>,
+            Bound<'py, pyo3::types::PyTuple>,
+            (String, f64),
+        ) = reduced.extract()?;
+        let new = cls.call1(args)?;
+        new.cast::<PyValue>()?.get().__setstate__(state)?;
+        Ok(new)
+    }
+
+    fn __deepcopy__<'py>(
+        slf: &Bound<'py, Self>,
+        _memo: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Self::__copy__(slf)
     }
 }

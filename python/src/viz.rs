@@ -34,6 +34,17 @@ impl Snapshot {
         drop(s);
         let mut roots = [root];
         graph.compact(&mut roots);
+        // Inputs made without a label carry '' (see `Value.__init__`): name
+        // them v1, v2, ... in creation order, so that explanations and
+        // drawings show them as inputs, with gradients, not as constants.
+        let mut k = 0;
+        for (id, label) in graph.labels() {
+            let v = graph.get(id);
+            if label.is_empty() && v.op() == backprop::Op::Leaf {
+                k += 1;
+                v.set_label(format!("v{k}"));
+            }
+        }
         Ok(Self {
             graph,
             root: roots[0],

@@ -58,8 +58,9 @@ def test_page_limits_are_checked_before_training(tmp_path: Path) -> None:
         MLP(3, [4, 1]).fit([[1.0, 2.0, 3.0]] * 4, [1, -1, 1, -1], page=tmp_path / "a.html")
     with pytest.raises(OSError, match="cannot write the page"):
         model.fit(X, y, steps=2, page=tmp_path / "missing" / "a.html")
+    (tmp_path / "dir.html").mkdir()
     with pytest.raises(OSError, match="cannot write the page"):
-        model.fit(X, y, steps=2, page=tmp_path)
+        model.fit(X, y, steps=2, page=tmp_path / "dir.html")
     # Nothing was trained and nothing written.
     assert [p.data for p in model.parameters()] == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.html"]

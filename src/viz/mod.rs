@@ -229,8 +229,11 @@ fn escape_string(text: &str) -> String {
     escape(text, &['"', '\\'])
 }
 
-/// Backslash-escapes the `special` characters; newlines become `\n`, and
-/// carriage returns are dropped.
+/// Backslash-escapes the `special` characters; newlines become `\n`,
+/// carriage returns are dropped, and other hidden characters (NUL, other
+/// controls, bidirectional marks: [`crate::format::is_hidden`]), which
+/// Graphviz refuses or shows misleadingly, are written as their code point
+/// (`U+0000`).
 fn escape(text: &str, special: &[char]) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -241,6 +244,9 @@ fn escape(text: &str, special: &[char]) -> String {
             }
             '\n' => out.push_str("\\n"),
             '\r' => {}
+            c if crate::format::is_hidden(c) => {
+                let _ = write!(out, "U+{:04X}", u32::from(c));
+            }
             _ => out.push(c),
         }
     }

@@ -146,6 +146,19 @@ fn labels_are_escaped_for_records() {
 }
 
 #[test]
+fn hidden_characters_in_labels_are_shown_escaped_and_graphviz_accepts_them() {
+    let g = Graph::new();
+    let x = g.value(1.0).with_label("a\0b\u{202e}c");
+    let dot = to_dot(&g, x.id(), &DotOptions::default());
+    assert!(dot.contains("aU+0000bU+202Ec|data"), "{dot}");
+    assert!(!dot.contains('\0') && !dot.contains('\u{202e}'));
+    if viz::graphviz_available() {
+        let svg = viz::graphviz(&dot, Format::Svg).expect("Graphviz accepts the escaped label");
+        assert!(String::from_utf8(svg).unwrap().contains("<svg"));
+    }
+}
+
+#[test]
 fn builtin_svg_is_xml_with_the_labels() {
     let g = Graph::new();
     let o = neuron(&g);
