@@ -49,7 +49,13 @@
 //!    their gradients are summed over the lanes in a fixed order and
 //!    written back to the graph by [`NodeId`]. The lane program never hands
 //!    out a [`Value`], so `explain`, `draw` and Python see the same scalar
-//!    graph of one sample, with the same numbers.
+//!    graph of one sample, with the same numbers. The first one trains an
+//!    MLP (`nn/lanes.rs`, behind [`Trainer`](crate::nn::Trainer)): its
+//!    buffers are row-major per layer (one row of a layer's outputs per
+//!    sample, so a neuron's dot product stays one contiguous
+//!    [`dot_kernel`]), and it repeats the scalar graph's sums in the
+//!    graph's order, so its losses and gradients are the graph's to the
+//!    last bit.
 //!
 //! ```
 //! use backprop::Graph;

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod gpt;
+mod lanes;
 mod loss;
 mod mlp;
 mod model;

@@ -9,6 +9,7 @@ use std::ops::Range;
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
 
+use super::lanes::{LaneChunk, Lanes};
 use super::loss::l2_ids;
 use super::{ForwardBuffers, Loss, Mlp, NnError};
 use crate::data::Dataset;
@@ -228,6 +229,9 @@ pub struct Trainer {
     rng: ChaCha8Rng,
     /// The loss of the first step, for [`DIVERGENCE_FACTOR`].
     first_loss: Option<f64>,
+    /// Whether steps run the lane program instead of building the scalar
+    /// graph (see [`Trainer::set_lane_program`]).
+    lanes: bool,
 }
 
 /// What every chunk of a step shares.
@@ -238,6 +242,8 @@ struct Job<'a> {
     chunks: usize,
     loss: Loss,
     alpha: f64,
+    /// Whether chunks run the lane program.
+    lanes: bool,
 }
 
 impl Job<'_> {
@@ -254,6 +260,7 @@ struct Worker {
     graph: Graph,
     mark: Mark,
     buffers: ForwardBuffers,
+    lanes: Lanes,
     /// The chunk's outputs, row after row.
     outputs: Vec<NodeId>,
     labels: Vec<usize>,
@@ -272,6 +279,7 @@ impl Worker {
             graph,
             mark,
             buffers: ForwardBuffers::default(),
+            lanes: Lanes::default(),
             outputs: Vec::new(),
             labels: Vec::new(),
             scores: Vec::new(),
@@ -291,7 +299,19 @@ impl Worker {
         self.correct = 0;
         for c in chunks {
             let rows = job.chunk(c);
-            let value = {
+            let value = if job.lanes {
+                // The same numbers as below, without building the graph.
+                let lane_job = LaneChunk {
+                    data: job.data,
+                    rows,
+                    batch_rows: job.rows.len(),
+                    loss: job.loss,
+                    alpha: if c == 0 { job.alpha } else { 0.0 },
+                };
+                let (value, correct) = self.lanes.chunk(job.model, &mut self.graph, &lane_job);
+                self.correct += correct;
+                value
+            } else {
                 let g = &self.graph;
                 self.outputs.clear();
                 self.labels.clear();
@@ -367,6 +387,7 @@ impl Trainer {
                 .expect("cannot start the training threads")
         });
         let workers = (0..threads).map(|_| Worker::new(graph.clone())).collect();
+        let lanes = Lanes::supports(&model);
         Self {
             graph,
             model,
@@ -383,6 +404,7 @@ impl Trainer {
             cursor: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             first_loss: None,
+            lanes,
         }
     }
 
@@ -414,6 +436,23 @@ impl Trainer {
         }
         let work = batch.saturating_mul(self.model.parameters().len());
         (work / PARALLEL_WORK).clamp(1, most)
+    }
+
+    /// Whether a step runs the lane program (the default, for any model
+    /// whose parameters are consecutive nodes, as [`Mlp::new`] makes them)
+    /// or builds one scalar graph per row and runs its backward pass (the
+    /// reference). Both give the same loss, accuracy and gradients to the
+    /// last bit; the lane program is several times faster.
+    pub fn lane_program(&self) -> bool {
+        self.lanes
+    }
+
+    /// Chooses the lane program (`true`, the default, used only where it
+    /// applies: see [`Trainer::lane_program`]) or the scalar graph
+    /// (`false`) for the next steps: for tests and benchmarks that compare
+    /// the two.
+    pub fn set_lane_program(&mut self, on: bool) {
+        self.lanes = on && Lanes::supports(&self.model);
     }
 
     /// The model.
@@ -522,6 +561,7 @@ impl Trainer {
             chunks,
             loss: self.config.loss,
             alpha: self.config.alpha,
+            lanes: self.lanes,
         };
         #[cfg(feature = "parallel")]
         match &self.pool {
