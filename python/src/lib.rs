@@ -66,10 +66,9 @@ impl PyGraph {
         Self { g: Shared::new() }
     }
 
-    fn __enter__(slf: Py<Self>, py: Python<'_>) -> Py<Self> {
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
         let g = slf.get().g.clone();
         ENTERED.with(|e| e.borrow_mut().push(g));
-        let _ = py;
         slf
     }
 
