@@ -313,9 +313,17 @@ fn versions_legend(e: &Explanation) -> String {
     s
 }
 
-pub(super) fn assemble(title: &str, json: &str, e: &Explanation) -> String {
-    let mut s = String::with_capacity(VIZ_JS.len() + json.len() + SCRIPT.len() + 40_000);
-    let title = html_escape(title);
+/// The start every page of this crate has, up to `<body>`: the content
+/// security policy that keeps it offline (no request leaves the page;
+/// `frames` lets it show another page in a frame, as the training page
+/// shows a sample's `draw` page), its title (already escaped) and its style
+/// sheet.
+pub(super) fn write_head(s: &mut String, title: &str, style: &str, frames: bool) {
+    let frame_src = if frames {
+        "; frame-src 'self' blob: about:"
+    } else {
+        ""
+    };
     let _ = write!(
         s,
         r#"<!DOCTYPE html>
@@ -323,14 +331,24 @@ pub(super) fn assemble(title: &str, json: &str, e: &Explanation) -> String {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval' blob:; worker-src blob:; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval' blob:; worker-src blob:; style-src 'unsafe-inline'; img-src data:{frame_src}">
 <title>backprop: {title}</title>
 <style>
-{STYLE}
+{style}
 </style>
 </head>
 <body>
-<header>
+"#
+    );
+}
+
+pub(super) fn assemble(title: &str, json: &str, e: &Explanation) -> String {
+    let mut s = String::with_capacity(VIZ_JS.len() + json.len() + SCRIPT.len() + 40_000);
+    let title = html_escape(title);
+    write_head(&mut s, &title, STYLE, false);
+    let _ = write!(
+        s,
+        r#"<header>
   <h1>{title}</h1>
   <div id="controls" role="toolbar" aria-label="step controls">
     <button id="first" title="first step (Home)">|&#x25C0;</button>

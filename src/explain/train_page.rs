@@ -22,6 +22,7 @@ use serde::Serialize;
 use super::page::{
     GRAPHVIZ_VERSION, LAYOUT_SECONDS, MAIN_THREAD_NODES, MAIN_THREAD_WORK, PAGE_FD_STEP,
     PAGE_MAX_NODES, VIZ_JS, VIZ_JS_VERSION, assemble, dot_and_work, html_escape, script_safe,
+    write_head,
 };
 use super::{Explanation, NetworkError, explain_with_leaves, network_graph};
 use crate::Graph;
@@ -849,21 +850,10 @@ fn pair(
 fn assemble_training(title: &str, json: &str, shell: &str) -> String {
     let title = html_escape(title);
     let mut s = String::with_capacity(json.len() + shell.len() + SCRIPT.len() + 20_000);
+    write_head(&mut s, &title, STYLE, true);
     let _ = write!(
         s,
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval' blob:; worker-src blob:; style-src 'unsafe-inline'; img-src data:; frame-src 'self' blob: about:">
-<title>backprop: {title}</title>
-<style>
-{STYLE}
-</style>
-</head>
-<body>
-<header>
+        r#"<header>
   <h1>{title}</h1>
   <div id="controls" role="toolbar" aria-label="training step controls">
     <button id="first" title="first snapshot (Home)">|&#x25C0;</button>
