@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from support import backprop_bin
+from support import json_number as number
 
 import backprop
 from backprop import Value
@@ -66,26 +66,6 @@ CASES = [
     for group in ("programs", "zeros")
     for i, case in enumerate(load()[group])
 ]
-
-
-def backprop_bin() -> str:
-    exe = os.environ.get("BACKPROP_BIN") or str(ROOT / "target" / "release" / "backprop")
-    found = shutil.which(exe)
-    if found is None:
-        pytest.fail(
-            f"the backprop CLI is missing: {exe} (build it with `cargo build --release`, "
-            "or set BACKPROP_BIN)"
-        )
-    return found
-
-
-def number(x):
-    """A fixture or CLI number: "NaN"/"inf"/"-inf" strings, null kept as None."""
-    if x is None:
-        return None
-    if isinstance(x, str):
-        return {"NaN": math.nan, "inf": math.inf, "-inf": -math.inf}[x]
-    return float(x)
 
 
 def same(got: float, want, what: str, zero_sign: bool = True) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from support import notebook_neuron
 
-from backprop import Value, draw_dot, explain
+from backprop import draw_dot, explain
 
 # The notebook's hand-worked gradients.
 HAND = {
@@ -29,33 +30,9 @@ HAND = {
 }
 
 
-def neuron(compose_tanh: bool = False) -> dict[str, Value]:
-    x1 = Value(2.0, label="x1")
-    x2 = Value(0.0, label="x2")
-    w1 = Value(-3.0, label="w1")
-    w2 = Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1w1x2w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    if compose_tanh:
-        # The lecture's composed form: tanh(n) = (e^2n - 1) / (e^2n + 1).
-        e = (2 * n).exp()
-        o = (e - 1) / (e + 1)
-    else:
-        o = n.tanh()
-    o.label = "o"
-    return dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, x1w1=x1w1, x2w2=x2w2, x1w1x2w2=x1w1x2w2, n=n, o=o)
-
-
 @pytest.mark.parametrize("compose_tanh", [False, True])
 def test_the_notebooks_hand_worked_gradients(compose_tanh: bool) -> None:
-    v = neuron(compose_tanh)
+    v = notebook_neuron(compose_tanh)
     assert v["o"].data == pytest.approx(math.sqrt(0.5), abs=1e-12)
     v["o"].backward()
     for name, want in HAND.items():
@@ -70,14 +47,14 @@ def test_the_notebooks_numerical_derivative() -> None:
         x1, x2, w2, b = 2.0, 0.0, 1.0, 6.8813735870195432
         return math.tanh(x1 * w1 + x2 * w2 + b)
 
-    v = neuron()
+    v = notebook_neuron()
     v["o"].backward()
     numeric = (o_at(-3.0 + h) - o_at(-3.0)) / h
     assert v["w1"].grad == pytest.approx(numeric, abs=1e-5)
 
 
 def test_explain_and_draw_carry_the_notebooks_numbers() -> None:
-    v = neuron()
+    v = notebook_neuron()
     e = explain(v["o"])
     grads = dict(e.grads)
     for name in ("x1", "x2", "w1", "w2", "b"):

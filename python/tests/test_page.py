@@ -25,10 +25,9 @@ import time
 from pathlib import Path
 
 import pytest
+from support import backprop_bin, notebook_neuron
 
-from backprop import Value, draw_dot
-
-ROOT = Path(__file__).resolve().parents[2]
+from backprop import draw_dot
 
 # The seed notebook's neuron in the expression language: the same nodes, the
 # names the notebook's labels would have if they were identifiers.
@@ -67,17 +66,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def backprop_bin() -> str:
-    exe = os.environ.get("BACKPROP_BIN") or str(ROOT / "target" / "release" / "backprop")
-    found = shutil.which(exe)
-    if found is None:
-        pytest.fail(
-            f"the backprop CLI is missing: {exe} (build it with `cargo build --release`, "
-            "or set BACKPROP_BIN)"
-        )
-    return found
-
-
 def chromium_bin() -> str:
     exe = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
     found = shutil.which(exe)
@@ -97,30 +85,6 @@ def grad_json(program: str) -> dict:
     )
     assert r.returncode == 0, f"backprop grad failed ({r.returncode}): {r.stderr}"
     return json.loads(r.stdout)
-
-
-def neuron() -> Value:
-    """The seed notebook's cell, as written there (with backprop's Value)."""
-    # inputs
-    x1 = Value(2.0, label="x1")
-    x2 = Value(0.0, label="x2")
-    # weights
-    w1 = Value(-3.0, label="w1")
-    w2 = Value(1.0, label="w2")
-    # bias
-    b = Value(6.8813735870195432, label="b")
-    # x1*w1 + x2*w2 + b
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1*w1 + x2*w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 def notebook_document(cell_html: str) -> str:
@@ -285,7 +249,7 @@ def test_the_harness_sees_errors_and_requests_inside_a_sandboxed_iframe(chrome, 
 
 
 def test_keyboard_steps_the_jupyter_page_to_the_gradients_of_grad_json(chrome, tmp_path):
-    o = neuron()
+    o = notebook_neuron()["o"]
     cell = draw_dot(o)._repr_html_()
     assert cell.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in cell, cell[:200]
     path = tmp_path / "notebook.html"
@@ -362,7 +326,7 @@ def test_keyboard_steps_the_jupyter_page_to_the_gradients_of_grad_json(chrome, t
 def test_html_is_the_same_page_on_its_own(chrome, tmp_path):
     # draw_dot(root).html() is the page the iframe holds, opened directly.
     path = tmp_path / "graph.html"
-    path.write_text(draw_dot(neuron()).html(), encoding="utf-8")
+    path.write_text(draw_dot(notebook_neuron()["o"]).html(), encoding="utf-8")
     chrome.page.goto(path.as_uri())
     frame = chrome.page.main_frame
     wait_ready(frame)

@@ -16,40 +16,20 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
+from support import backprop_bin
+from support import json_number as number
 
 import backprop
 from backprop import Value
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED = 20240611
 PROGRAMS = 200
 REL = 1e-12
-
-
-def backprop_bin() -> str:
-    exe = os.environ.get("BACKPROP_BIN") or str(ROOT / "target" / "release" / "backprop")
-    found = shutil.which(exe)
-    if found is None:
-        pytest.fail(
-            f"the backprop CLI is missing: {exe} (build it with `cargo build --release`, "
-            "or set BACKPROP_BIN)"
-        )
-    return found
-
-
-def number(x) -> float:
-    """A JSON number of `backprop grad --json` (non-finite ones are strings)."""
-    if isinstance(x, str):
-        return {"NaN": math.nan, "inf": math.inf, "-inf": -math.inf}[x]
-    return float(x)
 
 
 def agree(x: float, y: float) -> bool:
