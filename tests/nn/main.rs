@@ -7,6 +7,7 @@ mod common;
 mod data;
 mod files;
 mod nn_gpt;
+mod nn_gpt_lanes;
 mod nn_lanes;
 mod nn_loss;
 mod nn_model;

@@ -42,6 +42,7 @@
 
 mod data;
 mod io;
+mod program;
 mod train;
 
 use rand::{Rng, SeedableRng};
@@ -622,6 +623,50 @@ impl Gpt {
             losses.push(self.nll(g, &logits, tokens[pos + 1]));
         }
         g.value(1.0 / n as f64) * self.sum(g, &losses)
+    }
+
+    /// [`Gpt::loss`] of `tokens` and its gradient, without building the
+    /// graph: returns the loss and adds d loss / d parameter to each
+    /// parameter's `grad` (as `model.loss(g, tokens).backward()` would, to
+    /// rounding: 1e-12 relative in the tests). This is the lane program that
+    /// [`GptTrainer`] steps run, computed layer by layer over all positions
+    /// of the document (see its module, `nn/gpt/program.rs`). The graph
+    /// gains no nodes.
+    ///
+    /// ```
+    /// use backprop::Graph;
+    /// use backprop::nn::gpt::{Gpt, GptConfig, Tokenizer};
+    ///
+    /// let tok = Tokenizer::from_documents(&["emma", "ava"]);
+    /// let config = GptConfig { vocab_size: tok.vocab_size(), ..GptConfig::default() };
+    /// let mut g = Graph::new();
+    /// let model = Gpt::new(&g, config, 42).unwrap();
+    /// let doc = tok.document("emma", config.block_size);
+    /// let fast = model.loss_and_grad(&mut g, &doc);
+    /// let w = model.parameters()[0];
+    /// let fast_grad = g.get(w).grad();
+    /// g.zero_grad();
+    /// let mark = g.mark();
+    /// let loss = model.loss(&g, &doc);
+    /// loss.backward();
+    /// assert!((loss.data() - fast).abs() < 1e-12);
+    /// assert!((g.get(w).grad() - fast_grad).abs() < 1e-12);
+    /// # drop(loss);
+    /// # g.truncate(mark);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Gpt::loss`]: if `tokens` has fewer than 2 or more than
+    /// `block_size + 1` tokens, or a token outside the vocabulary.
+    pub fn loss_and_grad(&self, g: &mut Graph, tokens: &[usize]) -> f64 {
+        let range = self.parameter_range();
+        let (data, grad) = g.data_and_grad_mut();
+        program::Program::default().loss_and_grad(
+            self,
+            &data[range.clone()],
+            &mut grad[range],
+            tokens,
+        )
     }
 
     /// The loss at one position of a document: `-ln softmax(logits)[next]`

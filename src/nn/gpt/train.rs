@@ -4,7 +4,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{Gpt, GptError, KvCache, Tokenizer};
+use super::program::Program;
+use super::{Formulation, Gpt, GptError, KvCache, Tokenizer};
 use crate::{Graph, Mark};
 
 /// How [`GptTrainer`] trains; the defaults are microgpt's.
@@ -107,6 +108,9 @@ pub struct GptTrainer {
     docs: Vec<Vec<usize>>,
     options: TrainOptions,
     k: usize,
+    /// The lane program's buffers, when steps run it (see
+    /// [`GptTrainer::set_lane_program`]).
+    program: Option<Program>,
 }
 
 impl GptTrainer {
@@ -152,6 +156,7 @@ impl GptTrainer {
             docs,
             options,
             k: 0,
+            program: Some(Program::default()),
         }
     }
 
@@ -159,7 +164,18 @@ impl GptTrainer {
     /// the update).
     pub fn step(&mut self) -> f64 {
         let doc = &self.docs[self.k % self.docs.len()];
-        let loss = {
+        let range = self.model.parameter_range();
+        let loss = if let (Some(program), Formulation::Fused) =
+            (&mut self.program, self.model.formulation())
+        {
+            let (data, grad) = self.graph.data_and_grad_mut();
+            program.loss_and_grad(
+                &self.model,
+                &data[range.clone()],
+                &mut grad[range.clone()],
+                doc,
+            )
+        } else {
             let loss = self.model.loss(&self.graph, doc);
             // The same gradients as `backward` (see its contract), with no
             // work spent on relus that are off.
@@ -168,7 +184,6 @@ impl GptTrainer {
         };
         let steps = self.options.steps.max(1) as f64;
         let lr_t = self.options.lr * (1.0 - self.k as f64 / steps);
-        let range = self.model.parameter_range();
         self.adam.step(&mut self.graph, range, self.k, lr_t);
         let (_, grad) = self.graph.data_and_grad_mut();
         for c in self.model.constants() {
@@ -177,6 +192,25 @@ impl GptTrainer {
         self.graph.truncate(self.mark);
         self.k += 1;
         loss
+    }
+
+    /// Whether steps run the lane program: [`Gpt::loss`] and its backward
+    /// pass computed from plain buffers, layer by layer over all positions
+    /// of the document, without building the scalar graph (the default, for
+    /// [`Formulation::Fused`] models). The other way builds the scalar
+    /// graph and sweeps it back (the reference; always so for
+    /// [`Formulation::Plain`]). Losses and gradients agree to rounding
+    /// (1e-12 relative in the tests); the lane program is several times
+    /// faster.
+    pub fn lane_program(&self) -> bool {
+        self.program.is_some() && self.model.formulation() == Formulation::Fused
+    }
+
+    /// Chooses the lane program (`true`, the default) or the scalar graph
+    /// (`false`) for the next steps: for tests and benchmarks that compare
+    /// the two.
+    pub fn set_lane_program(&mut self, on: bool) {
+        self.program = on.then(Program::default);
     }
 
     /// Steps taken so far.
