@@ -8,7 +8,8 @@ PyTorch on the same three workloads, measured in the same run.
   W2  a graph of about 1,000,000 scalar nodes of mixed ops
       (*, +, tanh, relu, **2): forward and backward nodes per second, and
       bytes per node.
-  W3  MLP 2-64-64-1 on 200 moons points, 10 steps: time per step.
+  W3  MLP 2-64-64-1 on 200 moons points: median time per step (100 steps
+      for backprop and PyTorch, 10 for the Python engines).
   W4  Karpathy's microgpt on makemore's names (`backprop gpt`'s default run:
       1 layer, n_embd 16, 4 heads, block 16, 1000 steps, seed 42): time per
       step against the same model in PyTorch float64 on one thread
@@ -420,7 +421,7 @@ def main():
         print("running PyTorch ...", file=sys.stderr)
         r = {}
         r["w1_step"], r["w1_acc"] = torch_train(torch, pts1, lab1, [16, 16, 1], 100, args.seed)
-        r["w3_step"], _ = torch_train(torch, pts3, lab3, [64, 64, 1], 10, args.seed)
+        r["w3_step"], _ = torch_train(torch, pts3, lab3, [64, 64, 1], 100, args.seed)
         r["w2_fwd"], r["w2_bwd"], r["w2_bytes"] = torch_w2(torch, args.torch_w2_nodes)
         rows[f"PyTorch {torch.__version__.split('+')[0]} (f64, 1 thread)"] = r
     except ImportError:

@@ -5,7 +5,9 @@
 //!   median time per step and final accuracy;
 //! - W2: a graph of about 1,000,000 mixed scalar nodes: forward and backward
 //!   nodes per second (medians, steady state) and bytes per node;
-//! - W3: MLP 2-64-64-1 on 200 points, 10 steps: median time per step;
+//! - W3: MLP 2-64-64-1 on 200 points, 100 steps: median time per step
+//!   (enough steps that a trainer allowed two threads has timed one against
+//!   two and settled on the faster: see `TrainConfig::threads`);
 //! - W4: microgpt on the names (`backprop gpt`'s default run: 1000 steps,
 //!   seed 42): median time per step, whole training time, and the mean loss
 //!   of the last 100 steps.
@@ -78,7 +80,7 @@ fn main() {
     let d1 = load(opt("--w1"), 100, 1337);
     let d3 = load(opt("--w3"), 200, 1338);
     let (w1_step, w1_acc) = train(&d1, &[16, 16], 100, threads);
-    let (w3_step, _) = train(&d3, &[64, 64], 10, threads);
+    let (w3_step, _) = train(&d3, &[64, 64], 100, threads);
     let (w2_fwd, w2_bwd, w2_bytes) = w2();
     let (w4_step, w4_total, w4_loss) = w4();
     println!(

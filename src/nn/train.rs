@@ -7,8 +7,6 @@ use rand_chacha::ChaCha8Rng;
 use std::ops::Range;
 
 #[cfg(feature = "parallel")]
-use rayon::prelude::*;
-
 use super::lanes::{LaneChunk, Lanes};
 use super::loss::l2_ids;
 use super::{ForwardBuffers, Loss, Mlp, NnError};
@@ -57,11 +55,15 @@ pub struct TrainConfig {
     pub schedule: LrSchedule,
     /// The seed of the mini-batch shuffles.
     pub seed: u64,
-    /// Threads that share a step's batch; 0 (the default) chooses from the
-    /// work per step, up to one per core (see [`Trainer::threads_for`]).
-    /// Results do not depend on it: see [`CHUNKS`]. Without the `parallel`
-    /// cargo feature (on by default), a step always runs on the calling
-    /// thread.
+    /// The most threads that share a step's batch; 0 (the default): up to
+    /// one per core, with one more per [`PARALLEL_WORK`] of work per step
+    /// (see [`Trainer::threads_for`]). When a step may use several, the
+    /// trainer times steps on one thread and on several and keeps the
+    /// faster (re-timed every [`REPROBE_EVERY`] steps), so that more
+    /// threads never make training slower; [`Trainer::threads_used`] tells
+    /// which it chose. Results do not depend on it: see [`CHUNKS`]. Without
+    /// the `parallel` cargo feature (on by default), a step always runs on
+    /// the calling thread.
     pub threads: usize,
 }
 
@@ -232,6 +234,76 @@ pub struct Trainer {
     /// Whether steps run the lane program instead of building the scalar
     /// graph (see [`Trainer::set_lane_program`]).
     lanes: bool,
+    /// One thread or several: which is faster, as timed.
+    choice: ThreadChoice,
+    /// The threads the last step used.
+    last_threads: usize,
+}
+
+/// Steps timed each way (one thread, several) before choosing.
+pub const PROBE_STEPS: usize = 5;
+/// Steps after which the choice is timed again (the machine's load, or
+/// the batch, may have changed).
+pub const REPROBE_EVERY: usize = 500;
+
+/// Whether several threads pay, decided by timing steps both ways: the
+/// first [`PROBE_STEPS`] steps of each kind alternate, then the faster
+/// kind (by median) runs for [`REPROBE_EVERY`] steps, then they are timed
+/// again. Waking a second thread and merging its gradients has a cost that
+/// depends on the machine (on a virtual machine, a thread's wake-up can
+/// take as long as a small step), so no fixed threshold of work per step
+/// is right everywhere; the timing is. Results do not depend on the
+/// choice (see [`CHUNKS`]), only the time does.
+#[derive(Clone, Debug, Default)]
+struct ThreadChoice {
+    /// Step times (s) with one thread and with several, while timing.
+    one: Vec<f64>,
+    many: Vec<f64>,
+    /// Whether several threads won, once decided, and the steps until the
+    /// next timing.
+    chosen: Option<bool>,
+    until_probe: usize,
+}
+
+impl ThreadChoice {
+    /// Whether the next step should run on several threads.
+    fn many(&self) -> bool {
+        self.chosen.unwrap_or(self.many.len() < self.one.len())
+    }
+
+    /// Records a step that took `secs` on several threads (`many`) or one.
+    fn record(&mut self, many: bool, secs: f64) {
+        match self.chosen {
+            Some(_) => {
+                self.until_probe = self.until_probe.saturating_sub(1);
+                if self.until_probe == 0 {
+                    *self = Self::default();
+                }
+            }
+            None => {
+                if many {
+                    self.many.push(secs);
+                } else {
+                    self.one.push(secs);
+                }
+                if self.one.len() >= PROBE_STEPS && self.many.len() >= PROBE_STEPS {
+                    self.chosen = Some(median(&mut self.many) < median(&mut self.one));
+                    self.until_probe = REPROBE_EVERY;
+                }
+            }
+        }
+    }
+}
+
+/// The median of a non-empty list (sorted in place).
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
 }
 
 /// What every chunk of a step shares.
@@ -256,6 +328,13 @@ impl Job<'_> {
 
 /// A thread's share of a step: its graph (a copy of the parameters) and
 /// every buffer it needs, reused from step to step.
+///
+/// Aligned to 128 bytes (two cache lines, as the adjacent-line prefetcher
+/// fetches them) so that two workers side by side in the trainer's `Vec`
+/// never share a line: the buffers' lengths are written on every push, and
+/// a shared line made each of two threads' halves of a W3 step take 1.3 to
+/// 1.6 times as long as on its own.
+#[repr(align(128))]
 struct Worker {
     graph: Graph,
     mark: Mark,
@@ -381,8 +460,9 @@ impl Trainer {
         let threads = threads.min(1);
         #[cfg(feature = "parallel")]
         let pool = (threads > 1).then(|| {
+            // The calling thread is the first worker (see `step`).
             rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
+                .num_threads(threads - 1)
                 .build()
                 .expect("cannot start the training threads")
         });
@@ -405,6 +485,8 @@ impl Trainer {
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             first_loss: None,
             lanes,
+            choice: ThreadChoice::default(),
+            last_threads: 1,
         }
     }
 
@@ -413,7 +495,16 @@ impl Trainer {
         self.workers.len()
     }
 
-    /// The threads a step on a batch of `batch` rows uses: at most
+    /// The threads the last step used: 1, or [`Trainer::threads_for`] its
+    /// batch when several threads were timed faster than one (see
+    /// [`TrainConfig::threads`]).
+    pub fn threads_used(&self) -> usize {
+        self.last_threads
+    }
+
+    /// The most threads a step on a batch of `batch` rows may use (it uses
+    /// them when they were timed faster than one: see
+    /// [`TrainConfig::threads`]): at most
     /// [`Trainer::threads`] and one per chunk ([`CHUNK_ROWS`], [`CHUNKS`]);
     /// with [`TrainConfig::threads`] 0, one more per [`PARALLEL_WORK`] of
     /// work (rows × parameters), so that a small step stays on one thread.
@@ -543,7 +634,10 @@ impl Trainer {
         }
         let lr = self.base_lr * self.config.schedule.factor(self.step, self.config.steps);
         let chunks = batch.div_ceil(CHUNK_ROWS).clamp(1, CHUNKS);
-        let active = self.threads_for(batch);
+        let most = self.threads_for(batch);
+        let many = most > 1 && self.choice.many();
+        let active = if many { most } else { 1 };
+        let started = std::time::Instant::now();
         let params = self.model.parameters();
 
         // Every worker starts from the current parameters.
@@ -565,15 +659,23 @@ impl Trainer {
         };
         #[cfg(feature = "parallel")]
         match &self.pool {
-            Some(pool) if active > 1 => pool.install(|| {
+            Some(pool) if active > 1 => {
                 // Worker `w` takes a contiguous run of chunks, so that
                 // reading the workers in order reads the chunks in order.
+                // The calling thread runs the first share itself, so a
+                // step keeps at most one thread per core busy.
                 let share = |w: usize| w * chunks / active..(w + 1) * chunks / active;
-                self.workers[..active]
-                    .par_iter_mut()
-                    .enumerate()
-                    .for_each(|(w, worker)| worker.run(&job, share(w)));
-            }),
+                let job = &job;
+                let (first, rest) = self.workers[..active]
+                    .split_first_mut()
+                    .expect("active > 1");
+                pool.in_place_scope(|s| {
+                    for (w, worker) in rest.iter_mut().enumerate() {
+                        s.spawn(move |_| worker.run(job, share(w + 1)));
+                    }
+                    first.run(job, share(0));
+                });
+            }
             _ => self.workers[0].run(&job, 0..chunks),
         }
         // Without threads, one worker takes every chunk in turn: the same
@@ -596,6 +698,10 @@ impl Trainer {
             }
             correct += w.correct;
         }
+        if most > 1 {
+            self.choice.record(many, started.elapsed().as_secs_f64());
+        }
+        self.last_threads = active;
         let first = *self.first_loss.get_or_insert(loss);
         if !loss.is_finite() || loss > DIVERGENCE_FACTOR * first.max(1.0) {
             return Err(NnError::Diverged {
@@ -696,5 +802,53 @@ impl Trainer {
             self.rows.push(self.perm[self.cursor]);
             self.cursor += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `ThreadChoice` steps that take `one` s on one thread and
+    /// `many` s on several; returns the kinds it ran.
+    fn run(choice: &mut ThreadChoice, steps: usize, one: f64, many: f64) -> Vec<bool> {
+        (0..steps)
+            .map(|_| {
+                let m = choice.many();
+                choice.record(m, if m { many } else { one });
+                m
+            })
+            .collect()
+    }
+
+    #[test]
+    fn thread_choice_times_both_then_keeps_the_faster() {
+        for (one, many, want) in [(2.0, 1.0, true), (1.0, 2.0, false)] {
+            let mut c = ThreadChoice::default();
+            let probe = run(&mut c, 2 * PROBE_STEPS, one, many);
+            // Alternating, one thread first: both kinds timed equally often.
+            assert_eq!(probe.iter().filter(|&&m| m).count(), PROBE_STEPS);
+            assert!(!probe[0] && probe[1]);
+            let after = run(&mut c, REPROBE_EVERY, one, many);
+            assert!(
+                after.iter().all(|&m| m == want),
+                "one {one} s, many {many} s"
+            );
+            // Then timed again: a machine that got busier changes the choice.
+            let probe = run(&mut c, 2 * PROBE_STEPS, many, one);
+            assert_eq!(probe.iter().filter(|&&m| m).count(), PROBE_STEPS);
+            assert!(run(&mut c, 10, many, one).iter().all(|&m| m != want));
+        }
+    }
+
+    #[test]
+    fn thread_choice_goes_by_the_median_not_an_outlier() {
+        let mut c = ThreadChoice::default();
+        // Several threads are faster except for one step the machine stalled.
+        for k in 0..PROBE_STEPS {
+            c.record(false, 1.0);
+            c.record(true, if k == 0 { 100.0 } else { 0.5 });
+        }
+        assert!(c.many());
     }
 }

@@ -149,8 +149,9 @@ pub struct Args {
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
-    /// Threads that share each step's batch (0: chosen from the work per
-    /// step, one for small steps, up to one per core for large ones). The
+    /// The most threads that share each step's batch (0: chosen from the
+    /// work per step, one for small steps, up to one per core for large
+    /// ones). Several are used only while timed faster than one. The
     /// results are the same to the last bit for any number.
     #[arg(
         long,
