@@ -33,7 +33,7 @@ use super::{Gpt, Matrix};
 use crate::engine::{dot_kernel, relu};
 
 /// `dst_i += g * src_i`.
-#[inline]
+#[inline(always)]
 fn axpy(dst: &mut [f64], g: f64, src: &[f64]) {
     for (d, s) in dst.iter_mut().zip(src) {
         *d += g * s;
@@ -103,6 +103,7 @@ pub(crate) struct Program {
 /// `y[p] = W · x[p]` for every position: `w` is `[rows, cols]`, `x`
 /// `[n, cols]`, `y` `[n, rows]`; each entry is the graph's `linear_runs`
 /// node, `dot_kernel(w_r, x_p) + 0`.
+#[inline(always)]
 fn linear(w: &[f64], m: Matrix, x: &[f64], y: &mut Vec<f64>, n: usize) {
     y.clear();
     for xp in x.chunks_exact(m.cols).take(n) {
@@ -112,6 +113,7 @@ fn linear(w: &[f64], m: Matrix, x: &[f64], y: &mut Vec<f64>, n: usize) {
 
 /// The chain rule of [`linear`]: `dw_r += dy_pr x_p` and `dx_p += dy_pr w_r`
 /// for every position and row (skipping zero adjoints, as the sweep does).
+#[inline(always)]
 fn linear_back(w: &[f64], dw: &mut [f64], m: Matrix, x: &[f64], dy: &[f64], dx: &mut [f64]) {
     for ((xp, dyp), dxp) in x
         .chunks_exact(m.cols)
@@ -133,6 +135,7 @@ fn linear_back(w: &[f64], dw: &mut [f64], m: Matrix, x: &[f64], dy: &[f64], dx: 
 
 /// `x * (Σx² / e + eps) ** -0.5` per position: fills `s` (`ms + eps`),
 /// `r` (its `** -0.5`) and `xn`.
+#[inline(always)]
 fn rmsnorm(x: &[f64], e: usize, s: &mut Vec<f64>, r: &mut Vec<f64>, xn: &mut Vec<f64>) {
     s.clear();
     r.clear();
@@ -147,6 +150,7 @@ fn rmsnorm(x: &[f64], e: usize, s: &mut Vec<f64>, r: &mut Vec<f64>, xn: &mut Vec
 }
 
 /// The chain rule of [`rmsnorm`]: adds `d xn / d x` times `dxn` to `dx`.
+#[inline(always)]
 fn rmsnorm_back(x: &[f64], e: usize, s: &[f64], r: &[f64], dxn: &[f64], dx: &mut [f64]) {
     for ((((xp, &sp), &rp), dxnp), dxp) in x
         .chunks_exact(e)
@@ -213,11 +217,51 @@ impl Program {
                 c.vocab_size
             );
         }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: this CPU has AVX2, checked just above.
+            return unsafe { self.run_avx2(model, data, grad, tokens, n) };
+        }
+        self.run(model, data, grad, tokens, n)
+    }
+
+    /// [`Program::run`] compiled for AVX2 (4 lanes of `f64` instead of
+    /// SSE2's 2), chosen at run time. The same operations in the same
+    /// order, each rounded as IEEE 754 says (Rust never fuses a multiply
+    /// and an add by itself), so the same numbers to the last bit.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_avx2(
+        &mut self,
+        model: &Gpt,
+        data: &[f64],
+        grad: &mut [f64],
+        tokens: &[usize],
+        n: usize,
+    ) -> f64 {
+        self.run(model, data, grad, tokens, n)
+    }
+
+    /// Forward, then backward (every helper is inlined here, so that it is
+    /// compiled for the caller's instruction set).
+    #[inline(always)]
+    fn run(
+        &mut self,
+        model: &Gpt,
+        data: &[f64],
+        grad: &mut [f64],
+        tokens: &[usize],
+        n: usize,
+    ) -> f64 {
         let loss = self.forward(model, data, tokens, n);
         self.backward(model, data, grad, tokens, n);
         loss
     }
 
+    #[inline(always)]
     fn forward(&mut self, model: &Gpt, data: &[f64], tokens: &[usize], n: usize) -> f64 {
         let c = model.config;
         let (e, nh, hd) = (c.n_embd, c.n_head, c.head_dim());
@@ -310,6 +354,7 @@ impl Program {
         (1.0 / n as f64) * losses
     }
 
+    #[inline(always)]
     fn backward(
         &mut self,
         model: &Gpt,
@@ -442,6 +487,59 @@ impl Program {
             axpy(&mut grad[o..o + e], 1.0, d);
             let o = model.wpe.offset + p * e;
             axpy(&mut grad[o..o + e], 1.0, d);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Graph;
+    use crate::nn::gpt::{GptConfig, Tokenizer};
+
+    /// The AVX2 build of the program and the baseline one give the same
+    /// loss and gradients to the last bit (the claim that lets the CPU
+    /// choose).
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_and_baseline_agree_to_the_bit() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("this CPU has no AVX2: nothing to compare");
+            return;
+        }
+        let tok = Tokenizer::from_documents(&["emma", "olivia", "sophiaelizabeth"]);
+        for (n_layer, n_embd, n_head) in [(1, 16, 4), (2, 12, 3), (1, 5, 1)] {
+            let config = GptConfig {
+                n_layer,
+                n_embd,
+                n_head,
+                block_size: 10,
+                vocab_size: tok.vocab_size(),
+            };
+            let g = Graph::new();
+            let model = Gpt::new(&g, config, 3).unwrap();
+            let data: Vec<f64> = model
+                .parameters()
+                .iter()
+                .map(|&p| g.get(p).data())
+                .collect();
+            for doc in ["emma", "olivia", "sophiaelizabeth"] {
+                let tokens = tok.document(doc, 10);
+                let n = tokens.len() - 1;
+                let mut base = vec![0.0; data.len()];
+                let mut wide = vec![0.0; data.len()];
+                let l0 = Program::default().run(&model, &data, &mut base, &tokens, n);
+                // SAFETY: AVX2 was detected above.
+                let l1 =
+                    unsafe { Program::default().run_avx2(&model, &data, &mut wide, &tokens, n) };
+                assert_eq!(l0.to_bits(), l1.to_bits(), "{doc}");
+                assert!(
+                    base.iter()
+                        .zip(&wide)
+                        .all(|(a, b)| a.to_bits() == b.to_bits())
+                );
+                assert!(base.iter().any(|&x| x != 0.0));
+            }
         }
     }
 }
