@@ -31,7 +31,9 @@ backprop reads too). Engines that are not installed are skipped. Set-up:
   bench/.venv/bin/pip install torch micrograd micrograd-rust numpy
   bench/.venv/bin/python bench/compare.py
 
-Times are medians over the steps (W1, W3) or over repeats (W2).
+Times are medians over the steps (W1, W3) or over repeats (W2); backprop's
+figures are then the medians of --backprop-runs runs of its workloads bench
+per thread count, interleaved.
 """
 
 import argparse
@@ -285,6 +287,18 @@ def backprop_run(csv_w1, csv_w3, threads):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def backprop_runs(csv_w1, csv_w3, thread_counts, runs):
+    """`runs` runs of the workloads bench per thread count, interleaved (so
+    that every count sees the same machine load), and per count the median
+    of each figure over the runs: one run on a shared machine can be
+    slowed 2x by a neighbour."""
+    results = {t: [] for t in thread_counts}
+    for _ in range(max(runs, 1)):
+        for t in thread_counts:
+            results[t].append(backprop_run(csv_w1, csv_w3, t))
+    return {t: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for t, rs in results.items()}
+
+
 def roofline_table(csv_w1, csv_w3):
     """The roofline bench's table, printed as it prints it."""
     print("running the roofline ...", file=sys.stderr)
@@ -360,6 +374,8 @@ def main():
     ap.add_argument("--w4-python-steps", type=int, default=3,
                     help="pure-Python microgpt takes about 0.5 s per step; time this many steps")
     ap.add_argument("--w4-runs", type=int, default=5, help="runs of the whole `backprop gpt` command")
+    ap.add_argument("--backprop-runs", type=int, default=5,
+                    help="runs of backprop's workloads bench per thread count (medians are reported)")
     ap.add_argument("--only-w4", action="store_true", help="run W4 only")
     ap.add_argument("--only-roofline", action="store_true", help="run the roofline only")
     args = ap.parse_args()
@@ -380,11 +396,12 @@ def main():
         roofline_table(csv1, csv3)
         return
     print("building and running backprop ...", file=sys.stderr)
-    ours1 = backprop_run(csv1, csv3, 1)
     if args.only_w4:
+        ours1 = backprop_runs(csv1, csv3, [1], args.backprop_runs)[1]
         w4_table(ours1, args.w4_python_steps, args.w4_runs)
         return
-    ours_n = backprop_run(csv1, csv3, ncpu)
+    ours = backprop_runs(csv1, csv3, [1, ncpu], args.backprop_runs)
+    ours1, ours_n = ours[1], ours[ncpu]
     rows["backprop (1 thread)"] = ours1
     rows[f"backprop ({ncpu} threads)"] = {k: ours_n[k] for k in ("w1_step", "w1_acc", "w3_step")}
 
@@ -450,7 +467,8 @@ def main():
             f"{w3 / base['w3_step']:.1f}x",
         ]
         print("| " + " | ".join(cells) + " |")
-    print(f"\nmicrograd's W3 is timed over {args.micrograd_w3_steps} steps; PyTorch's W2 graph has "
+    print(f"\nbackprop's figures are medians of {args.backprop_runs} interleaved runs per thread count; "
+          f"micrograd's W3 is timed over {args.micrograd_w3_steps} steps; PyTorch's W2 graph has "
           f"{args.torch_w2_nodes} nodes (one tensor per scalar); ratios are the engine's time over backprop's "
           "(1 thread), all measured in this run.")
     w4_table(ours1, args.w4_python_steps, args.w4_runs)

@@ -263,8 +263,8 @@ fn main() {
 
     let d1 = load(opt("--w1"), 100, 1337);
     let d3 = load(opt("--w3"), 200, 1338);
-    let (w1_step, _) = steps::train(&d1, &[16, 16], 100, 1);
-    let (w3_step, _) = steps::train(&d3, &[64, 64], 20, 1);
+    let (w1_step, _, _) = steps::train(&d1, &[16, 16], 100, 1);
+    let (w3_step, _, _) = steps::train(&d3, &[64, 64], 20, 1);
     let (w4_step, _, _) = steps::w4();
     let (w1_flops, w1_bytes) = mlp_work(d1.len(), &[16, 16]);
     let (w3_flops, w3_bytes) = mlp_work(d3.len(), &[64, 64]);

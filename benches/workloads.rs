@@ -79,11 +79,11 @@ fn main() {
     let threads = opt("--threads").map_or(1, |t| t.parse().expect("--threads takes a number"));
     let d1 = load(opt("--w1"), 100, 1337);
     let d3 = load(opt("--w3"), 200, 1338);
-    let (w1_step, w1_acc) = train(&d1, &[16, 16], 100, threads);
-    let (w3_step, _) = train(&d3, &[64, 64], 100, threads);
+    let (w1_step, w1_acc, w1_threads) = train(&d1, &[16, 16], 100, threads);
+    let (w3_step, _, w3_threads) = train(&d3, &[64, 64], 100, threads);
     let (w2_fwd, w2_bwd, w2_bytes) = w2();
     let (w4_step, w4_total, w4_loss) = w4();
     println!(
-        "{{\"threads\": {threads}, \"w1_step\": {w1_step:e}, \"w1_acc\": {w1_acc}, \"w2_fwd\": {w2_fwd:e}, \"w2_bwd\": {w2_bwd:e}, \"w2_bytes\": {w2_bytes}, \"w3_step\": {w3_step:e}, \"w4_step\": {w4_step:e}, \"w4_total\": {w4_total:e}, \"w4_loss\": {w4_loss}}}"
+        "{{\"threads\": {threads}, \"w1_step\": {w1_step:e}, \"w1_acc\": {w1_acc}, \"w1_threads\": {w1_threads}, \"w3_threads\": {w3_threads}, \"w2_fwd\": {w2_fwd:e}, \"w2_bwd\": {w2_bwd:e}, \"w2_bytes\": {w2_bytes}, \"w3_step\": {w3_step:e}, \"w4_step\": {w4_step:e}, \"w4_total\": {w4_total:e}, \"w4_loss\": {w4_loss}}}"
     );
 }

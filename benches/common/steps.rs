@@ -19,9 +19,9 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 /// W1 and W3: median seconds per step of an MLP `2-hidden-1` (micrograd's
-/// defaults: hinge + L2, SGD at lr 1 with its schedule), and the final
-/// training accuracy.
-pub fn train(d: &Dataset, hidden: &[usize], steps: usize, threads: usize) -> (f64, f64) {
+/// defaults: hinge + L2, SGD at lr 1 with its schedule), the final
+/// training accuracy, and the threads the last step used.
+pub fn train(d: &Dataset, hidden: &[usize], steps: usize, threads: usize) -> (f64, f64, usize) {
     let g = Graph::new();
     let mut sizes = hidden.to_vec();
     sizes.push(1);
@@ -41,7 +41,7 @@ pub fn train(d: &Dataset, hidden: &[usize], steps: usize, threads: usize) -> (f6
         t.step(d).expect("training does not diverge");
         times.push(start.elapsed().as_secs_f64());
     }
-    (median(times), t.accuracy(d))
+    (median(times), t.accuracy(d), t.threads_used())
 }
 
 /// W4 (`backprop gpt`'s default run, 1000 steps): median seconds per step,

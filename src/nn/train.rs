@@ -240,22 +240,34 @@ pub struct Trainer {
     last_threads: usize,
 }
 
-/// Steps timed each way (one thread, several) before choosing.
-pub const PROBE_STEPS: usize = 5;
+/// Steps in a block of timing: the trainer times blocks of this many
+/// steps on one thread, then on several, [`PROBE_BLOCKS`] blocks in all,
+/// and drops each block's first step (it pays for waking or idling the
+/// other thread, which steady running does not).
+pub const PROBE_BLOCK: usize = 4;
+/// Blocks of timing before choosing (half on one thread, half on several).
+pub const PROBE_BLOCKS: usize = 4;
+/// How much faster several threads must be timed to be chosen: their
+/// median step at most this fraction of one thread's (a wrong choice of
+/// several threads costs more than a wrong choice of one).
+pub const PROBE_MARGIN: f64 = 0.9;
 /// Steps after which the choice is timed again (the machine's load, or
 /// the batch, may have changed).
 pub const REPROBE_EVERY: usize = 500;
 
 /// Whether several threads pay, decided by timing steps both ways: the
-/// first [`PROBE_STEPS`] steps of each kind alternate, then the faster
-/// kind (by median) runs for [`REPROBE_EVERY`] steps, then they are timed
-/// again. Waking a second thread and merging its gradients has a cost that
-/// depends on the machine (on a virtual machine, a thread's wake-up can
-/// take as long as a small step), so no fixed threshold of work per step
-/// is right everywhere; the timing is. Results do not depend on the
-/// choice (see [`CHUNKS`]), only the time does.
+/// first steps alternate blocks of one thread and of several (see
+/// [`PROBE_BLOCK`]), then the faster kind (by median, several threads
+/// needing a [`PROBE_MARGIN`]) runs for [`REPROBE_EVERY`] steps, then they
+/// are timed again. Waking a second thread and merging its gradients has a
+/// cost that depends on the machine (on a virtual machine, a thread's
+/// wake-up can take as long as a small step), so no fixed threshold of
+/// work per step is right everywhere; the timing is. Results do not depend
+/// on the choice (see [`CHUNKS`]), only the time does.
 #[derive(Clone, Debug, Default)]
 struct ThreadChoice {
+    /// Steps timed so far in this round of timing.
+    probed: usize,
     /// Step times (s) with one thread and with several, while timing.
     one: Vec<f64>,
     many: Vec<f64>,
@@ -268,29 +280,30 @@ struct ThreadChoice {
 impl ThreadChoice {
     /// Whether the next step should run on several threads.
     fn many(&self) -> bool {
-        self.chosen.unwrap_or(self.many.len() < self.one.len())
+        self.chosen.unwrap_or((self.probed / PROBE_BLOCK) % 2 == 1)
     }
 
     /// Records a step that took `secs` on several threads (`many`) or one.
     fn record(&mut self, many: bool, secs: f64) {
-        match self.chosen {
-            Some(_) => {
-                self.until_probe = self.until_probe.saturating_sub(1);
-                if self.until_probe == 0 {
-                    *self = Self::default();
-                }
+        if self.chosen.is_some() {
+            self.until_probe = self.until_probe.saturating_sub(1);
+            if self.until_probe == 0 {
+                *self = Self::default();
             }
-            None => {
-                if many {
-                    self.many.push(secs);
-                } else {
-                    self.one.push(secs);
-                }
-                if self.one.len() >= PROBE_STEPS && self.many.len() >= PROBE_STEPS {
-                    self.chosen = Some(median(&mut self.many) < median(&mut self.one));
-                    self.until_probe = REPROBE_EVERY;
-                }
+            return;
+        }
+        if !self.probed.is_multiple_of(PROBE_BLOCK) {
+            if many {
+                self.many.push(secs);
+            } else {
+                self.one.push(secs);
             }
+        }
+        self.probed += 1;
+        if self.probed == PROBE_BLOCK * PROBE_BLOCKS {
+            let faster = median(&mut self.many) <= PROBE_MARGIN * median(&mut self.one);
+            self.chosen = Some(faster);
+            self.until_probe = REPROBE_EVERY;
         }
     }
 }
@@ -821,33 +834,47 @@ mod tests {
             .collect()
     }
 
+    const PROBE: usize = PROBE_BLOCK * PROBE_BLOCKS;
+
     #[test]
     fn thread_choice_times_both_then_keeps_the_faster() {
-        for (one, many, want) in [(2.0, 1.0, true), (1.0, 2.0, false)] {
+        for (one, many, want) in [(2.0, 1.0, true), (1.0, 2.0, false), (1.0, 0.95, false)] {
             let mut c = ThreadChoice::default();
-            let probe = run(&mut c, 2 * PROBE_STEPS, one, many);
-            // Alternating, one thread first: both kinds timed equally often.
-            assert_eq!(probe.iter().filter(|&&m| m).count(), PROBE_STEPS);
-            assert!(!probe[0] && probe[1]);
+            let probe = run(&mut c, PROBE, one, many);
+            // Blocks of one thread, then several, in turn: half each.
+            assert_eq!(probe.iter().filter(|&&m| m).count(), PROBE / 2);
+            assert!(!probe[0] && probe[PROBE_BLOCK]);
             let after = run(&mut c, REPROBE_EVERY, one, many);
             assert!(
                 after.iter().all(|&m| m == want),
                 "one {one} s, many {many} s"
             );
-            // Then timed again: a machine that got busier changes the choice.
-            let probe = run(&mut c, 2 * PROBE_STEPS, many, one);
-            assert_eq!(probe.iter().filter(|&&m| m).count(), PROBE_STEPS);
-            assert!(run(&mut c, 10, many, one).iter().all(|&m| m != want));
+            // Then timed again: when the times change, so does the choice.
+            let (one2, many2) = if want {
+                (one, one)
+            } else {
+                (2.0 * one, many / 2.0)
+            };
+            let probe = run(&mut c, PROBE, one2, many2);
+            assert_eq!(probe.iter().filter(|&&m| m).count(), PROBE / 2);
+            assert!(run(&mut c, 10, one2, many2).iter().all(|&m| m != want));
         }
     }
 
     #[test]
-    fn thread_choice_goes_by_the_median_not_an_outlier() {
+    fn thread_choice_goes_by_the_median_and_drops_each_blocks_first_step() {
         let mut c = ThreadChoice::default();
-        // Several threads are faster except for one step the machine stalled.
-        for k in 0..PROBE_STEPS {
-            c.record(false, 1.0);
-            c.record(true, if k == 0 { 100.0 } else { 0.5 });
+        for k in 0..PROBE {
+            let m = c.many();
+            // Several threads are faster, except the first step of each of
+            // their blocks (waking the other thread) and one stall.
+            let t = match (m, k % PROBE_BLOCK, k) {
+                (false, _, _) => 1.0,
+                (true, 0, _) => 100.0,
+                (true, _, 6) => 50.0,
+                (true, _, _) => 0.5,
+            };
+            c.record(m, t);
         }
         assert!(c.many());
     }
