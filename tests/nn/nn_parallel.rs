@@ -37,10 +37,27 @@ fn results_are_bit_identical_for_any_thread_count() {
         for threads in [2, 3, 5, 8] {
             let mut t = trainer(threads, batch);
             assert_eq!(t.threads(), threads);
+            let mut most_used = 1;
             let got: Vec<u64> = (0..15)
-                .map(|_| t.step(&d).unwrap().loss.to_bits())
+                .map(|_| {
+                    let loss = t.step(&d).unwrap().loss.to_bits();
+                    most_used = most_used.max(t.threads_used());
+                    loss
+                })
                 .collect();
             assert_eq!(got, want, "losses, {threads} threads, batch {batch:?}");
+            // The trainer times several threads against one in its first
+            // steps, so several really ran (where the batch has two
+            // chunks or more).
+            let rows = batch.unwrap_or(d.len());
+            assert_eq!(
+                most_used,
+                t.threads_for(rows),
+                "{threads} threads, batch {batch:?}"
+            );
+            if rows >= 2 * backprop::nn::CHUNK_ROWS {
+                assert!(most_used > 1);
+            }
             assert_eq!(
                 params(&t),
                 params(&reference),
