@@ -41,8 +41,8 @@ pub use model::{
     SavedModel, SavedNeuron, check_writable,
 };
 pub use train::{
-    CHUNK_ROWS, CHUNKS, DIVERGENCE_FACTOR, HISTORY_POINTS, History, PARALLEL_WORK, StepStats,
-    TrainConfig, Trainer,
+    CHUNK_ROWS, CHUNKS, DIVERGENCE_FACTOR, HISTORY_POINTS, History, PARALLEL_WORK, PROBE_BLOCK,
+    PROBE_BLOCKS, PROBE_MARGIN, REPROBE_EVERY, StepStats, TrainConfig, Trainer,
 };
 
 /// Errors of the neural-network layer: bad architectures, bad model files,

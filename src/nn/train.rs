@@ -6,7 +6,6 @@ use rand_chacha::ChaCha8Rng;
 
 use std::ops::Range;
 
-#[cfg(feature = "parallel")]
 use super::lanes::{LaneChunk, Lanes};
 use super::loss::l2_ids;
 use super::{ForwardBuffers, Loss, Mlp, NnError};
