@@ -13,8 +13,7 @@
 //!   buffer (one row per position), so a weight row's product with a
 //!   position is one contiguous [`dot_kernel`] (the sum the graph's dot nodes
 //!   over runs compute) and its backward steps are contiguous `axpy`s.
-//!   Attention weights are `[heads, positions, positions]`, lower triangle
-//!   only. The parameters are one run of consecutive nodes (as
+//!   Attention weights are one causal triangle per head. The parameters are one run of consecutive nodes (as
 //!   [`Gpt`] always makes them): they are read as one slice of the graph's
 //!   data and their gradients added to one slice of its gradients.
 //! - **The same formulas.** Every node's forward and chain rule is the
@@ -53,7 +52,8 @@ struct Layer {
     q: Vec<f64>,
     k: Vec<f64>,
     v: Vec<f64>,
-    /// `exp(logit - max)` and the softmax's weights, `[heads, n, n]`.
+    /// `exp(logit - max)` and the softmax's weights: per head, the causal
+    /// triangle, row `p` (positions `0..=p`) at [`triangle`]`(p)`.
     ex: Vec<f64>,
     att: Vec<f64>,
     /// `Σ_t exp`, `[heads, n]`.
@@ -178,6 +178,13 @@ fn rmsnorm_back(x: &[f64], e: usize, s: &[f64], r: &[f64], dxn: &[f64], dx: &mut
 /// The rmsnorm's epsilon (the model's `eps` constant).
 const EPS: f64 = 1e-5;
 
+/// `n (n + 1) / 2`: where row `n` of a causal triangle starts (and the
+/// size of one of `n` rows).
+#[inline(always)]
+fn triangle(n: usize) -> usize {
+    n * (n + 1) / 2
+}
+
 /// Where matrix `m`'s entries are among the parameters.
 fn span(m: Matrix) -> std::ops::Range<usize> {
     m.offset..m.offset + m.rows * m.cols
@@ -284,15 +291,15 @@ impl Program {
             linear(w(*wq), *wq, &lb.xn1, &mut lb.q, n);
             linear(w(*wk), *wk, &lb.xn1, &mut lb.k, n);
             linear(w(*wv), *wv, &lb.xn1, &mut lb.v, n);
-            zeros(&mut lb.ex, nh * n * n);
-            zeros(&mut lb.att, nh * n * n);
+            zeros(&mut lb.ex, nh * triangle(n));
+            zeros(&mut lb.att, nh * triangle(n));
             zeros(&mut lb.tot, nh * n);
             zeros(&mut lb.heads, n * e);
             for p in 0..n {
                 let qp = &lb.q[p * e..(p + 1) * e];
                 for h in 0..nh {
                     let hs = h * hd;
-                    let row = (h * n + p) * n;
+                    let row = h * triangle(n) + triangle(p);
                     let ex = &mut lb.ex[row..row + p + 1];
                     for (t, l) in ex.iter_mut().enumerate() {
                         let kt = &lb.k[t * e + hs..t * e + hs + hd];
@@ -438,7 +445,7 @@ impl Program {
             for p in 0..n {
                 for h in 0..nh {
                     let hs = h * hd;
-                    let row = (h * n + p) * n;
+                    let row = h * triangle(n) + triangle(p);
                     let (ex, att) = (&lb.ex[row..row + p + 1], &lb.att[row..row + p + 1]);
                     let tot = lb.tot[h * n + p];
                     let dh = &self.dheads[p * e + hs..p * e + hs + hd];
