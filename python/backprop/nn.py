@@ -125,7 +125,10 @@ class MLP(Module):
         The defaults are micrograd's demo: the SVM max-margin loss plus
         ``alpha * Σ p²``, full-batch SGD with the learning rate
         ``lr * (1 - 0.9 k / steps)``. Returns one dict per step with
-        ``step``, ``loss``, ``accuracy`` and ``lr``.
+        ``step``, ``loss``, ``accuracy`` and ``lr``. ``threads`` is the most
+        threads a step may use (0: chosen from the work per step, up to one
+        per core); several run only while they are timed faster than one,
+        and the results are the same to the last bit for any value.
 
         Raises ``ValueError`` for data that does not fit the model and
         ``RuntimeError`` when the loss diverges.
