@@ -20,9 +20,11 @@ use crate::{Graph, Mark, NodeId};
 /// this many threads share a step).
 pub const CHUNKS: usize = 8;
 
-/// The least work per step (rows × parameters) that a second thread
-/// speeds up, when [`TrainConfig::threads`] is 0: below it, waking a
-/// worker and copying the parameters to it costs more than it saves.
+/// Work per step (rows × parameters) per thread, when
+/// [`TrainConfig::threads`] is 0: a step may use one thread per
+/// `PARALLEL_WORK` of its work (rounded down, at least one), so a second
+/// thread is considered from twice this much; below that, waking a worker
+/// and copying the parameters to it costs more than it saves.
 /// Measured with `cargo bench --bench threads` (see the README's
 /// Performance section).
 pub const PARALLEL_WORK: usize = 100_000;
@@ -54,13 +56,15 @@ pub struct TrainConfig {
     pub schedule: LrSchedule,
     /// The seed of the mini-batch shuffles.
     pub seed: u64,
-    /// The most threads that share a step's batch; 0 (the default): up to
-    /// one per core, with one more per [`PARALLEL_WORK`] of work per step
-    /// (see [`Trainer::threads_for`]). When a step may use several, the
-    /// trainer times steps on one thread and on several and keeps the
-    /// faster (re-timed every [`REPROBE_EVERY`] steps), so that more
-    /// threads never make training slower; [`Trainer::threads_used`] tells
-    /// which it chose. Results do not depend on it: see [`CHUNKS`]. Without
+    /// The most threads that share a step's batch (and never more than
+    /// [`CHUNKS`]); 0 (the default): one per [`PARALLEL_WORK`] of work per
+    /// step, up to one per core (see [`Trainer::threads_for`]). When a step
+    /// may use several, the trainer times steps on one thread and on
+    /// several and keeps the faster, timing again every [`REPROBE_EVERY`]
+    /// steps and whenever the batch size changes, so that more threads do
+    /// not make training slower (apart from the timing steps themselves,
+    /// 16 in every 516); [`Trainer::threads_used`] tells what the last step
+    /// used. Results do not depend on it: see [`CHUNKS`]. Without
     /// the `parallel` cargo feature (on by default), a step always runs on
     /// the calling thread.
     pub threads: usize,
@@ -265,6 +269,10 @@ pub const REPROBE_EVERY: usize = 500;
 /// on the choice (see [`CHUNKS`]), only the time does.
 #[derive(Clone, Debug, Default)]
 struct ThreadChoice {
+    /// The batch (rows) and the most threads that the timing is for: when
+    /// either changes, the times no longer compare, and timing starts over.
+    batch: usize,
+    most: usize,
     /// Steps timed so far in this round of timing.
     probed: usize,
     /// Step times (s) with one thread and with several, while timing.
@@ -277,6 +285,18 @@ struct ThreadChoice {
 }
 
 impl ThreadChoice {
+    /// Starts timing over if the next step, on `batch` rows with at most
+    /// `most` threads, is not what the timing so far was for.
+    fn prepare(&mut self, batch: usize, most: usize) {
+        if (self.batch, self.most) != (batch, most) {
+            *self = Self {
+                batch,
+                most,
+                ..Self::default()
+            };
+        }
+    }
+
     /// Whether the next step should run on several threads.
     fn many(&self) -> bool {
         self.chosen.unwrap_or((self.probed / PROBE_BLOCK) % 2 == 1)
@@ -287,7 +307,11 @@ impl ThreadChoice {
         if self.chosen.is_some() {
             self.until_probe = self.until_probe.saturating_sub(1);
             if self.until_probe == 0 {
-                *self = Self::default();
+                *self = Self {
+                    batch: self.batch,
+                    most: self.most,
+                    ..Self::default()
+                };
             }
             return;
         }
@@ -518,8 +542,9 @@ impl Trainer {
     /// them when they were timed faster than one: see
     /// [`TrainConfig::threads`]): at most
     /// [`Trainer::threads`] and one per chunk ([`CHUNK_ROWS`], [`CHUNKS`]);
-    /// with [`TrainConfig::threads`] 0, one more per [`PARALLEL_WORK`] of
-    /// work (rows × parameters), so that a small step stays on one thread.
+    /// with [`TrainConfig::threads`] 0, also at most one per
+    /// [`PARALLEL_WORK`] of work (rows × parameters, rounded down, at least
+    /// one), so that a small step stays on one thread.
     ///
     /// ```
     /// use backprop::{Graph, nn::{Mlp, MlpConfig, TrainConfig, Trainer}, optim::{Sgd, SgdConfig}};
@@ -647,6 +672,9 @@ impl Trainer {
         let lr = self.base_lr * self.config.schedule.factor(self.step, self.config.steps);
         let chunks = batch.div_ceil(CHUNK_ROWS).clamp(1, CHUNKS);
         let most = self.threads_for(batch);
+        if most > 1 {
+            self.choice.prepare(batch, most);
+        }
         let many = most > 1 && self.choice.many();
         let active = if many { most } else { 1 };
         let started = std::time::Instant::now();
@@ -858,6 +886,24 @@ mod tests {
             assert_eq!(probe.iter().filter(|&&m| m).count(), PROBE / 2);
             assert!(run(&mut c, 10, one2, many2).iter().all(|&m| m != want));
         }
+    }
+
+    #[test]
+    fn thread_choice_starts_over_when_the_batch_or_the_threads_change() {
+        let mut c = ThreadChoice::default();
+        c.prepare(1000, 2);
+        run(&mut c, PROBE, 2.0, 1.0);
+        assert!(c.chosen == Some(true));
+        c.prepare(1000, 2);
+        assert!(c.chosen == Some(true), "the same step keeps the choice");
+        // A smaller batch: its times were never compared.
+        c.prepare(50, 2);
+        assert!(c.chosen.is_none() && !c.many());
+        let probe = run(&mut c, PROBE, 1.0, 2.0);
+        assert_eq!(probe.iter().filter(|&&m| m).count(), PROBE / 2);
+        assert!(c.chosen == Some(false));
+        c.prepare(50, 8);
+        assert!(c.chosen.is_none());
     }
 
     #[test]

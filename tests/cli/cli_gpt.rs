@@ -289,6 +289,28 @@ fn bad_sizes_and_numbers() {
         2,
         "parameters; at most 16777216 are accepted",
     );
+    // Sizes each accepted, together too much memory for one step
+    // (1,024 heads × 1,024² attention weights): refused before training.
+    fails(
+        d,
+        &[
+            "gpt",
+            "--embd",
+            "1024",
+            "--heads",
+            "1024",
+            "--block-size",
+            "1024",
+        ],
+        2,
+        "a training step over a whole block would need",
+    );
+    fails(
+        d,
+        &["gpt", "--embd", "16", "--heads", "17"],
+        2,
+        "--heads must be between 1 and 16 (at most --embd, 16), got 17",
+    );
     for t in ["0", "-0.5", "nan", "inf"] {
         fails(d, &["gpt", "--temperature", t], 2, "--temperature");
     }

@@ -6,10 +6,18 @@
 //! training run step by step.
 
 use backprop::Graph;
-use backprop::nn::gpt::{Gpt, GptConfig, GptTrainer, NAMES, Tokenizer, TrainOptions, documents};
+use backprop::nn::gpt::{
+    Gpt, GptConfig, GptError, GptTrainer, MAX_STEP_BYTES, NAMES, Tokenizer, TrainOptions, documents,
+};
 
-/// The scalar graph's loss and gradients, and the lane program's.
-fn both(model: &Gpt, g: &mut Graph, tokens: &[usize]) -> ((f64, Vec<f64>), (f64, Vec<f64>)) {
+/// The scalar graph's loss and gradients (by `backward`, or with
+/// `skip_zeros` by `backward_skip_zeros`), and the lane program's.
+fn both_with(
+    model: &Gpt,
+    g: &mut Graph,
+    tokens: &[usize],
+    skip_zeros: bool,
+) -> ((f64, Vec<f64>), (f64, Vec<f64>)) {
     let grads = |g: &Graph| -> Vec<f64> {
         model
             .parameters()
@@ -21,7 +29,11 @@ fn both(model: &Gpt, g: &mut Graph, tokens: &[usize]) -> ((f64, Vec<f64>), (f64,
     let mark = g.mark();
     let scalar = {
         let loss = model.loss(g, tokens);
-        loss.backward();
+        if skip_zeros {
+            loss.backward_skip_zeros();
+        } else {
+            loss.backward();
+        }
         (loss.data(), grads(g))
     };
     g.truncate(mark);
@@ -30,6 +42,11 @@ fn both(model: &Gpt, g: &mut Graph, tokens: &[usize]) -> ((f64, Vec<f64>), (f64,
     let lanes = (model.loss_and_grad(g, tokens), grads(g));
     assert_eq!(g.len(), nodes, "the lane program builds no nodes");
     (scalar, lanes)
+}
+
+/// [`both_with`] against `backward`.
+fn both(model: &Gpt, g: &mut Graph, tokens: &[usize]) -> ((f64, Vec<f64>), (f64, Vec<f64>)) {
+    both_with(model, g, tokens, false)
 }
 
 fn assert_close(what: &str, a: f64, b: f64, scale: f64) {
@@ -168,4 +185,121 @@ fn a_document_too_long_panics_as_the_graph_does() {
     };
     let model = Gpt::new(&g, config, 1).unwrap();
     model.loss_and_grad(&mut g, &[26, 1, 2, 26]);
+}
+
+#[test]
+fn non_finite_weights_give_the_graphs_nans() {
+    // A NaN or infinite weight makes the loss NaN; which gradients are NaN
+    // and which finite still follows the graph's rules under
+    // `backward_skip_zeros` (what training runs): a relu whose output is
+    // NaN passes nothing on (`y > 0` is false), and neither does a node
+    // whose adjoint is 0 (no `0 · ∞`).
+    let tok = Tokenizer::from_documents(&["emma", "ava"]);
+    let config = GptConfig {
+        vocab_size: tok.vocab_size(),
+        n_embd: 8,
+        n_head: 2,
+        ..GptConfig::default()
+    };
+    let tokens = tok.document("emma", config.block_size);
+    // Parameters 0.. are wte, then wpe, lm_head, then layer 0's attn_wq,
+    // wk, wv, wo and mlp_fc1: poison one entry of several tensors.
+    let (v, e, b) = (config.vocab_size, config.n_embd, config.block_size);
+    let fc1 = 2 * v * e + b * e + 4 * e * e;
+    let wo = 2 * v * e + b * e + 3 * e * e;
+    for (index, bad) in [
+        (fc1, f64::NAN),
+        (wo + 3, f64::INFINITY),
+        (wo, f64::NEG_INFINITY),
+    ] {
+        let mut g = Graph::new();
+        let model = Gpt::new(&g, config, 4).unwrap();
+        let p = model.parameters()[index];
+        g.data_and_grad_mut().0[p.index()] = bad;
+        let ((l0, g0), (l1, g1)) = both_with(&model, &mut g, &tokens, true);
+        assert!(l0.is_nan());
+        assert!(g0.iter().any(|x| x.is_nan()) && g0.iter().any(|x| x.is_finite()));
+        assert_eq!(
+            l0.is_nan(),
+            l1.is_nan(),
+            "loss with {bad} at {index}: {l0} vs {l1}"
+        );
+        let finite = g0
+            .iter()
+            .filter(|x| x.is_finite())
+            .fold(0.0f64, |m, x| m.max(x.abs()));
+        for (i, (a, b)) in g1.iter().zip(&g0).enumerate() {
+            if b.is_finite() {
+                assert_close(
+                    &format!("{bad} at {index}: parameter {i}"),
+                    *a,
+                    *b,
+                    finite.max(1.0),
+                );
+            } else {
+                assert_eq!(
+                    a.is_nan(),
+                    b.is_nan(),
+                    "{bad} at {index}: parameter {i}: {a} vs {b}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "belongs to another graph")]
+fn a_model_of_another_graph_is_refused() {
+    let config = GptConfig::default();
+    let g1 = Graph::new();
+    let model = Gpt::new(&g1, config, 1).unwrap();
+    let mut g2 = Graph::new();
+    let _other = Gpt::new(&g2, config, 2).unwrap();
+    model.loss_and_grad(&mut g2, &[26, 1, 26]);
+}
+
+#[test]
+#[should_panic(expected = "belongs to another graph")]
+fn a_trainer_refuses_a_model_of_another_graph() {
+    let docs = vec!["ab".to_string()];
+    let tok = Tokenizer::from_documents(&docs);
+    let config = GptConfig {
+        vocab_size: tok.vocab_size(),
+        ..GptConfig::default()
+    };
+    let g1 = Graph::new();
+    let model = Gpt::new(&g1, config, 1).unwrap();
+    let g2 = Graph::new();
+    let _other = Gpt::new(&g2, config, 2).unwrap();
+    GptTrainer::new(g2, model, &docs, &tok, TrainOptions::default());
+}
+
+#[test]
+fn step_memory_is_bounded_and_long_lines_are_cut_without_copying() {
+    // 2 triangles of 1,024 heads × 1,024 × 1,025 / 2 weights, 8 bytes
+    // each, dominate: about 8.6 GB, over the limit.
+    let big = GptConfig {
+        n_layer: 1,
+        n_embd: 1024,
+        n_head: 1024,
+        block_size: 1024,
+        vocab_size: 27,
+    };
+    let attention = 2 * 1024 * (1024 * 1025 / 2) * 8;
+    assert!(big.step_bytes() >= attention && big.step_bytes() < attention + (1 << 30));
+    match big.validate() {
+        Err(GptError::StepTooLarge { bytes, max }) => {
+            assert_eq!((bytes, max), (big.step_bytes(), MAX_STEP_BYTES));
+        }
+        other => panic!("expected StepTooLarge, got {other:?}"),
+    }
+    // One head fewer per... a config a quarter that size is accepted.
+    let ok = GptConfig { n_head: 256, ..big };
+    assert!(ok.validate().is_ok(), "{}", ok.step_bytes());
+    // A document far longer than the block keeps only the block.
+    let tok = Tokenizer::from_documents(&["ab"]);
+    let line = "ab".repeat(500_000);
+    let t = tok.document(&line, 16);
+    assert_eq!(t.len(), 17);
+    assert!(t.capacity() <= 18, "capacity {}", t.capacity());
 }

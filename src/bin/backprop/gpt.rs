@@ -321,6 +321,27 @@ impl Plan {
                 GptError::Heads { n_embd, n_head } => {
                     format!("--embd {n_embd} is not divisible by --heads {n_head}")
                 }
+                // The library's names are the config's fields; say the flag.
+                GptError::Size {
+                    what,
+                    got,
+                    min,
+                    max,
+                } => {
+                    let flag = match what {
+                        "n_layer" => "--layers",
+                        "n_embd" => "--embd",
+                        "n_head" => "--heads",
+                        "block_size" => "--block-size",
+                        other => other,
+                    };
+                    let why = if what == "n_head" {
+                        format!(" (at most --embd, {max})")
+                    } else {
+                        String::new()
+                    };
+                    format!("{flag} must be between {min} and {max}{why}, got {got}")
+                }
                 e => e.to_string(),
             })
         })?;

@@ -141,9 +141,11 @@ impl Tokenizer {
     /// Characters outside the vocabulary are skipped (a tokenizer built
     /// from the documents knows them all).
     pub fn document(&self, text: &str, block_size: usize) -> Vec<usize> {
-        let mut t = Vec::with_capacity(text.len() + 2);
+        // Only what is kept is read and stored (a line may be far longer
+        // than the block).
+        let mut t = Vec::with_capacity(text.len().min(block_size) + 2);
         t.push(self.bos());
-        t.extend(text.chars().filter_map(|c| self.token(c)));
+        t.extend(text.chars().filter_map(|c| self.token(c)).take(block_size));
         t.push(self.bos());
         t.truncate(block_size + 1);
         t

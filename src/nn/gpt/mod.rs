@@ -61,8 +61,13 @@ pub const MAX_EMBD: usize = 1024;
 /// Largest accepted `block_size` (context length).
 pub const MAX_BLOCK_SIZE: usize = 1024;
 /// Largest accepted number of parameters (about 50 bytes of memory each
-/// during training).
+/// during training, besides a step's activations: see [`MAX_STEP_BYTES`]).
 pub const MAX_PARAMETERS: usize = 1 << 24;
+/// Largest accepted memory for one training step's activations and
+/// attention weights over a whole block ([`GptConfig::step_bytes`]): 4 GiB.
+/// Attention grows as `n_layer × n_head × block_size²`, so sizes that are
+/// each accepted can together need far more than a machine has.
+pub const MAX_STEP_BYTES: u64 = 4 << 30;
 /// Largest weight file read (`--init`, `--model`): 1 GiB, room for
 /// [`MAX_PARAMETERS`] as JSON text.
 pub const MAX_WEIGHT_BYTES: u64 = 1 << 30;
@@ -103,6 +108,21 @@ pub enum GptError {
         parameters: usize,
         /// The limit.
         max: usize,
+    },
+    /// A training step over a whole block would need more than
+    /// [`MAX_STEP_BYTES`] of memory.
+    #[error(
+        "a training step over a whole block would need {} MiB for activations and attention \
+         (n_layer × n_head × block_size² dominates); at most {} MiB is accepted: \
+         use fewer layers or heads or a smaller block size",
+        bytes >> 20,
+        max >> 20
+    )]
+    StepTooLarge {
+        /// Bytes one step would need ([`GptConfig::step_bytes`]).
+        bytes: u64,
+        /// The limit.
+        max: u64,
     },
     /// A data file with no documents.
     #[error("the data has no documents: it is empty or has only blank lines")]
@@ -245,9 +265,41 @@ impl GptConfig {
             .saturating_add(l.saturating_mul(per_layer))
     }
 
+    /// The memory (bytes) of one training step's activations, attention
+    /// weights and their adjoints, for a document that fills the block: per
+    /// layer, two `n_head × block_size (block_size + 1) / 2` attention
+    /// triangles and twelve `block_size × n_embd` buffers, plus the
+    /// embeddings, the logits and the adjoints (the lane program's buffers;
+    /// the scalar graph of the same step needs several times more).
+    /// Saturates on absurd sizes.
+    ///
+    /// ```
+    /// let c = backprop::nn::gpt::GptConfig::default();
+    /// assert!(c.step_bytes() < 1 << 20); // microgpt: well under a MiB
+    /// ```
+    pub fn step_bytes(&self) -> u64 {
+        let (l, e, h, n, v) = (
+            self.n_layer as u64,
+            self.n_embd as u64,
+            self.n_head as u64,
+            self.block_size as u64,
+            self.vocab_size as u64,
+        );
+        let triangle = n.saturating_mul(n + 1) / 2;
+        let per_layer = h
+            .saturating_mul(triangle)
+            .saturating_mul(2)
+            .saturating_add(n.saturating_mul(e).saturating_mul(12));
+        l.saturating_mul(per_layer)
+            .saturating_add(n.saturating_mul(e).saturating_mul(12))
+            .saturating_add(n.saturating_mul(v).saturating_mul(2))
+            .saturating_mul(8)
+    }
+
     /// Checks the sizes against the documented limits ([`MAX_LAYERS`],
-    /// [`MAX_EMBD`], [`MAX_BLOCK_SIZE`], [`MAX_PARAMETERS`]); every size must
-    /// be at least 1 and `n_head` must divide `n_embd`.
+    /// [`MAX_EMBD`], [`MAX_BLOCK_SIZE`], [`MAX_PARAMETERS`],
+    /// [`MAX_STEP_BYTES`]); every size must be at least 1 and `n_head` must
+    /// divide `n_embd`.
     ///
     /// # Errors
     /// The first size out of range, as a [`GptError`].
@@ -280,6 +332,13 @@ impl GptConfig {
             return Err(GptError::TooLarge {
                 parameters,
                 max: MAX_PARAMETERS,
+            });
+        }
+        let bytes = self.step_bytes();
+        if bytes > MAX_STEP_BYTES {
+            return Err(GptError::StepTooLarge {
+                bytes,
+                max: MAX_STEP_BYTES,
             });
         }
         Ok(())
@@ -483,6 +542,14 @@ impl Gpt {
         start..start + self.params.len()
     }
 
+    /// Panics unless the parameters are live nodes of `g`. They are one run
+    /// of consecutive nodes, so its first and last are enough: a node
+    /// between two live ones of the same graph is live.
+    pub(crate) fn check_graph(&self, g: &Graph) {
+        let (first, last) = (self.params[0], self.params[self.params.len() - 1]);
+        g.check_ids(&[first, last]);
+    }
+
     /// The constant leaves the forward pass uses (created right after the
     /// parameters); an optimizer should zero their gradients too.
     pub fn constants(&self) -> [NodeId; 4] {
@@ -627,8 +694,11 @@ impl Gpt {
 
     /// [`Gpt::loss`] of `tokens` and its gradient, without building the
     /// graph: returns the loss and adds d loss / d parameter to each
-    /// parameter's `grad` (as `model.loss(g, tokens).backward()` would, to
-    /// rounding: 1e-12 relative in the tests). This is the lane program that
+    /// parameter's `grad` as `model.loss(g, tokens).backward_skip_zeros()`
+    /// would, to rounding (within 1e-12 of the largest gradient in the
+    /// tests, for either [`Formulation`], whose graphs differ only in
+    /// rounding; with finite weights that is also what `backward()`
+    /// gives). This is the lane program that
     /// [`GptTrainer`] steps run, computed layer by layer over all positions
     /// of the document (see its module, `nn/gpt/program.rs`). The graph
     /// gains no nodes.
@@ -657,8 +727,11 @@ impl Gpt {
     ///
     /// # Panics
     /// As [`Gpt::loss`]: if `tokens` has fewer than 2 or more than
-    /// `block_size + 1` tokens, or a token outside the vocabulary.
+    /// `block_size + 1` tokens, or a token outside the vocabulary, or the
+    /// model's parameters are not live nodes of `g` (the model was built on
+    /// another graph, or they were truncated away).
     pub fn loss_and_grad(&self, g: &mut Graph, tokens: &[usize]) -> f64 {
+        self.check_graph(g);
         let range = self.parameter_range();
         let (data, grad) = g.data_and_grad_mut();
         program::Program::default().loss_and_grad(

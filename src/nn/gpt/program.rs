@@ -19,14 +19,21 @@
 //! - **The same formulas.** Every node's forward and chain rule is the
 //!   graph's (`engine::rules`): `x / c` by division, `(ms + eps) ** -0.5`
 //!   by `powf`, the softmax's `e / Σe` with PyTorch's quotient rule, a relu
-//!   that is off passing nothing on. Forward sums are summed in the graph's
+//!   that is off passing nothing on, and, as in
+//!   [`Value::backward_skip_zeros`](crate::Value::backward_skip_zeros) (what
+//!   the trainer runs on the graph), a node whose adjoint is `±0` passing
+//!   nothing on (so with finite numbers the gradients are `backward()`'s
+//!   too; where a weight is infinite or NaN, `0 · ∞` terms are skipped
+//!   instead of making NaN). Forward sums are summed in the graph's
 //!   order (so the loss matches the scalar graph's to the last bit or
 //!   nearly); adjoints that several nodes feed are summed in a different
 //!   order than the reverse sweep's, so gradients agree with the scalar
-//!   graph's to rounding (the tests hold them to 1e-12 relative).
-//! - **Scope.** It runs [`Formulation::Fused`](super::Formulation::Fused)
-//!   models; the trainer builds the scalar graph for
-//!   [`Formulation::Plain`](super::Formulation::Plain), the reference.
+//!   graph's to rounding (the tests hold them to 1e-12 of the largest gradient).
+//! - **Scope.** [`GptTrainer`](super::GptTrainer) runs it for
+//!   [`Formulation::Fused`](super::Formulation::Fused) models and builds
+//!   the scalar graph for [`Formulation::Plain`](super::Formulation::Plain),
+//!   the reference; [`Gpt::loss_and_grad`] runs it for either (the two
+//!   graphs differ only in rounding).
 
 use super::{Gpt, Matrix};
 use crate::engine::{dot_kernel, relu};
@@ -162,8 +169,13 @@ fn rmsnorm_back(x: &[f64], e: usize, s: &[f64], r: &[f64], dxn: &[f64], dx: &mut
         // xn_i = x_i * r
         let mut dr = 0.0;
         for ((d, &g), &xi) in dxp.iter_mut().zip(dxnp).zip(xp) {
-            *d += g * rp;
-            dr += g * xi;
+            if g != 0.0 {
+                *d += g * rp;
+                dr += g * xi;
+            }
+        }
+        if dr == 0.0 {
+            continue;
         }
         // r = s ** -0.5, s = ms + eps, ms = dot / e, dot = Σ x_i x_i
         let ds = dr * (-0.5 * sp.powf(-1.5));
@@ -387,7 +399,9 @@ impl Program {
             let d = &mut dlogits[p * v..(p + 1) * v];
             d[y] += dratio / tot;
             for (di, &xi) in d.iter_mut().zip(ex) {
-                *di = (*di + dtot) * xi;
+                // ex_i's adjoint: from the sum (and the ratio, for y).
+                let dex = *di + dtot;
+                *di = if dex != 0.0 { dex * xi } else { 0.0 };
             }
         }
         zeros(&mut self.dx, n * e);
@@ -413,7 +427,10 @@ impl Program {
                 &mut self.dhid,
             );
             for (d, &h) in self.dhid.iter_mut().zip(&lb.hid) {
-                if h <= 0.0 {
+                // The graph's rule: the gradient passes where the output
+                // is above 0 (so not where it is NaN).
+                let on = h > 0.0;
+                if !on {
                     *d = 0.0;
                 }
             }
@@ -453,21 +470,30 @@ impl Program {
                     self.drow.clear();
                     for (t, &a) in att.iter().enumerate() {
                         let vt = &lb.v[t * e + hs..t * e + hs + hd];
+                        let dvt = &mut self.dv[t * e + hs..t * e + hs + hd];
                         let mut da = 0.0;
-                        for (&g, &vj) in dh.iter().zip(vt) {
-                            da += g * vj;
+                        for ((&g, &vj), dvj) in dh.iter().zip(vt).zip(dvt) {
+                            if g != 0.0 {
+                                da += g * vj;
+                                *dvj += a * g;
+                            }
                         }
                         self.drow.push(da);
-                        axpy(&mut self.dv[t * e + hs..t * e + hs + hd], a, dh);
                     }
                     // att_t = ex_t / tot, tot = Σ ex_t, ex_t = exp(l_t - max)
                     let mut dtot = 0.0;
                     for (&da, &x) in self.drow.iter().zip(ex) {
-                        dtot += -da * ((x / tot) / tot);
+                        if da != 0.0 {
+                            dtot += -da * ((x / tot) / tot);
+                        }
                     }
                     let qp = &lb.q[p * e + hs..p * e + hs + hd];
                     for (t, (&da, &x)) in self.drow.iter().zip(ex).enumerate() {
-                        let dex = da / tot + dtot;
+                        let from_att = if da != 0.0 { da / tot } else { 0.0 };
+                        let dex = from_att + dtot;
+                        if dex == 0.0 {
+                            continue;
+                        }
                         // l_t = (q_p · k_t) / scale
                         let ddot = dex * x / scale;
                         if ddot != 0.0 {
