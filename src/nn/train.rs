@@ -289,12 +289,19 @@ impl ThreadChoice {
     /// `most` threads, is not what the timing so far was for.
     fn prepare(&mut self, batch: usize, most: usize) {
         if (self.batch, self.most) != (batch, most) {
-            *self = Self {
-                batch,
-                most,
-                ..Self::default()
-            };
+            (self.batch, self.most) = (batch, most);
+            self.restart();
         }
+    }
+
+    /// Forgets the choice and the times (keeping the buffers), so that the
+    /// next steps are timed again.
+    fn restart(&mut self) {
+        self.probed = 0;
+        self.one.clear();
+        self.many.clear();
+        self.chosen = None;
+        self.until_probe = 0;
     }
 
     /// Whether the next step should run on several threads.
@@ -307,11 +314,7 @@ impl ThreadChoice {
         if self.chosen.is_some() {
             self.until_probe = self.until_probe.saturating_sub(1);
             if self.until_probe == 0 {
-                *self = Self {
-                    batch: self.batch,
-                    most: self.most,
-                    ..Self::default()
-                };
+                self.restart();
             }
             return;
         }
