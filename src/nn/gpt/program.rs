@@ -299,8 +299,7 @@ impl Program {
         self.layers.resize_with(c.n_layer, Layer::default);
         let mut x = std::mem::take(&mut self.x_out);
         rmsnorm(&self.emb, e, &mut self.s0, &mut self.r0, &mut x);
-        for (layer, [wq, wk, wv, wo, fc1, fc2]) in self.layers.iter_mut().zip(&model.layers) {
-            let lb = layer;
+        for (lb, [wq, wk, wv, wo, fc1, fc2]) in self.layers.iter_mut().zip(&model.layers) {
             lb.x_in.clear();
             lb.x_in.extend_from_slice(&x);
             rmsnorm(&lb.x_in, e, &mut lb.s1, &mut lb.r1, &mut lb.xn1);
