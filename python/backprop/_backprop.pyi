@@ -1,6 +1,6 @@
 """Type stubs of the extension module ``backprop._backprop``."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from os import PathLike
 from typing import Any
 
@@ -65,7 +65,11 @@ class Drawing:
     """``draw_dot``'s result: the page inline in Jupyter, or SVG."""
 
     def _repr_html_(self) -> str: ...
-    def _repr_svg_(self) -> str: ...
+    def _repr_mimebundle_(
+        self,
+        include: Collection[str] | None = None,
+        exclude: Collection[str] | None = None,
+    ) -> dict[str, str]: ...
     def html(self) -> str: ...
     def svg(self) -> str: ...
     @property

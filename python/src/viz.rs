@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyAny;
+use pyo3::types::{PyAny, PyDict};
 
 use backprop::explain::{self as bexplain, Explanation, TextOptions};
 use backprop::viz::{self, DotOptions, Format, RankDir, Renderer};
@@ -56,9 +56,17 @@ impl Snapshot {
     }
 }
 
+/// The largest graph (in nodes) whose static SVG goes into a notebook cell
+/// beside the step-through page: laying out a larger one takes seconds (27 s
+/// for 6,000 nodes with Graphviz), which Jupyter would spend on every
+/// display although it shows the page. `.svg()` and `.save()` draw any size.
+pub const SVG_IN_CELL_NODES: usize = 400;
+
 /// What `draw_dot(root)` returns: Jupyter shows the interactive
-/// step-through page (`_repr_html_`, an `<iframe srcdoc>`: no server, no
-/// network) or the static drawing (`_repr_svg_`).
+/// step-through page (`text/html`, an `<iframe srcdoc>`: no server, no
+/// network), with the static drawing (`image/svg+xml`) beside it for
+/// viewers without scripts when the graph is small (see
+/// [`SVG_IN_CELL_NODES`]).
 #[pyclass(frozen, name = "Drawing", module = "backprop")]
 pub struct Drawing {
     snap: Mutex<Snapshot>,
@@ -80,6 +88,24 @@ impl Drawing {
             opts,
             title,
         })
+    }
+
+    /// The page inside an `<iframe srcdoc>`.
+    fn iframe(&self) -> PyResult<String> {
+        Ok(format!(
+            "<iframe srcdoc=\"{}\" style=\"width: 100%; height: 640px; border: 1px solid #ccc;\" \
+             sandbox=\"allow-scripts\" title=\"{}\"></iframe>",
+            attribute(&self.page()?),
+            attribute(&self.title)
+        ))
+    }
+
+    fn nodes(&self) -> usize {
+        self.snap
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .graph
+            .len()
     }
 
     fn page(&self) -> PyResult<String> {
@@ -126,18 +152,50 @@ impl Drawing {
     /// The step-through page in an iframe, for Jupyter, VS Code and Colab
     /// output cells.
     fn _repr_html_(&self) -> PyResult<String> {
-        Ok(format!(
-            "<iframe srcdoc=\"{}\" style=\"width: 100%; height: 640px; border: 1px solid #ccc;\" \
-             sandbox=\"allow-scripts\" title=\"{}\"></iframe>",
-            attribute(&self.page()?),
-            attribute(&self.title)
-        ))
+        self.iframe()
     }
 
-    /// The static drawing as SVG (Graphviz's `dot` when it is installed,
-    /// the built-in layout otherwise).
-    fn _repr_svg_(&self) -> PyResult<String> {
-        self.svg()
+    /// What Jupyter displays (IPython's `_repr_mimebundle_`): `text/html`,
+    /// the step-through page in an iframe, and `image/svg+xml`, the static
+    /// drawing, only for a graph of at most `SVG_IN_CELL_NODES` nodes, when
+    /// the page is refused as too large, or when `include` asks for it by
+    /// name (laying out a large graph takes seconds that every display
+    /// would pay). `include` and `exclude` are IPython's: collections of
+    /// MIME types to keep or to leave out.
+    #[pyo3(signature = (include = None, exclude = None))]
+    fn _repr_mimebundle_<'py>(
+        &self,
+        py: Python<'py>,
+        include: Option<&Bound<'py, PyAny>>,
+        exclude: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        const HTML: &str = "text/html";
+        const SVG: &str = "image/svg+xml";
+        let listed = |set: Option<&Bound<'py, PyAny>>, mime: &str| -> PyResult<bool> {
+            set.map_or(Ok(false), |s| s.contains(mime))
+        };
+        let wanted = |mime: &str| -> PyResult<bool> {
+            Ok((include.is_none() || listed(include, mime)?) && !listed(exclude, mime)?)
+        };
+        let bundle = PyDict::new(py);
+        let mut page_shown = false;
+        if wanted(HTML)? {
+            match self.iframe() {
+                Ok(html) => {
+                    bundle.set_item(HTML, html)?;
+                    page_shown = true;
+                }
+                // Too large for the page: the drawing stands in for it.
+                Err(e) if e.is_instance_of::<PyValueError>(py) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if wanted(SVG)?
+            && (listed(include, SVG)? || !page_shown || self.nodes() <= SVG_IN_CELL_NODES)
+        {
+            bundle.set_item(SVG, self.svg()?)?;
+        }
+        Ok(bundle)
     }
 
     /// The step-through page: one self-contained HTML file.

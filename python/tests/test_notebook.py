@@ -13,7 +13,7 @@ import math
 import pytest
 from support import notebook_neuron
 
-from backprop import draw_dot, explain
+from backprop import Value, draw_dot, explain
 
 # The notebook's hand-worked gradients.
 HAND = {
@@ -71,5 +71,23 @@ def test_explain_and_draw_carry_the_notebooks_numbers() -> None:
     html = d._repr_html_()
     assert html.startswith("<iframe srcdoc=")
     assert "<script" not in html  # the page is escaped inside the attribute
-    svg = d._repr_svg_()
-    assert "<svg" in svg
+    # What Jupyter displays: the page, and for a graph this small the
+    # static drawing too (for viewers that run no scripts).
+    bundle = d._repr_mimebundle_()
+    assert bundle["text/html"] == html
+    assert "<svg" in bundle["image/svg+xml"]
+    assert d._repr_mimebundle_(exclude={"image/svg+xml"}).keys() == {"text/html"}
+    assert d._repr_mimebundle_(include=["image/svg+xml"]).keys() == {"image/svg+xml"}
+
+
+def test_a_large_graph_is_shown_as_the_page_without_laying_out_its_svg():
+    # About 480 nodes: over the cell's SVG limit (400), under the page's.
+    xs = [Value(0.001 * k) for k in range(121)]
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x * 2.0
+    d = draw_dot(total)
+    bundle = d._repr_mimebundle_()
+    assert bundle.keys() == {"text/html"}
+    # Asked for by name, the drawing is made whatever the size.
+    assert "<svg" in d._repr_mimebundle_(include={"image/svg+xml"})["image/svg+xml"]
