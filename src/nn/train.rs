@@ -680,7 +680,8 @@ impl Trainer {
         }
         let many = most > 1 && self.choice.many();
         let active = if many { most } else { 1 };
-        let started = std::time::Instant::now();
+        // Timed only where several threads may run (for the choice).
+        let started = (most > 1).then(std::time::Instant::now);
         let params = self.model.parameters();
 
         // Every worker starts from the current parameters.
@@ -741,7 +742,7 @@ impl Trainer {
             }
             correct += w.correct;
         }
-        if most > 1 {
+        if let Some(started) = started {
             self.choice.record(many, started.elapsed().as_secs_f64());
         }
         self.last_threads = active;

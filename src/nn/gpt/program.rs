@@ -103,8 +103,10 @@ pub(crate) struct Program {
     dhid: Vec<f64>,
     /// Scratch of one softmax row's adjoints, `[n]`.
     drow: Vec<f64>,
-    /// Scratch of the logits' adjoints, `[n, vocab]`.
-    dlogits: Vec<f64>,
+    /// The logits in the forward pass, then their adjoints in the backward
+    /// pass (one buffer: once their exps are kept, the logits are not
+    /// needed), `[n, vocab]`.
+    logits: Vec<f64>,
 }
 
 /// `y[p] = W · x[p]` for every position: `w` is `[rows, cols]`, `x`
@@ -358,12 +360,17 @@ impl Program {
         self.x_out = x;
         // The logits and each position's -ln softmax(logits)[next].
         let v = c.vocab_size;
-        let mut logits = std::mem::take(&mut self.dlogits);
-        linear(w(model.lm_head), model.lm_head, &self.x_out, &mut logits, n);
+        linear(
+            w(model.lm_head),
+            model.lm_head,
+            &self.x_out,
+            &mut self.logits,
+            n,
+        );
         self.ex.clear();
         self.tot.clear();
         let mut losses = 0.0;
-        for (p, lp) in logits.chunks_exact(v).enumerate() {
+        for (p, lp) in self.logits.chunks_exact(v).enumerate() {
             let max = lp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let start = self.ex.len();
             self.ex.extend(lp.iter().map(|&l| (l - max).exp()));
@@ -372,7 +379,6 @@ impl Program {
             let loss_p = -(self.ex[start + tokens[p + 1]] / tot).ln();
             losses += loss_p;
         }
-        self.dlogits = logits;
         (1.0 / n as f64) * losses
     }
 
@@ -391,7 +397,7 @@ impl Program {
         let w = |m: Matrix| &data[m.offset..m.offset + m.rows * m.cols];
         // loss = (1/n) Σ_p -ln(ex_y / tot)
         let dl = 1.0 / n as f64;
-        let dlogits = &mut self.dlogits;
+        let dlogits = &mut self.logits;
         zeros(dlogits, n * v);
         for p in 0..n {
             let (ex, tot) = (&self.ex[p * v..(p + 1) * v], self.tot[p]);
