@@ -83,6 +83,7 @@ mod higher;
 mod kernels;
 mod ops;
 mod rules;
+mod tanh;
 mod tape;
 mod value;
 
@@ -91,6 +92,7 @@ use std::fmt;
 pub use graph::Graph;
 pub use higher::{hessian, hvp, jacobian};
 pub use kernels::dot_kernel;
+pub use tanh::tanh;
 pub use value::{Exponent, Value, relu, sigmoid};
 
 /// The identity of a node: its index in the arena, plus the graph it

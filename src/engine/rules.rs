@@ -122,7 +122,7 @@ pub(super) fn forward(node: Node, data: &[f64], args: &[u32], consts: &[f64]) ->
         Node::Neg(a) => -x(a),
         Node::Exp(a) => x(a).exp(),
         Node::Ln(a) => x(a).ln(),
-        Node::Tanh(a) => x(a).tanh(),
+        Node::Tanh(a) => super::tanh(x(a)),
         Node::Relu(a) => relu(x(a)),
         Node::Sigmoid(a) => sigmoid(x(a)),
         Node::Sqrt(a) => x(a).sqrt(),

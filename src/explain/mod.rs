@@ -564,7 +564,7 @@ impl Rule {
                 Op::Pow => x(0).powf(x(1)),
                 Op::Exp => x(0).exp(),
                 Op::Ln => x(0).ln(),
-                Op::Tanh => x(0).tanh(),
+                Op::Tanh => crate::engine::tanh(x(0)),
                 Op::Relu => crate::engine::relu(x(0)),
                 Op::Sigmoid => crate::engine::sigmoid(x(0)),
                 Op::Sqrt => x(0).sqrt(),

@@ -44,7 +44,7 @@ impl Func {
     /// forward rules as the engine's.
     fn apply(self, x: f64) -> f64 {
         match self {
-            Func::Tanh => x.tanh(),
+            Func::Tanh => crate::engine::tanh(x),
             Func::Exp => x.exp(),
             Func::Ln => x.ln(),
             Func::Relu => crate::engine::relu(x),

@@ -261,7 +261,7 @@ impl Activation {
     pub fn apply_f64(self, x: f64) -> f64 {
         match self {
             Activation::Relu => crate::engine::relu(x),
-            Activation::Tanh => x.tanh(),
+            Activation::Tanh => crate::engine::tanh(x),
             Activation::Sigmoid => crate::engine::sigmoid(x),
             Activation::Linear => x,
         }

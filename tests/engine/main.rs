@@ -10,6 +10,7 @@ mod engine_ids;
 mod engine_props;
 mod engine_second_order;
 mod engine_skip_zeros;
+mod engine_tanh;
 mod explain;
 mod expr;
 mod expr_fuzz;
