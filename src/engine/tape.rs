@@ -422,8 +422,14 @@ impl Tape {
     /// Appends a computed node, its data from the forward rule.
     #[inline(always)]
     pub(super) fn push_computed(&mut self, node: Node) -> u32 {
+        // The slot first, the number second: growing the arrays is a call,
+        // and a number computed before it would be spilled to the stack and
+        // reloaded on its way to `data`, adding a store and a load to the
+        // latency of every node that feeds the next one.
+        let i = self.push(node, 0.0);
         let y = super::rules::forward(node, &self.data, &self.args, &self.consts);
-        self.push(node, y)
+        self.data[i as usize] = y;
+        i
     }
 
     /// The full id of the live node at `index`.
