@@ -17,6 +17,7 @@ macro_rules! binary_op {
     ($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:expr) => {
         impl<'g> $trait for Value<'g> {
             type Output = Value<'g>;
+            #[inline]
             fn $method(self, rhs: Value<'g>) -> Value<'g> {
                 self.binary(rhs, $op)
             }
@@ -26,6 +27,7 @@ macro_rules! binary_op {
         number_op!($trait, $method, $assign_trait, $assign_method, $op, i32);
 
         impl<'g> $assign_trait for Value<'g> {
+            #[inline]
             fn $assign_method(&mut self, rhs: Value<'g>) {
                 *self = self.binary(rhs, $op);
             }
@@ -39,6 +41,7 @@ macro_rules! number_op {
     ($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:expr, $n:ty) => {
         impl<'g> $trait<$n> for Value<'g> {
             type Output = Value<'g>;
+            #[inline]
             fn $method(self, rhs: $n) -> Value<'g> {
                 self.binary(self.graph().value(f64::from(rhs)), $op)
             }
@@ -46,12 +49,14 @@ macro_rules! number_op {
 
         impl<'g> $trait<Value<'g>> for $n {
             type Output = Value<'g>;
+            #[inline]
             fn $method(self, rhs: Value<'g>) -> Value<'g> {
                 rhs.graph().value(f64::from(self)).binary(rhs, $op)
             }
         }
 
         impl<'g> $assign_trait<$n> for Value<'g> {
+            #[inline]
             fn $assign_method(&mut self, rhs: $n) {
                 *self = self.binary(self.graph().value(f64::from(rhs)), $op);
             }
@@ -67,6 +72,7 @@ binary_op!(Div, div, DivAssign, div_assign, Node::Div);
 impl<'g> Neg for Value<'g> {
     type Output = Value<'g>;
     /// `-a`, one node with derivative -1.
+    #[inline]
     fn neg(self) -> Value<'g> {
         self.graph().push(Node::Neg(self.index))
     }
