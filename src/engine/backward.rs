@@ -117,16 +117,25 @@ impl Tape {
             ..
         } = self;
         let n = root + 1;
-        if accumulate && grad.len() < n {
-            grad.resize(n, 0.0);
-        }
         adj.clear();
         adj.resize(n, -0.0);
         reached.clear();
         reached.resize(n.div_ceil(64), 0);
         adj[root] = 1.0;
-        let mut sweep = Numbers::<'_, SKIP_ZEROS> { data, adj, reached };
-        for i in (0..n).rev() {
+        // Every per-node array cut to `n`, so that indexing by the loop's
+        // `i` needs no bounds check.
+        let nodes = &nodes[..n];
+        // Only the gradients that exist are added to in the loop: the
+        // nodes past them (a training step's, after a truncation) have 0,
+        // and get theirs in one pass at the end.
+        let held = if accumulate { grad.len().min(n) } else { 0 };
+        let total = &mut grad[..held];
+        let mut sweep = Numbers::<'_, SKIP_ZEROS> {
+            data: &data[..n],
+            adj: &mut adj[..n],
+            reached,
+        };
+        for (i, &node) in nodes.iter().enumerate().rev() {
             let g = sweep.adj[i];
             let skip = if SKIP_ZEROS {
                 g == 0.0
@@ -136,10 +145,15 @@ impl Tape {
             if skip {
                 continue;
             }
-            if accumulate {
-                grad[i] += g;
+            if let Some(t) = total.get_mut(i) {
+                *t += g;
             }
-            chain(nodes[i], args, consts, sweep.data[i], g, &mut sweep);
+            chain(node, args, consts, sweep.data[i], g, &mut sweep);
+        }
+        if accumulate && held < n {
+            // `0 + g`, as `+=` would give: an adjoint left at -0.0 (not
+            // reached, or reached only by -0.0) becomes 0.0.
+            grad.extend(adj[held..n].iter().map(|&g| 0.0 + g));
         }
     }
 

@@ -329,3 +329,55 @@ fn powf_keeps_any_exponent_exactly() {
         assert!((x.grad() - want).abs() <= 1e-15 * want.abs(), "p = {p}");
     }
 }
+
+/// `backward` adds to every gradient with `+=`, including those of nodes
+/// the graph held no gradient for yet (all nodes made after the last
+/// gradient was set): a gradient that is `-0.0` reads `0.0`, an untouched
+/// node `0.0`, NaN stays NaN, and an existing gradient grows.
+#[test]
+fn gradients_of_new_nodes_follow_plus_equals() {
+    for skip_zeros in [false, true] {
+        let g = Graph::new();
+        let w = g.value(1.5);
+        w.set_grad(10.0); // the gradient array now ends at `w`
+        let x = g.value(2.0);
+        let minus_zero = g.value(-0.0);
+        let unused = g.value(7.0);
+        let nan = g.value(f64::NAN);
+        // y = w * x + x * (-0) + relu(x) * nan * 0 ...: keep the paths apart.
+        let y = w * x + (x * minus_zero).tanh() + unused.relu() * 0.0 + w * 0.0;
+        let z = y + (nan * 0.0).relu() * 0.0;
+        if skip_zeros {
+            z.backward_skip_zeros();
+        } else {
+            z.backward();
+        }
+        // dz/dw = x (+ 0 from w * 0), onto the 10 that was set.
+        assert_eq!(w.grad(), 10.0 + 2.0, "skip_zeros {skip_zeros}");
+        // dz/dx = w + (-0) * tanh'(-0) = 1.5
+        assert_eq!(x.grad(), 1.5);
+        // d/d(minus_zero) = x * tanh'(..) = 2
+        assert_eq!(minus_zero.grad(), 2.0);
+        // dz/d(unused) = relu'(7) * 0 = 0: reads +0.0
+        assert_eq!(unused.grad().to_bits(), 0.0f64.to_bits());
+        assert_eq!(z.grad(), 1.0);
+        // A node no path reaches keeps 0.0.
+        let after = g.value(3.0);
+        assert_eq!(after.grad().to_bits(), 0.0f64.to_bits());
+    }
+    // A gradient of exactly -0.0 reads 0.0 (0.0 + -0.0), as in PyTorch
+    // after zero_grad(set_to_none=False).
+    let g = Graph::new();
+    let a = g.value(3.0);
+    let b = g.value(-0.0);
+    let y = a * b; // dy/da = -0.0
+    y.backward();
+    assert_eq!(a.grad().to_bits(), 0.0f64.to_bits());
+    assert_eq!(b.grad(), 3.0);
+    // NaN reaches a new node's gradient.
+    let g = Graph::new();
+    let a = g.value(0.0);
+    let y = a.ln() * 0.0; // d/da = 0 * (1/0) = NaN
+    y.backward();
+    assert!(a.grad().is_nan());
+}
