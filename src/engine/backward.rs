@@ -152,7 +152,9 @@ impl Tape {
         }
         if accumulate && held < n {
             // `0 + g`, as `+=` would give: an adjoint left at -0.0 (not
-            // reached, or reached only by -0.0) becomes 0.0.
+            // reached, or reached only by -0.0) becomes 0.0. (Which NaN a
+            // NaN gradient is, sign and payload, is not kept: Rust does not
+            // specify it for arithmetic.)
             grad.extend(adj[held..n].iter().map(|&g| 0.0 + g));
         }
     }

@@ -363,7 +363,7 @@ impl<'g> Value<'g> {
     /// Stable for any input: exactly ±1 for large |x|, never NaN (unlike the
     /// notebook's `(e^2x - 1)/(e^2x + 1)`, which is NaN past x ≈ 355).
     /// The forward rule is [`engine::tanh`](crate::engine::tanh), within
-    /// 1.2 units in the last place of the exact value.
+    /// 1.5 units in the last place of the exact value.
     ///
     /// ```
     /// let g = backprop::Graph::new();

@@ -344,7 +344,8 @@ fn gradients_of_new_nodes_follow_plus_equals() {
         let minus_zero = g.value(-0.0);
         let unused = g.value(7.0);
         let nan = g.value(f64::NAN);
-        // y = w * x + x * (-0) + relu(x) * nan * 0 ...: keep the paths apart.
+        let lonely = g.value(3.0); // on no path to z
+        // z = w·x + tanh(x·(-0)) + relu(unused)·0 + w·0 + relu(nan·0)·0
         let y = w * x + (x * minus_zero).tanh() + unused.relu() * 0.0 + w * 0.0;
         let z = y + (nan * 0.0).relu() * 0.0;
         if skip_zeros {
@@ -360,10 +361,11 @@ fn gradients_of_new_nodes_follow_plus_equals() {
         assert_eq!(minus_zero.grad(), 2.0);
         // dz/d(unused) = relu'(7) * 0 = 0: reads +0.0
         assert_eq!(unused.grad().to_bits(), 0.0f64.to_bits());
+        // relu(NaN) is not > 0, so it passes 0 on: 0 · 0 = 0.
+        assert_eq!(nan.grad().to_bits(), 0.0f64.to_bits());
         assert_eq!(z.grad(), 1.0);
         // A node no path reaches keeps 0.0.
-        let after = g.value(3.0);
-        assert_eq!(after.grad().to_bits(), 0.0f64.to_bits());
+        assert_eq!(lonely.grad().to_bits(), 0.0f64.to_bits());
     }
     // A gradient of exactly -0.0 reads 0.0 (0.0 + -0.0), as in PyTorch
     // after zero_grad(set_to_none=False).

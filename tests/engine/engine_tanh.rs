@@ -42,7 +42,7 @@ fn ulps(y: f64, hi: f64, lo: f64) -> f64 {
 #[test]
 fn within_one_and_a_half_units_in_the_last_place_of_the_reference() {
     let rows = reference();
-    assert!(rows.len() > 8000, "the fixture has {} rows", rows.len());
+    assert!(rows.len() > 10_000, "the fixture has {} rows", rows.len());
     let (mut worst, mut at, mut platform) = (0.0f64, 0.0, 0.0f64);
     for &(x, hi, lo) in &rows {
         let e = ulps(tanh(x), hi, lo);
@@ -55,6 +55,7 @@ fn within_one_and_a_half_units_in_the_last_place_of_the_reference() {
         "largest error {worst:.3} ulp at x = {x:e}; f64::tanh: {platform:.3} ulp",
         x = at
     );
+    // The documented bound: 1.49 is reached just above the split.
     assert!(worst <= 1.5, "{worst} ulp at x = {at:e}");
 }
 
