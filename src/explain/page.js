@@ -15,29 +15,10 @@
   var $ = function (id) { return document.getElementById(id); };
 
   function isNum(x) { return typeof x === 'number'; }
-  function val(x) { return isNum(x) ? x : (x === 'inf' ? Infinity : x === '-inf' ? -Infinity : NaN); }
-
-  // A number as a person reads it (the same rule as `backprop explain`).
-  function num(x) {
-    x = val(x);
-    if (!isFinite(x)) return isNaN(x) ? 'NaN' : (x > 0 ? 'inf' : '-inf');
-    var plain = String(x);
-    if (plain.length <= 8) return plain;
-    var a = Math.abs(x);
-    if (a >= 1e-4 && a < 1e9) {
-      var d = Math.min(12, Math.max(0, 5 - Math.floor(Math.log10(a))));
-      var s = x.toFixed(d);
-      if (s.indexOf('.') >= 0) s = s.replace(/0+$/, '').replace(/\.$/, '');
-      return s === '-0' ? '0' : s;
-    }
-    var e = x.toExponential(5).split('e');
-    var m = e[0].indexOf('.') >= 0 ? e[0].replace(/0+$/, '').replace(/\.$/, '') : e[0];
-    return m + 'e' + (e[1][0] === '+' ? e[1].slice(1) : e[1]);
-  }
+  var val = BP_NUMBERS.val, num = BP_NUMBERS.num, esc = BP_NUMBERS.esc;
   function factor(x) { var s = num(x); return s[0] === '-' ? '(' + s + ')' : s; }
   // The notebook's `%.4f`.
   function f4(x) { x = val(x); return isFinite(x) ? x.toFixed(4) : num(x); }
-  function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]; }); }
   // The same rule as `backprop explain`: a name that is not a plain name
   // or already bracketed gets parentheses inside a formula.
   function grouped(n) {

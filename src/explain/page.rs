@@ -40,6 +40,8 @@ pub const PAGE_FD_STEP: f64 = 1e-6;
 pub(super) const VIZ_JS: &str = include_str!("../../assets/viz-js/viz-global.js");
 const LICENSES: &str = include_str!("../../assets/viz-js/LICENSE");
 const SCRIPT: &str = include_str!("page.js");
+/// How numbers are shown, shared with the training page.
+pub(super) const NUMBERS_SCRIPT: &str = include_str!("numbers.js");
 const STYLE: &str = include_str!("page.css");
 /// The layer diagram of a network's graph (`draw --model`); it does
 /// nothing on other graphs.
@@ -383,6 +385,7 @@ pub(super) fn assemble(title: &str, json: &str, e: &Explanation) -> String {
 {VIZ_JS}
 </script>
 <script>
+{NUMBERS_SCRIPT}
 {SCRIPT}
 </script>
 <script>

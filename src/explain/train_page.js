@@ -18,28 +18,9 @@
   var COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
   var $ = function (id) { return document.getElementById(id); };
   function color(c) { return COLORS[c % COLORS.length]; }
-  function val(x) { return typeof x === 'number' ? x : (x === 'inf' ? Infinity : x === '-inf' ? -Infinity : NaN); }
+  var val = BP_NUMBERS.val, num = BP_NUMBERS.num, esc = BP_NUMBERS.esc;
   // A number in the page's JSON: non-finite ones as strings, as Rust writes them.
   function jn(x) { return isFinite(x) ? x : (isNaN(x) ? 'NaN' : (x > 0 ? 'inf' : '-inf')); }
-  // A number as `backprop explain` prints it.
-  function num(x) {
-    if (x === 0 && 1 / x < 0) return '-0';
-    if (!isFinite(x)) return isNaN(x) ? 'NaN' : (x > 0 ? 'inf' : '-inf');
-    var plain = String(x);
-    if (plain.length <= 8) return plain;
-    var a = Math.abs(x);
-    if (a >= 1e-4 && a < 1e9) {
-      var d = Math.min(12, Math.max(0, 5 - Math.floor(Math.log10(a))));
-      var s = x.toFixed(d);
-      if (s.indexOf('.') >= 0) s = s.replace(/0+$/, '').replace(/\.$/, '');
-      return s === '-0' ? '0' : s;
-    }
-    var e = x.toExponential(5).split('e');
-    var m = e[0].indexOf('.') >= 0 ? e[0].replace(/0+$/, '').replace(/\.$/, '') : e[0];
-    return m + 'e' + (e[1][0] === '+' ? e[1].slice(1) : e[1]);
-  }
-  function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]; }); }
-  // viz::escape_record: a record label's special characters.
   function escRecord(s) { return String(s).replace(/[|{}<>"\\]/g, function (c) { return '\\' + c; }).replace(/\n/g, '\\n').replace(/\r/g, ''); }
   function pct(a) { return (100 * a).toFixed(1) + '%'; }
 

@@ -20,9 +20,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::page::{
-    GRAPHVIZ_VERSION, LAYOUT_SECONDS, MAIN_THREAD_NODES, MAIN_THREAD_WORK, PAGE_FD_STEP,
-    PAGE_MAX_NODES, VIZ_JS, VIZ_JS_VERSION, assemble, dot_and_work, html_escape, script_safe,
-    write_head,
+    GRAPHVIZ_VERSION, LAYOUT_SECONDS, MAIN_THREAD_NODES, MAIN_THREAD_WORK, NUMBERS_SCRIPT,
+    PAGE_FD_STEP, PAGE_MAX_NODES, VIZ_JS, VIZ_JS_VERSION, assemble, dot_and_work, html_escape,
+    script_safe, write_head,
 };
 use super::{Explanation, NetworkError, explain_with_leaves, network_graph};
 use crate::Graph;
@@ -883,6 +883,7 @@ fn assemble_training(title: &str, json: &str, shell: &str) -> String {
 {VIZ_JS}
 </script>
 <script>
+{NUMBERS_SCRIPT}
 {SCRIPT}
 </script>
 </body>

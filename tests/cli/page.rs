@@ -652,3 +652,42 @@ fn try_it_accepts_the_value_printed_to_4_digits() {
     let errors = b.errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
+
+/// Both pages show numbers by one rule (src/explain/numbers.js), and it is
+/// `backprop explain`'s: the page's text for each number is the text
+/// `explain` prints for the same input, `-0` included (JavaScript's own
+/// `String(-0)` is `0`).
+#[test]
+fn the_pages_numbers_read_as_explain_prints_them() {
+    let Some(mut b) = browser() else { return };
+    let (_dir, file) = page(NEURON);
+    b.open(&file);
+    for x in [
+        -0.0,
+        0.0,
+        2.5,
+        -1.5,
+        0.1 + 0.2,
+        0.8813735870195432,
+        6.881_373_587_019_543,
+        -1234.5678901,
+        1e-7,
+        -3.25e-5,
+        123_456_789_012.0,
+        1e300,
+        5e-324,
+    ] {
+        let text = backprop()
+            .args(["explain", &format!("x = {x:?}; y = x * 2")])
+            .stdout_text();
+        let want = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("x = "))
+            .unwrap_or_else(|| panic!("no `x = ` line in:\n{text}"))
+            .to_string();
+        let shown = b.eval(&format!("BP_NUMBERS.num({x:?})"));
+        assert_eq!(shown.as_str(), Some(want.as_str()), "x = {x:?}");
+    }
+    let errors = b.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
