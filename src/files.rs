@@ -34,7 +34,7 @@
 
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -160,6 +160,18 @@ fn may_write(old: &Metadata, me: &Metadata) -> bool {
     }
 }
 
+/// The error for a file the caller could not write.
+fn not_writable(old: &Metadata) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!(
+            "permission denied: the file is not writable (mode {:o}, owner {})",
+            old.mode() & 0o7777,
+            old.uid()
+        ),
+    )
+}
+
 /// A new temporary file next to `target`, registered for
 /// [`remove_temporaries`] from before it exists (the list is locked while
 /// it is made, so a signal handler never finds it unregistered).
@@ -229,14 +241,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
                 if let Some(old) = &old {
                     let me = tmp.as_file().metadata()?;
                     if !may_write(old, &me) {
-                        return Err(io::Error::new(
-                            io::ErrorKind::PermissionDenied,
-                            format!(
-                                "permission denied: the file is not writable (mode {:o}, owner {})",
-                                old.mode() & 0o7777,
-                                old.uid()
-                            ),
-                        ));
+                        return Err(not_writable(old));
                     }
                     let f = tmp.as_file();
                     // Root may give the file back to its owner; others may
@@ -271,7 +276,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Checks, before any long work, that [`write_atomic`] could write `path`
 /// now: its directory exists and takes a new file, and an existing file is
 /// not a directory and is writable by the caller. `path` itself is not
-/// touched.
+/// changed (a device is opened for writing and closed); a FIFO is not
+/// opened (that would wait for a reader, and hand
+/// one an end of file before the real write), only its mode bits read.
 ///
 /// ```
 /// let dir = tempfile::tempdir()?;
@@ -286,18 +293,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// report it.
 pub fn check_writable(path: &Path) -> io::Result<()> {
     match plan(path)? {
-        Plan::InPlace(target) => fs::OpenOptions::new().write(true).open(target).map(drop),
+        Plan::InPlace(target) => {
+            let m = fs::metadata(&target)?;
+            let kind = m.file_type();
+            if kind.is_fifo() || kind.is_socket() {
+                // Opening a FIFO to try it would block until a reader comes,
+                // and closing it would hand the reader an end of file before
+                // the real write: judged from its mode bits instead, against
+                // the process's own user and group (those of `/proc/self`).
+                let me = fs::metadata("/proc/self")?;
+                if may_write(&m, &me) {
+                    Ok(())
+                } else {
+                    Err(not_writable(&m))
+                }
+            } else {
+                fs::OpenOptions::new().write(true).open(target).map(drop)
+            }
+        }
         Plan::Replace { target, old } => {
             let tmp = temporary(&target)?;
             let result = match &old {
-                Some(old) if !may_write(old, &tmp.as_file().metadata()?) => Err(io::Error::new(
-                    io::ErrorKind::PermissionDenied,
-                    format!(
-                        "permission denied: the file is not writable (mode {:o}, owner {})",
-                        old.mode() & 0o7777,
-                        old.uid()
-                    ),
-                )),
+                Some(old) if !may_write(old, &tmp.as_file().metadata()?) => Err(not_writable(old)),
                 _ => Ok(()),
             };
             discard(tmp);

@@ -160,6 +160,55 @@ fn a_fifo_is_written_in_place() {
     assert_eq!(names(dir.path()), ["pipe"]);
 }
 
+/// The check before a long job must neither wait for a reader nor hand
+/// one an end of file: `mkfifo p; cat p > out & backprop train --save p`
+/// gives `out` the whole model.
+#[test]
+fn checking_a_fifo_neither_blocks_nor_ends_the_readers_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            fs::File::open(fifo)
+                .unwrap()
+                .read_to_string(&mut s)
+                .unwrap();
+            let _ = tx.send(s);
+        });
+    }
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let checked = check_writable(&fifo).map_err(|e| e.to_string());
+            let written = write_atomic(&fifo, b"the whole model").map_err(|e| e.to_string());
+            let _ = done_tx.send((checked, written));
+        });
+    }
+    let timeout = std::time::Duration::from_secs(20);
+    let (checked, written) = done_rx
+        .recv_timeout(timeout)
+        .expect("checking and writing a FIFO with a reader finishes");
+    assert_eq!(checked, Ok(()));
+    assert_eq!(written, Ok(()));
+    assert_eq!(rx.recv_timeout(timeout).unwrap(), "the whole model");
+    // A FIFO its owner (this process) may not write is refused by its
+    // mode bits, without waiting for a reader.
+    fs::set_permissions(&fifo, fs::Permissions::from_mode(0o444)).unwrap();
+    assert_eq!(
+        check_writable(&fifo).unwrap_err().kind(),
+        std::io::ErrorKind::PermissionDenied
+    );
+}
+
 #[test]
 fn a_directory_or_a_missing_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
