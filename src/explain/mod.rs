@@ -297,9 +297,15 @@ impl Explanation {
     /// ```
     pub fn focus(mut self, leaf: &str) -> Result<Explanation, FocusError> {
         let Some(target) = self.leaf_index(leaf) else {
+            let (reaching, unreached): (Vec<String>, Vec<String>) = self
+                .grads
+                .iter()
+                .map(|(n, _)| n.clone())
+                .partition(|n| self.leaf_index(n).is_some());
             return Err(FocusError {
                 leaf: leaf.to_string(),
-                leaves: self.grads.iter().map(|(n, _)| n.clone()).collect(),
+                unreached: unreached.iter().any(|n| n == leaf),
+                leaves: reaching,
             });
         };
         let keep: Vec<bool> = self
@@ -521,14 +527,36 @@ pub struct Check {
     pub h: f64,
 }
 
-/// [`Explanation::focus`] was given a name that is not a leaf.
+/// [`Explanation::focus`] was given a name that is not a leaf on a path to
+/// the output: no input has that name, or the input does not reach the
+/// output (its gradient is 0 and there is no path to show).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("no input called `{leaf}` in the graph (its inputs are: {})", leaves.join(", "))]
+#[error("{}", self.message())]
 pub struct FocusError {
     /// The name asked for.
     pub leaf: String,
-    /// The leaves' names.
+    /// Whether an input has that name but does not reach the output.
+    pub unreached: bool,
+    /// The names of the inputs that reach the output.
     pub leaves: Vec<String>,
+}
+
+impl FocusError {
+    fn message(&self) -> String {
+        let leaves = self.leaves.join(", ");
+        if self.unreached {
+            format!(
+                "input `{}` does not reach the output (its gradient is 0, no path to show); \
+                 the inputs that do: {leaves}",
+                self.leaf
+            )
+        } else {
+            format!(
+                "no input called `{}` in the graph (its inputs are: {leaves})",
+                self.leaf
+            )
+        }
+    }
 }
 
 /// How a node's value is computed from its operands' data, for

@@ -345,6 +345,9 @@ impl SavedModel {
     /// [`NnError::Json`] (with serde's line, column and field name) or
     /// [`NnError::InvalidModel`].
     pub fn from_json(json: &str) -> Result<Self, NnError> {
+        // A byte-order mark, as some editors save UTF-8, is not JSON but
+        // says nothing against the model.
+        let json = json.strip_prefix('\u{feff}').unwrap_or(json);
         let de = &mut serde_json::Deserializer::from_str(json);
         let m: SavedModel = serde_path_to_error::deserialize(de).map_err(|e| {
             not_a_model(json).unwrap_or_else(|| {

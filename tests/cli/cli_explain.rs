@@ -172,6 +172,15 @@ fn leaf_keeps_the_paths_to_one_input() {
         .stderr(predicate::str::contains(
             "no input called `w9` in the graph (its inputs are: x1, x2, w1, w2, b)",
         ));
+    // An input the output does not depend on has no path to show.
+    backprop()
+        .args(["explain", "x = 2; y = 3; z = x * x", "--leaf", "y"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "input `y` does not reach the output (its gradient is 0, no path to show); \
+             the inputs that do: x",
+        ));
 }
 
 #[test]

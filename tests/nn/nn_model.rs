@@ -178,6 +178,20 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Some editors save UTF-8 with a byte-order mark: the model inside is the
+/// same model.
+#[test]
+fn a_model_saved_with_a_byte_order_mark_loads_as_the_same_model() {
+    let g = Graph::new();
+    let m = Mlp::new(&g, 2, &[4, 1], &MlpConfig::default()).unwrap();
+    let json = SavedModel::from_mlp(&g, &m, Loss::Hinge, 2, None).to_json();
+    let plain = SavedModel::from_json(&json).unwrap();
+    let marked = SavedModel::from_json(&format!("\u{feff}{json}")).unwrap();
+    assert_eq!(marked.to_json(), plain.to_json());
+    // Only at the start: a second mark is not JSON.
+    assert!(SavedModel::from_json(&format!("\u{feff}\u{feff}{json}")).is_err());
+}
+
 #[test]
 fn bad_model_files_name_the_field() {
     let g = Graph::new();
