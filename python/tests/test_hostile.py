@@ -10,6 +10,7 @@ import os
 import pickle
 import random
 import subprocess
+import sys
 import time
 
 import pytest
@@ -178,3 +179,23 @@ def test_hidden_characters_in_labels_are_drawn_as_code_points(char: str, tmp_pat
     assert f"a{char}b" not in text
     if char != "\n":
         assert char not in text
+
+
+def test_submodules_are_attributes_after_a_bare_import() -> None:
+    # A fresh interpreter: `import backprop` alone, then backprop.gpt as the
+    # README writes it, and the import itself loads none of the submodules.
+    code = (
+        "import sys, backprop\n"
+        "subs = ('backprop.gpt', 'backprop.nn', 'backprop.engine')\n"
+        "assert not any(m in sys.modules for m in subs)\n"
+        "assert callable(backprop.gpt.train)\n"
+        "assert backprop.nn.MLP and backprop.engine.Value is backprop.Value\n"
+        "assert {'gpt', 'nn', 'engine'} <= set(dir(backprop))\n"
+        "try:\n"
+        "    backprop.nope\n"
+        "except AttributeError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('backprop.nope exists')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
