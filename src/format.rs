@@ -48,14 +48,48 @@ pub fn exact(x: f64) -> String {
 }
 
 /// Whether messages show `c` escaped: a control character, or one of the
-/// invisible bidirectional and zero-width controls (U+200B–U+200F,
+/// invisible bidirectional and zero-width controls (U+061C, U+200B–U+200F,
 /// U+202A–U+202E, U+2066–U+2069, U+FEFF), which could hide or reorder the
 /// text around them. Text quoted from a user's input (a program, a CSV
 /// cell, a file name) goes through [`escape_char`], so it cannot drive
 /// the terminal.
 pub fn is_hidden(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
+/// A name as pictures, pages and tables show it (a node's label, a class
+/// name, an input's name): every [`is_hidden`] character written as its
+/// code point, `U+000A`, so that a newline cannot break a record or a
+/// table row and a bidirectional control cannot reorder what follows.
+/// Names without such characters are returned unchanged.
+///
+/// ```
+/// use backprop::format::shown_name;
+///
+/// assert_eq!(shown_name("a\nb"), "aU+000Ab");
+/// assert_eq!(shown_name("x\u{202e}y\t"), "xU+202EyU+0009");
+/// assert_eq!(shown_name("x\u{7f}\u{61c}"), "xU+007FU+061C");
+/// assert_eq!(shown_name("é₂"), "é₂");
+/// ```
+pub fn shown_name(name: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if is_hidden(c) {
+            let _ = write!(out, "U+{:04X}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `c` as a message shows it: escaped as `\u{1b}` when [`is_hidden`],

@@ -403,7 +403,7 @@ fn draw_boundary<DB: DrawingBackend>(
 /// Feature `j`'s axis label: its column name, or `x1`, `x2` (1-based).
 fn axis_name(d: &Dataset, j: usize) -> String {
     d.feature_names()
-        .and_then(|n| n.get(j).cloned())
+        .and_then(|n| n.get(j).map(|s| crate::format::shown_name(s)))
         .unwrap_or_else(|| format!("x{}", j + 1))
 }
 

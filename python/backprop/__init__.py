@@ -7,7 +7,14 @@ step-through page inline in Jupyter (``draw_dot(root)``).
 
 ``backprop.engine`` and ``backprop.nn`` mirror micrograd's modules, so a
 micrograd program runs with only its imports changed.
+
+``backprop.gpt`` trains microgpt. The three submodules load on first use
+(``import backprop; backprop.gpt.train(...)`` works without importing
+``backprop.gpt`` first), so ``import backprop`` stays cheap.
 """
+
+import importlib
+from typing import TYPE_CHECKING
 
 from ._backprop import (
     Drawing,
@@ -26,6 +33,23 @@ from ._backprop import (
     reset,
 )
 
+if TYPE_CHECKING:
+    from . import engine, gpt, nn
+
+_SUBMODULES = ("engine", "gpt", "nn")
+
+
+def __getattr__(name: str) -> object:
+    """``backprop.engine``, ``backprop.gpt`` and ``backprop.nn``, imported on first use."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_SUBMODULES))
+
+
 try:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -41,11 +65,14 @@ __all__ = [
     "current",
     "default_graph",
     "draw_dot",
+    "engine",
     "explain",
+    "gpt",
     "grad",
     "graph_of",
     "hessian",
     "jacobian",
     "linear",
+    "nn",
     "reset",
 ]

@@ -5,10 +5,12 @@ with clear messages, never a crash or a hang; and micrograd's habits
 from __future__ import annotations
 
 import copy
+import json
 import os
 import pickle
 import random
 import subprocess
+import sys
 import time
 
 import pytest
@@ -133,3 +135,67 @@ def test_fit_and_gpt_arguments_are_checked_with_their_names(tmp_path) -> None:
     with pytest.raises(OSError, match="init"):
         gpt.train(["ab"], steps=1, init=tmp_path / "missing.json")
     assert backprop.__version__
+
+
+HIDDEN = {
+    "\n": "U+000A",
+    "\r": "U+000D",
+    "\t": "U+0009",
+    "\x1b": "U+001B",
+    "\x00": "U+0000",
+    "\x7f": "U+007F",
+    "\u202e": "U+202E",
+    "\u2067": "U+2067",
+    "\u200e": "U+200E",
+    "\u061c": "U+061C",
+}
+
+
+@pytest.mark.parametrize("char", list(HIDDEN))
+def test_hidden_characters_in_labels_are_drawn_as_code_points(char: str, tmp_path) -> None:
+    # A newline in a label used to end the DOT record's line and break the
+    # page's drawing; every control and bidi character shows as U+XXXX.
+    g = Graph()
+    with g:
+        a = Value(2.0, label=f"a{char}b")
+        o = a * 3
+        o.label = "o"
+        o.backward()
+    shown = f"a{HIDDEN[char]}b"
+    d = draw_dot(o)
+    dot = d.source
+    assert f'label="{{{shown}|data 2.0000|grad 3.0000}}"' in dot
+    # The record stays on one line, with no raw hidden character in it.
+    (record,) = [line for line in dot.splitlines() if shown in line]
+    assert record.endswith("shape=record];")
+    assert char not in record
+    d.save(tmp_path / "x.html")
+    page = (tmp_path / "x.html").read_text(encoding="utf-8")
+    assert shown in page
+    assert f"a{char}b" not in page
+    assert json.dumps(f"a{char}b")[1:-1] not in page  # nor a JSON-escaped copy
+    text = str(explain(o))
+    assert shown in text
+    assert f"a{char}b" not in text
+    if char != "\n":
+        assert char not in text
+
+
+def test_submodules_are_attributes_after_a_bare_import() -> None:
+    # A fresh interpreter: `import backprop` alone, then backprop.gpt as the
+    # README writes it, and the import itself loads none of the submodules.
+    code = (
+        "import sys, backprop\n"
+        "subs = ('backprop.gpt', 'backprop.nn', 'backprop.engine')\n"
+        "assert not any(m in sys.modules for m in subs)\n"
+        "assert callable(backprop.gpt.train)\n"
+        "assert backprop.nn.MLP and backprop.engine.Value is backprop.Value\n"
+        "assert {'gpt', 'nn', 'engine'} <= set(dir(backprop))\n"
+        "try:\n"
+        "    backprop.nope\n"
+        "except AttributeError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('backprop.nope exists')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

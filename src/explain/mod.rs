@@ -96,8 +96,10 @@ pub struct Node {
     /// creation order (`c₁`, `c₂`, `c₃` for a program that binds `c` three
     /// times; see [`crate::format::versioned`]).
     pub name: String,
-    /// The node's label (a program's name for it), if it has one; several
-    /// nodes may share a label.
+    /// The node's label (a program's name for it), if it has one, as
+    /// [`crate::format::shown_name`] shows it (hidden characters such as a
+    /// newline written `U+000A`); several nodes may share a label. Names
+    /// and labels are looked up ([`Explanation::node`]) by either spelling.
     pub label: Option<String>,
     /// The op's symbol (`+`, `*`, `tanh`, `**2`, `Σ`, ...); empty for a leaf.
     pub op: String,
@@ -246,12 +248,15 @@ pub struct Explanation {
 impl Explanation {
     /// The gradient of the leaf called `name`.
     pub fn grad(&self, name: &str) -> Option<f64> {
-        self.grads.iter().find(|(n, _)| n == name).map(|&(_, g)| g)
+        let name = crate::format::shown_name(name);
+        self.grads.iter().find(|(n, _)| *n == name).map(|&(_, g)| g)
     }
 
     /// The node called `name`: by its unique name (`c₂`), or by its label
     /// (the last binding, if several nodes share it).
     pub fn node(&self, name: &str) -> Option<&Node> {
+        let name = crate::format::shown_name(name);
+        let name = name.as_str();
         self.nodes.iter().find(|n| n.name == name).or_else(|| {
             self.nodes
                 .iter()
@@ -263,6 +268,8 @@ impl Explanation {
     /// The index of the leaf called `name` (by its unique name or its
     /// label).
     pub(crate) fn leaf_index(&self, name: &str) -> Option<usize> {
+        let name = crate::format::shown_name(name);
+        let name = name.as_str();
         let leaf = |n: &&Node| n.is_leaf() && n.label.is_some();
         self.nodes
             .iter()
@@ -736,7 +743,7 @@ pub fn explain_with_leaves<'g>(root: Value<'g>, leaves: &[(String, Value<'g>)]) 
             index: k,
             id: id.index(),
             name: String::new(),
-            label: v.label(),
+            label: v.label().map(|l| crate::format::shown_name(&l)),
             op: symbol,
             expr: String::new(),
             data: v.data(),
@@ -815,7 +822,7 @@ pub fn explain_with_leaves<'g>(root: Value<'g>, leaves: &[(String, Value<'g>)]) 
             .iter()
             .map(|(name, v)| {
                 let gr = index_of.get(&v.id()).map_or(0.0, |&k| nodes[k].grad);
-                (name.clone(), gr)
+                (crate::format::shown_name(name), gr)
             })
             .collect()
     };

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::format::shown_name;
 use crate::nn::{NnError, SavedModel};
 use crate::{Graph, NodeId, Op, Value};
 
@@ -176,7 +177,9 @@ pub fn network_graph<'g>(
                 }
             };
             let of = match &model.class_names {
-                Some(names) if nout > 1 && k < names.len() => format!(" (class {})", names[k]),
+                Some(names) if nout > 1 && k < names.len() => {
+                    format!(" (class {})", shown_name(&names[k]))
+                }
                 _ => String::new(),
             };
             (
@@ -199,7 +202,7 @@ pub fn network_graph<'g>(
 /// trained on words (`dog (class 1)`), else its number.
 fn label_words(model: &SavedModel, c: usize) -> String {
     match &model.class_names {
-        Some(_) => format!("{} (class {c})", model.class_name(c)),
+        Some(_) => format!("{} (class {c})", shown_name(&model.class_name(c))),
         None => c.to_string(),
     }
 }

@@ -261,6 +261,8 @@ pub fn to_html(full: &Explanation, focus: Option<&str>, title: &str) -> Result<S
         .map(|n| Some(full.finite_difference(by_id[&n.id], PAGE_FD_STEP)))
         .collect();
     let (dot, work) = dot_and_work(&shown);
+    // A title is usually a label: its hidden characters shown as names are.
+    let title = &crate::format::shown_name(title);
     let data = PageData {
         title,
         explanation: &shown,

@@ -27,7 +27,7 @@ use super::page::{
 use super::{Explanation, NetworkError, explain_with_leaves, network_graph};
 use crate::Graph;
 use crate::data::Dataset;
-use crate::format::JsonNumber;
+use crate::format::{JsonNumber, shown_name};
 use crate::nn::{NnError, Normalization, SavedModel, StepStats, Trainer};
 
 /// The number of snapshots [`SnapshotRecorder`] keeps unless told
@@ -629,16 +629,17 @@ pub fn training_page_html(page: &TrainingPage<'_>) -> Result<String, TrainingPag
         })
         .collect();
     let features = match data.feature_names() {
-        Some(f) if f.len() == 2 => [f[0].clone(), f[1].clone()],
+        Some(f) if f.len() == 2 => [shown_name(&f[0]), shown_name(&f[1])],
         _ => ["x1".into(), "x2".into()],
     };
+    let title = crate::format::shown_name(page.title);
     let page_data = PageData {
-        title: page.title,
+        title: &title,
         classes: last.classes,
         class_names: (0..last.classes)
             .map(|c| match data.class_names() {
-                Some(names) if c < names.len() => names[c].clone(),
-                _ => last.class_name(c),
+                Some(names) if c < names.len() => shown_name(&names[c]),
+                _ => shown_name(&last.class_name(c)),
             })
             .collect(),
         features,
@@ -672,7 +673,7 @@ pub fn training_page_html(page: &TrainingPage<'_>) -> Result<String, TrainingPag
     let shell =
         assemble(TITLE_MARKER, MARKER, &super::explain(shell_leaf)).replacen(VIZ_JS, VIZ_MARKER, 1);
     let shell = serde_json::to_string(&shell).expect("a string serializes");
-    Ok(assemble_training(page.title, &json, &shell))
+    Ok(assemble_training(&title, &json, &shell))
 }
 
 /// [`training_page_html`], written to `path` atomically (a temporary file

@@ -121,12 +121,14 @@ impl NodeView {
 /// that several of them carry (a program that rebinds `c`) is shown with
 /// its version, `c₁ c₂ c₃` ([`crate::format::versioned`]; a rebound
 /// input stays plain, `a a₂`), so that each record names one node.
+/// Labels are shown with [`crate::format::shown_name`]: a newline or a
+/// bidirectional control in a label is drawn as its code point.
 pub(crate) fn views(g: &Graph, root: NodeId) -> (Vec<NodeView>, Vec<(NodeId, NodeId)>) {
     let trace = g.trace(root);
     let labels: Vec<String> = trace
         .nodes
         .iter()
-        .map(|&id| g.get(id).label().unwrap_or_default())
+        .map(|&id| crate::format::shown_name(&g.get(id).label().unwrap_or_default()))
         .collect();
     let inputs: Vec<bool> = trace
         .nodes
@@ -215,7 +217,9 @@ pub fn to_dot(g: &Graph, root: NodeId, opts: &DotOptions) -> String {
 
 /// Escapes text for a field of a record label inside a DOT string: the
 /// record syntax characters `| { } < >` get a backslash, as do `"` and
-/// backslash itself for the DOT string; a newline becomes `\n`.
+/// backslash itself for the DOT string; hidden characters (a newline,
+/// other controls, bidirectional marks) are written as their code point,
+/// `U+000A`, as [`crate::format::shown_name`] shows them.
 ///
 /// ```
 /// assert_eq!(backprop::viz::escape_record(r#"a|b{c}<d>"e\"#), r#"a\|b\{c\}\<d\>\"e\\"#);
@@ -229,11 +233,11 @@ fn escape_string(text: &str) -> String {
     escape(text, &['"', '\\'])
 }
 
-/// Backslash-escapes the `special` characters; newlines become `\n`,
-/// carriage returns are dropped, and other hidden characters (NUL, other
-/// controls, bidirectional marks: [`crate::format::is_hidden`]), which
-/// Graphviz refuses or shows misleadingly, are written as their code point
-/// (`U+0000`).
+/// Backslash-escapes the `special` characters; hidden characters (a
+/// newline, NUL, other controls, bidirectional marks:
+/// [`crate::format::is_hidden`]), which break a record or which Graphviz
+/// refuses or shows misleadingly, are written as their code point
+/// (`U+000A`).
 fn escape(text: &str, special: &[char]) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -242,8 +246,6 @@ fn escape(text: &str, special: &[char]) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
             c if crate::format::is_hidden(c) => {
                 let _ = write!(out, "U+{:04X}", u32::from(c));
             }

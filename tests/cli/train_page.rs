@@ -746,3 +746,85 @@ fn hostile_names_are_text_on_the_page() {
     assert_eq!(b.eval("document.querySelectorAll('img, b').length"), 0);
     assert!(b.errors().is_empty(), "{:?}", b.errors());
 }
+
+/// Hidden characters in a CSV's class names and column names (a right-to-
+/// left override, which reverses the text after it, and a newline in a
+/// quoted cell) reach the training page, `eval`, `predict` and `explain`
+/// as their code points, `U+202E`, and never raw.
+#[test]
+fn hidden_characters_in_class_and_column_names_are_shown_as_code_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "f.csv",
+        "\"x\u{202e}1\",\"x\n2\",cls\n0,0,a\u{202e}b\n1,1,cd\n0.1,0,a\u{202e}b\n0.9,1,cd\n",
+    );
+    backprop_in(d)
+        .args(["train", "--dataset", "csv:f.csv", "--label-column", "cls"])
+        .args([
+            "--steps",
+            "3",
+            "--no-plot",
+            "--page",
+            "h.html",
+            "--save",
+            "m.json",
+        ])
+        .succeeds();
+    let html = std::fs::read_to_string(d.join("h.html")).unwrap();
+    assert!(!html.contains('\u{202e}'), "a raw U+202E on the page");
+    let data = page_data(&d.join("h.html"));
+    assert_eq!(data["class_names"], serde_json::json!(["aU+202Eb", "cd"]));
+    assert_eq!(
+        data["features"],
+        serde_json::json!(["xU+202E1", "xU+000A2"])
+    );
+
+    let hidden = |s: &str| {
+        s.chars()
+            .any(|c| c != '\n' && backprop::format::is_hidden(c))
+    };
+    let eval = backprop_in(d)
+        .args([
+            "eval",
+            "--model",
+            "m.json",
+            "--dataset",
+            "csv:f.csv",
+            "--label-column",
+            "cls",
+        ])
+        .stdout_text();
+    assert!(eval.contains("(classes aU+202Eb, cd)"), "{eval}");
+    assert!(!hidden(&eval), "{eval:?}");
+    let predict = backprop_in(d)
+        .args(["predict", "--model", "m.json", "--point", "0,0"])
+        .stdout_text();
+    assert!(
+        predict.contains("class aU+202Eb\t") || predict.contains("class cd\t"),
+        "{predict}"
+    );
+    assert!(
+        !predict
+            .replace('\t', " ")
+            .chars()
+            .any(|c| c != '\n' && backprop::format::is_hidden(c))
+    );
+    let explain = backprop_in(d)
+        .args([
+            "explain",
+            "--model",
+            "m.json",
+            "--point",
+            "0,0",
+            "--label",
+            "a\u{202e}b",
+        ])
+        .stdout_text();
+    assert!(
+        explain.contains("with label aU+202Eb (class 0)"),
+        "{explain}"
+    );
+    assert!(!hidden(&explain), "{explain:?}");
+}

@@ -531,3 +531,60 @@ proptest! {
         }
     }
 }
+
+/// A label holding a newline, a tab or a bidirectional control is named
+/// by it with the character as its code point (`aU+000Ab`): the explain
+/// text keeps one line per node with its `=` in the column of the others',
+/// and the node can still be found by the label as written.
+#[test]
+fn hidden_characters_in_labels_are_shown_as_code_points() {
+    let g = Graph::new();
+    let a = g.value(2.0).with_label("a\nb");
+    let t = g.value(-1.0).with_label("t\t\u{202e}x");
+    let o = (a * t).with_label("o");
+    let e = explain(o);
+    let names: Vec<&str> = e.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["aU+000Ab", "tU+0009U+202Ex", "o"]);
+    assert_eq!(e.nodes[0].label.as_deref(), Some("aU+000Ab"));
+    assert_eq!(e.node("a\nb").map(|n| n.index), Some(0));
+    assert_eq!(e.node("aU+000Ab").map(|n| n.index), Some(0));
+    assert_eq!(e.grad("t\t\u{202e}x"), Some(2.0));
+    let text = e.to_string();
+    assert!(
+        !text
+            .chars()
+            .any(|c| c != '\n' && backprop::format::is_hidden(c)),
+        "{text:?}"
+    );
+    // The forward pass: one line per node, `=` aligned.
+    let forward: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("forward pass"))
+        .skip(1)
+        .take(3)
+        .collect();
+    assert!(forward[0].starts_with("  aU+000Ab "), "{text}");
+    assert!(forward[1].starts_with("  tU+0009U+202Ex "), "{text}");
+    assert!(forward[2].starts_with("  o "), "{text}");
+    let column: Vec<usize> = forward
+        .iter()
+        .map(|l| l.chars().position(|c| c == '=').unwrap())
+        .collect();
+    assert!(column.iter().all(|&c| c == column[0]), "{text}");
+}
+
+/// The step-through page shows such a label and a title the same way: the
+/// page's text holds `aU+000Ab`, never the raw characters (nor the JSON
+/// escape `a\nb` that the page's script would turn back into a newline).
+#[test]
+fn hidden_characters_in_labels_reach_the_page_as_code_points() {
+    let g = Graph::new();
+    let a = g.value(2.0).with_label("a\nb");
+    let o = (a * 3.0).with_label("o\u{202e}k");
+    let e = explain(o);
+    let html = backprop::explain::to_html(&e, None, "o\u{202e}k").unwrap();
+    assert!(html.contains("aU+000Ab"));
+    assert!(html.contains("<title>backprop: oU+202Ek</title>"), "{html}");
+    assert!(!html.contains(r"a\nb"));
+    assert!(!html.contains('\u{202e}'));
+}

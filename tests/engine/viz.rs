@@ -383,3 +383,67 @@ fn graphviz_failures_without_a_message_end_cleanly() {
         "graphviz `dot -Tsvg` failed (signal: 11 (SIGSEGV)); write .dot instead"
     );
 }
+
+/// Every kind of hidden character a label may hold: C0 controls (newline,
+/// carriage return, tab, escape, NUL), DEL, the bidirectional embeddings,
+/// overrides and isolates, the marks LRM/RLM and the Arabic letter mark.
+const HIDDEN: [(char, &str); 12] = [
+    ('\n', "U+000A"),
+    ('\r', "U+000D"),
+    ('\t', "U+0009"),
+    ('\x1b', "U+001B"),
+    ('\0', "U+0000"),
+    ('\x7f', "U+007F"),
+    ('\u{202a}', "U+202A"),
+    ('\u{202e}', "U+202E"),
+    ('\u{2066}', "U+2066"),
+    ('\u{2069}', "U+2069"),
+    ('\u{200f}', "U+200F"),
+    ('\u{061c}', "U+061C"),
+];
+
+/// A label holding a hidden character is drawn with it as its code
+/// point: the record keeps its three fields on one line (a raw newline
+/// would end the DOT line inside the string, a bidi control would reorder
+/// the fields), and no hidden character reaches the DOT text.
+#[test]
+fn hidden_characters_in_labels_are_drawn_as_code_points() {
+    for (c, code) in HIDDEN {
+        let g = Graph::new();
+        let a = g.value(2.0).with_label(format!("a{c}b"));
+        let o = (a * 3.0).with_label("o");
+        o.backward();
+        let dot = to_dot(&g, o.id(), &DotOptions::default());
+        let want =
+            format!("  n0 [label=\"{{a{code}b|data 2.0000|grad 3.0000}}\", shape=record];\n");
+        assert!(dot.contains(&want), "{code}: {dot}");
+        assert!(
+            !dot.chars()
+                .any(|x| x != '\n' && backprop::format::is_hidden(x)),
+            "{code}: {dot:?}"
+        );
+        let plain = {
+            let g = Graph::new();
+            let a = g.value(2.0).with_label("ab");
+            let o = (a * 3.0).with_label("o");
+            to_dot(&g, o.id(), &DotOptions::default())
+        };
+        assert_eq!(
+            dot.lines().count(),
+            plain.lines().count(),
+            "{code}: one line per statement: {dot}"
+        );
+    }
+}
+
+/// The built-in layout's SVG shows the same text as the DOT record.
+#[test]
+fn hidden_characters_in_labels_reach_the_svg_as_code_points() {
+    let g = Graph::new();
+    let a = g.value(2.0).with_label("a\n\u{202e}b");
+    let o = (a * 3.0).with_label("o");
+    o.backward();
+    let svg = render_svg_builtin(&g, o.id(), &DotOptions::default()).unwrap();
+    assert!(svg.contains("aU+000AU+202Eb"), "{svg}");
+    assert!(!svg.contains('\u{202e}'));
+}

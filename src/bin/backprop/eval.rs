@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use backprop::format::JsonNumber;
+use backprop::format::{JsonNumber, shown_name};
 use backprop::nn::SavedModel;
 use serde::Serialize;
 
@@ -88,7 +88,11 @@ pub fn run(mut args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
             count(data.len(), "sample"),
             num(e.loss),
             percent(e.accuracy),
-            classes.join(", ")
+            classes
+                .iter()
+                .map(|c| shown_name(c))
+                .collect::<Vec<_>>()
+                .join(", ")
         )?;
     }
     Ok(ExitCode::SUCCESS)

@@ -185,7 +185,7 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
             constants: args.all,
         };
         if args.model.model.is_some() {
-            writeln!(out, "{}\n", built.title)?;
+            writeln!(out, "{}\n", backprop::format::shown_name(&built.title))?;
         }
         write!(out, "{}", e.to_text(&opts))?;
     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use backprop::data::{DataError, Header, LabelColumn, parse_features, parse_features_without};
-use backprop::format::{JsonNumber, exact};
+use backprop::format::{JsonNumber, exact, shown_name};
 use backprop::nn::{NnError, SavedModel};
 use serde::Serialize;
 
@@ -117,7 +117,7 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
             writeln!(
                 out,
                 "{point}\tclass {}\t{what} {scores}",
-                model.class_name(p.class)
+                shown_name(&model.class_name(p.class))
             )?;
         }
     }
