@@ -347,6 +347,20 @@ impl Iterator for Rows<'_> {
                 .position()
                 .expect("a read record has a position");
             let line = pos.line() as usize;
+            // The `csv` crate ends a quoted field left open at the end of
+            // the input without an error, as if the rest of the file were
+            // in it: say where it opens instead of reading that as a cell.
+            if self.reader.position().byte() as usize >= self.bytes.len() {
+                let start = pos.byte() as usize;
+                if let Some((open, column)) = self.bytes.get(start..).and_then(unclosed_quote) {
+                    let before = &self.bytes[start..start + open];
+                    let lines = before.iter().filter(|&&b| b == b'\n').count();
+                    return Some(Err(DataError::UnclosedQuote {
+                        line: line + lines,
+                        column,
+                    }));
+                }
+            }
             // A line of spaces is one empty field: blank, skipped.
             if self.record.len() == 1 && self.record[0].is_empty() {
                 continue;
@@ -372,6 +386,44 @@ impl Iterator for Rows<'_> {
             }
             return Some(Ok((line, cells)));
         }
+    }
+}
+
+/// Where the quoted field left open at the end of `record` (the bytes of
+/// the last record, to the end of the input) begins, and its column (from
+/// 1), reading as the `csv` crate does: a `"` opens a quoted field only
+/// as a field's first byte, and `""` inside one is a quote.
+fn unclosed_quote(record: &[u8]) -> Option<(usize, usize)> {
+    #[derive(Clone, Copy)]
+    enum State {
+        FieldStart,
+        Field,
+        Quoted(usize),
+        QuoteInQuoted(usize),
+    }
+    let mut state = State::FieldStart;
+    let mut column = 1;
+    for (i, &b) in record.iter().enumerate() {
+        state = match (state, b) {
+            (State::FieldStart, b'"') => State::Quoted(i),
+            (State::FieldStart | State::Field | State::QuoteInQuoted(_), b',') => {
+                column += 1;
+                State::FieldStart
+            }
+            // The record ends: it was not the last one after all.
+            (State::FieldStart | State::Field | State::QuoteInQuoted(_), b'\n' | b'\r') => {
+                return None;
+            }
+            (State::FieldStart | State::Field, _) => State::Field,
+            (State::Quoted(open), b'"') => State::QuoteInQuoted(open),
+            (State::Quoted(open), _) => State::Quoted(open),
+            (State::QuoteInQuoted(open), b'"') => State::Quoted(open),
+            (State::QuoteInQuoted(_), _) => State::Field,
+        };
+    }
+    match state {
+        State::Quoted(open) => Some((open, column)),
+        _ => None,
     }
 }
 

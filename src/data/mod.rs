@@ -107,12 +107,17 @@ pub enum DataError {
         found: usize,
     },
     /// Every row has the same class: nothing to tell apart.
-    #[error("all {rows} rows have class {class}: a classifier needs at least 2 classes")]
+    #[error("{}: a classifier needs at least 2 classes", match rows {
+        1 => format!("the only row has class {name}"),
+        _ => format!("all {rows} rows have class {name}"),
+    })]
     OneClass {
         /// The only class.
         class: usize,
         /// The number of rows.
         rows: usize,
+        /// The class as the data names it: its word label, or the number.
+        name: String,
     },
     /// A class below the largest label that no row has: labels must be
     /// `0, 1, ..., k - 1` with every class present (the network gets one
@@ -138,6 +143,17 @@ pub enum DataError {
         line: usize,
         /// The reader's message.
         message: String,
+    },
+    /// A quoted field whose closing quote never comes: the `csv` crate
+    /// would read the rest of the file into it.
+    #[error(
+        "line {line}, column {column}: this quoted field is never closed (no closing `\"` before the end of the file)"
+    )]
+    UnclosedQuote {
+        /// 1-based line number of its opening quote.
+        line: usize,
+        /// 1-based column.
+        column: usize,
     },
     /// A cell that is not UTF-8 text.
     #[error("line {line}, column {column}: the text is not UTF-8 (byte offset {byte} in the file)")]
@@ -265,15 +281,24 @@ impl Dataset {
     }
 
     /// The dataset with names for its classes (class `i` is `names[i]`);
-    /// the number of classes becomes `names.len()`, which may be more than
-    /// the labels use (data to evaluate a model on need not have every
-    /// class).
+    /// the number of classes becomes `names.len()` (at least 2, as for
+    /// [`Dataset::new`]), which may be more than the labels use (data to
+    /// evaluate a model on need not have every class). Data whose labels
+    /// are all one word keep it as class 0's name, and
+    /// [`check_classes`](Dataset::check_classes) says that a classifier
+    /// needs at least 2 classes.
     ///
     /// ```
     /// use backprop::data::Dataset;
     /// let d = Dataset::new(vec![0.0, 1.0], vec![0, 1], 1).unwrap();
     /// let d = d.with_class_names(vec!["cat".into(), "dog".into(), "fox".into()]).unwrap();
     /// assert_eq!((d.n_classes(), d.class_name(1)), (3, "dog".to_string()));
+    /// let one = Dataset::new(vec![0.0], vec![0], 1).unwrap();
+    /// let one = one.with_class_names(vec!["cat".into()]).unwrap();
+    /// assert_eq!(
+    ///     one.check_classes().unwrap_err().to_string(),
+    ///     "the only row has class cat: a classifier needs at least 2 classes"
+    /// );
     /// ```
     ///
     /// # Errors
@@ -281,11 +306,10 @@ impl Dataset {
     /// name given twice.
     pub fn with_class_names(mut self, names: Vec<String>) -> Result<Self, DataError> {
         let needed = self.labels.iter().max().map_or(0, |&m| m + 1);
-        if names.len() < needed.max(2) {
+        if names.len() < needed {
             return Err(DataError::Invalid(format!(
-                "{} class names for {} classes",
+                "{} class names for {needed} classes",
                 names.len(),
-                needed.max(2)
             )));
         }
         if let Some(j) = (1..names.len()).find(|&j| names[..j].contains(&names[j])) {
@@ -294,7 +318,7 @@ impl Dataset {
                 names[j]
             )));
         }
-        self.n_classes = names.len();
+        self.n_classes = names.len().max(2);
         self.class_names = Some(names);
         Ok(self)
     }
@@ -452,6 +476,7 @@ impl Dataset {
             return Err(DataError::OneClass {
                 class: self.labels[0],
                 rows: self.len(),
+                name: self.class_name(self.labels[0]),
             });
         }
         match counts.iter().position(|&n| n == 0) {

@@ -49,6 +49,14 @@ pub use train::{
 /// inputs of the wrong size, divergent training.
 #[derive(Debug, thiserror::Error)]
 pub enum NnError {
+    /// A model whose output is NaN (weights so large that the layers
+    /// overflow): it names no class. `row` is the data row (from 1) in
+    /// [`SavedModel::evaluate`], `None` in [`SavedModel::predict`].
+    #[error("{}the model's output is NaN (its weights overflow), so it gives no class", row.map_or(String::new(), |r| format!("row {r}: ")))]
+    NanScore {
+        /// The data row, from 1.
+        row: Option<usize>,
+    },
     /// A layer or input of size 0.
     #[error("{what} must be at least 1, got 0")]
     ZeroSize {

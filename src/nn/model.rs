@@ -452,9 +452,14 @@ impl SavedModel {
     /// The class and outputs for one input.
     ///
     /// # Errors
-    /// As [`SavedModel::scores`].
+    /// As [`SavedModel::scores`], and [`NnError::NanScore`] when an output
+    /// is NaN: no class can be read from it (an infinite output still
+    /// names one).
     pub fn predict(&self, x: &[f64]) -> Result<Prediction, NnError> {
         let scores = self.scores(x)?;
+        if scores.iter().any(|s| s.is_nan()) {
+            return Err(NnError::NanScore { row: None });
+        }
         Ok(Prediction {
             class: self.loss.predict(&scores),
             scores,
@@ -467,8 +472,9 @@ impl SavedModel {
     /// # Errors
     /// [`NnError::FeatureCount`] if the data's feature count differs from
     /// the model's, [`NnError::UnknownClass`] for a class the model does
-    /// not know, or [`NnError::InvalidModel`] for a model that does not
-    /// pass [`SavedModel::validate`].
+    /// not know, [`NnError::InvalidModel`] for a model that does not
+    /// pass [`SavedModel::validate`], or [`NnError::NanScore`] for a row
+    /// whose output is NaN (it would count as some class).
     pub fn evaluate(&self, data: &Dataset) -> Result<Evaluation, NnError> {
         self.validate()?;
         if data.n_features() != self.inputs {
@@ -498,6 +504,9 @@ impl SavedModel {
             xs.extend(data.x(i).iter().map(|&v| g.value(v)));
             let out = mlp.forward(&g, &xs);
             let scores: Vec<f64> = out.iter().map(|v| v.data()).collect();
+            if scores.iter().any(|s| s.is_nan()) {
+                return Err(NnError::NanScore { row: Some(i + 1) });
+            }
             correct += usize::from(self.loss.predict(&scores) == data.label(i));
             outputs.extend_from_slice(&out);
         }

@@ -572,3 +572,35 @@ fn bad_models_and_prompts() {
         "heads 0 to 1",
     );
 }
+
+/// A subnormal temperature makes logits / T overflow: the draw is then
+/// greedy (the largest logit, as the smallest normal temperature already
+/// gives), never NaN weights and empty samples; a huge temperature is
+/// printed short.
+#[test]
+fn extreme_temperatures_sample_and_print_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "names.txt", "ab\ncd\n");
+    let summary = backprop_in(d)
+        .args(["gpt", "--data", "names.txt", "--steps", "3", "--no-plot"])
+        .args(["--samples", "2", "--save", "g.safetensors"])
+        .args(["--temperature", "1e300"])
+        .stdout_text();
+    assert!(
+        summary.contains("samples (temperature 1e300):"),
+        "{summary}"
+    );
+    let sample = |t: &str| {
+        backprop_in(d)
+            .args(["gpt", "sample", "--model", "g.safetensors", "--count", "3"])
+            .args(["--temperature", t])
+            .stdout_text()
+    };
+    let greedy = sample("1e-300");
+    assert!(greedy.lines().all(|l| !l.is_empty()), "{greedy:?}");
+    assert_eq!(greedy.lines().count(), 3);
+    for t in ["1e-310", "5e-324", "2.2250738585072014e-308"] {
+        assert_eq!(sample(t), greedy, "--temperature {t}");
+    }
+}

@@ -196,3 +196,24 @@ fn word_labels_left_in_the_points_get_a_hint() {
         .stdout_text();
     assert_eq!(text.lines().count(), 2, "{text}");
 }
+
+/// A model whose output is NaN (1e308 * 10 + 1e308 * -10 is inf - inf)
+/// names no class: predict and eval exit 1 naming the point or row.
+#[test]
+fn a_nan_score_is_an_error_not_a_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "m.json", MODEL.replace("[1.0, -1.0]", "[1e308, 1e308]"));
+    let err = predict(d)
+        .args(["--point", "3,1", "--point", "10,-10"])
+        .stderr_with_code(1);
+    assert!(err.contains("cannot classify point 10,-10"), "{err}");
+    assert!(err.contains("the model's output is NaN"), "{err}");
+    write(d, "d.csv", "x,y,label\n1,1,1\n10,-10,0\n");
+    crate::common::fails(
+        d,
+        &["eval", "--model", "m.json", "--dataset", "csv:d.csv"],
+        1,
+        "row 2: the model's output is NaN",
+    );
+}

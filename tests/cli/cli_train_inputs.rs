@@ -402,3 +402,65 @@ fn eval_blames_the_data_for_an_unknown_class() {
     );
     assert!(!stderr.contains("invalid model file"), "{stderr}");
 }
+
+/// Word labels of one class get the message numbered ones get, and a
+/// quote left open names its line and column instead of being read as
+/// the rest of the file.
+#[test]
+fn one_word_class_and_an_open_quote_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = |file: &'static str| {
+        [
+            "train",
+            "--dataset",
+            file,
+            "--no-plot",
+            "--steps",
+            "3",
+            "-q",
+        ]
+    };
+    write(d, "one.csv", "a,b,c\n1,2,cat\n");
+    fails(
+        d,
+        &train("csv:one.csv"),
+        2,
+        "the only row has class cat: a classifier needs at least 2 classes",
+    );
+    write(d, "two.csv", "a,b,c\n1,2,cat\n3,4,cat\n");
+    fails(
+        d,
+        &train("csv:two.csv"),
+        2,
+        "all 2 rows have class cat: a classifier needs at least 2 classes",
+    );
+    write(d, "open.csv", "a,b,c\n1,2,\"unterminated\n3,4,1\n");
+    fails(
+        d,
+        &train("csv:open.csv"),
+        2,
+        "line 2, column 3: this quoted field is never closed",
+    );
+    write(d, "first.csv", "a,b,c\n1,2,dog\n\"3,4,cat");
+    fails(
+        d,
+        &train("csv:first.csv"),
+        2,
+        "line 3, column 1: this quoted field is never closed",
+    );
+    // Closed quotes, "" inside one, and no final line break still read.
+    write(d, "ok.csv", "a,b,c\n1,2,\"x\"\"y\"\n3,4,\"z\"");
+    let out = backprop_in(d)
+        .args([
+            "train",
+            "--dataset",
+            "csv:ok.csv",
+            "--no-plot",
+            "--steps",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}

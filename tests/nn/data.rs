@@ -274,7 +274,14 @@ fn training_needs_every_class_from_0_and_at_least_two() {
     assert!(err.to_string().starts_with("no row has class 1"), "{err}");
     let err = ds(vec![5, 5, 5]).check_classes().unwrap_err();
     assert!(
-        matches!(err, DataError::OneClass { class: 5, rows: 3 }),
+        matches!(
+            err,
+            DataError::OneClass {
+                class: 5,
+                rows: 3,
+                ..
+            }
+        ),
         "{err}"
     );
     let err = ds(vec![0, 0]).check_classes().unwrap_err();

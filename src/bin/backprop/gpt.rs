@@ -199,6 +199,8 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
 fn usage(e: GptError) -> anyhow::Error {
     match e {
         GptError::Format(m) if m.contains("cannot read") => anyhow::anyhow!(m),
+        // The model's own numbers, not the user's input: a runtime failure.
+        e @ GptError::NonFiniteLogit { .. } => anyhow::anyhow!("cannot sample: {e}"),
         e => Usage(e.to_string()).into(),
     }
 }
@@ -510,7 +512,7 @@ impl Plan {
                 last.len()
             )?;
             if !names.is_empty() {
-                writeln!(out, "samples (temperature {}):", args.temperature)?;
+                writeln!(out, "samples (temperature {}):", exact(args.temperature))?;
             }
         }
         for n in names {
@@ -560,8 +562,16 @@ fn sample_cmd(args: SampleArgs, out: &mut Out) -> anyhow::Result<ExitCode> {
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     rng.set_stream(2);
     for _ in 0..args.count {
-        let tokens = sample(&mut g, &model, &mut rng, args.temperature, &prefix)
-            .map_err(|e| Usage(format!("--prefix {:?}: {e}", args.prefix)))?;
+        let tokens =
+            sample(&mut g, &model, &mut rng, args.temperature, &prefix).map_err(|e| match e {
+                GptError::PrefixTooLong { .. } | GptError::UnknownChars { .. } => {
+                    Usage(format!("--prefix {:?}: {e}", args.prefix)).into()
+                }
+                GptError::NonFiniteLogit { .. } => {
+                    anyhow::anyhow!("cannot sample from {}: {e}", args.model.display())
+                }
+                e => usage(e),
+            })?;
         writeln!(out, "{}", tokenizer.decode(&tokens))?;
     }
     Ok(ExitCode::SUCCESS)

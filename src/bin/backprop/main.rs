@@ -146,7 +146,10 @@ fn exit_code(err: &anyhow::Error) -> ExitCode {
             return !matches!(e, DataError::Io { .. });
         }
         if let Some(e) = e.downcast_ref::<NnError>() {
-            return !matches!(e, NnError::Io { .. } | NnError::Diverged { .. });
+            return !matches!(
+                e,
+                NnError::Io { .. } | NnError::Diverged { .. } | NnError::NanScore { .. }
+            );
         }
         if let Some(e) = e.downcast_ref::<std::io::Error>() {
             return matches!(

@@ -44,6 +44,10 @@ pub struct Args {
     /// Print one JSON array instead of text: an object per point, with
     /// its `point`, `class`, `scores` (and `class_name` for a model with
     /// word labels).
+    ///
+    /// A model whose output for a point is NaN (weights that overflow)
+    /// names no class: predict then prints nothing and exits with 1,
+    /// naming the point.
     #[arg(long)]
     json: bool,
 }
@@ -84,7 +88,11 @@ pub fn run(args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
     let rows = points(&args, &model)?;
     let mut preds = Vec::with_capacity(rows.len());
     for x in &rows {
-        preds.push((x, model.predict(x)?));
+        let p = model.predict(x).with_context(|| {
+            let point = x.iter().map(|&v| exact(v)).collect::<Vec<_>>().join(",");
+            format!("cannot classify point {point}")
+        })?;
+        preds.push((x, p));
     }
     if args.json {
         let items: Vec<_> = preds

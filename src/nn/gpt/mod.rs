@@ -178,8 +178,19 @@ pub enum GptError {
         data: String,
     },
     /// A sampling temperature that is not a finite number above 0.
-    #[error("the temperature must be a finite number greater than 0, got {0}")]
+    #[error("the temperature must be a finite number greater than 0, got {}", crate::format::exact(*.0))]
     Temperature(f64),
+    /// A model whose output is not a finite number, so that no
+    /// probabilities can be drawn from it (weights so large they overflow).
+    #[error("the model's logit for token {token} at position {position} is {}: its weights overflow, so there are no probabilities to sample from", crate::format::exact(*value))]
+    NonFiniteLogit {
+        /// The position in the sample (0 is after `BOS`).
+        position: usize,
+        /// The token whose logit it is.
+        token: usize,
+        /// The logit: NaN or infinite.
+        value: f64,
+    },
     /// A prompt that leaves no room to sample.
     #[error("the prefix has {len} characters, but the context holds {block_size} tokens (BOS + at most {} characters)", block_size - 1)]
     PrefixTooLong {

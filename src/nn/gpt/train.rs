@@ -329,9 +329,24 @@ pub fn sample(
         });
     }
     let mark = g.mark();
+    let drawn = draw(g, model, rng, temperature, prefix);
+    g.truncate(mark);
+    drawn
+}
+
+/// [`sample`]'s loop, once its arguments are checked; the caller drops
+/// the nodes it builds.
+fn draw(
+    g: &Graph,
+    model: &Gpt,
+    rng: &mut impl Rng,
+    temperature: f64,
+    prefix: &[usize],
+) -> Result<Vec<usize>, GptError> {
+    let c = model.config();
+    let bos = c.vocab_size - 1;
     let mut out = prefix.to_vec();
     {
-        let g = &*g;
         let mut cache = KvCache::new(c.n_layer);
         let mut token = bos;
         let mut probs = vec![0.0; c.vocab_size];
@@ -341,16 +356,17 @@ pub fn sample(
                 token = prefix[pos];
                 continue;
             }
-            // softmax(logits / T), max-subtracted, as microgpt computes it.
             for (p, l) in probs.iter_mut().zip(&logits) {
-                *p = l.data() / temperature;
+                *p = l.data();
             }
-            let max = probs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let mut total = 0.0;
-            for p in &mut probs {
-                *p = (*p - max).exp();
-                total += *p;
+            if let Some(i) = probs.iter().position(|p| !p.is_finite()) {
+                return Err(GptError::NonFiniteLogit {
+                    position: pos,
+                    token: i,
+                    value: probs[i],
+                });
             }
+            let total = softmax_weights(&mut probs, temperature);
             let mut u = rng.r#gen::<f64>() * total;
             token = probs.len() - 1;
             for (i, &p) in probs.iter().enumerate() {
@@ -366,13 +382,57 @@ pub fn sample(
             out.push(token);
         }
     }
-    g.truncate(mark);
     Ok(out)
+}
+
+/// Turns finite `logits` into the unnormalized weights of
+/// `softmax(logits / temperature)` in place and returns their sum, for
+/// any finite `temperature` above 0. The largest logit gets weight 1 (so
+/// the sum is at least 1 and never NaN): as microgpt computes it,
+/// `exp(l / T - max / T)`, while `max / T` is finite, and
+/// `exp((l - max) / T)` when it overflows (a subnormal `T`), where the
+/// largest logits share the draw, as greedy decoding would pick them.
+fn softmax_weights(logits: &mut [f64], temperature: f64) -> f64 {
+    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let scaled_max = max / temperature;
+    let mut total = 0.0;
+    for p in logits.iter_mut() {
+        *p = if scaled_max.is_finite() {
+            (*p / temperature - scaled_max).exp()
+        } else {
+            ((*p - max) / temperature).exp()
+        };
+        total += *p;
+    }
+    total
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// softmax(l / T) for any finite T above 0: the usual weights for an
+    /// ordinary T, and for a subnormal T, where l / T overflows, all the
+    /// weight on the largest logits (shared when they tie), never NaN.
+    #[test]
+    fn softmax_weights_for_any_positive_temperature() {
+        let mut w = [0.0, 2f64.ln(), 0.0];
+        let total = softmax_weights(&mut w, 1.0);
+        assert!((total - 2.0).abs() < 1e-15, "{total}");
+        assert_eq!(w[1], 1.0);
+        assert!((w[0] - 0.5).abs() < 1e-15 && w[0] == w[2], "{w:?}");
+        for t in [1e-310, 5e-324, f64::MIN_POSITIVE, 1e-300] {
+            let mut w = [0.25, 1.5, -3.0, 1.5];
+            let total = softmax_weights(&mut w, t);
+            assert_eq!((w, total), ([0.0, 1.0, 0.0, 1.0], 2.0), "T = {t:e}");
+        }
+        let mut w = [1e308, -1e308];
+        assert_eq!(softmax_weights(&mut w, 1e-300), 1.0);
+        assert_eq!(w, [1.0, 0.0]);
+        let mut w = [0.25, -3.0];
+        assert_eq!(softmax_weights(&mut w, 1e300), 2.0);
+        assert_eq!(w, [1.0, 1.0]);
+    }
 
     /// Adam's AVX2 build and its baseline one give the same parameters,
     /// moments and zeroed gradients to the last bit.
