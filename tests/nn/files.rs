@@ -134,28 +134,34 @@ fn a_full_device_gives_the_os_error() {
     assert_eq!(names(dir.path()), ["full"]);
 }
 
-#[test]
-fn a_fifo_is_written_in_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("pipe");
+/// A FIFO `pipe` in `dir` and a thread that reads it to the end, sending
+/// what it read.
+fn fifo_with_reader(dir: &Path) -> (std::path::PathBuf, std::sync::mpsc::Receiver<String>) {
+    let fifo = dir.join("pipe");
     let status = std::process::Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .unwrap();
     assert!(status.success());
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            fs::File::open(fifo)
-                .unwrap()
-                .read_to_string(&mut s)
-                .unwrap();
-            s
-        })
-    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        fs::File::open(path)
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        let _ = tx.send(s);
+    });
+    (fifo, rx)
+}
+
+#[test]
+fn a_fifo_is_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fifo, read) = fifo_with_reader(dir.path());
     write_atomic(&fifo, b"through the pipe").unwrap();
-    assert_eq!(reader.join().unwrap(), "through the pipe");
+    assert_eq!(read.recv().unwrap(), "through the pipe");
     assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
     assert_eq!(names(dir.path()), ["pipe"]);
 }
@@ -166,24 +172,7 @@ fn a_fifo_is_written_in_place() {
 #[test]
 fn checking_a_fifo_neither_blocks_nor_ends_the_readers_stream() {
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("pipe");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let (tx, rx) = std::sync::mpsc::channel();
-    {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            fs::File::open(fifo)
-                .unwrap()
-                .read_to_string(&mut s)
-                .unwrap();
-            let _ = tx.send(s);
-        });
-    }
+    let (fifo, rx) = fifo_with_reader(dir.path());
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     {
         let fifo = fifo.clone();
