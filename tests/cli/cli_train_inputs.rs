@@ -410,45 +410,41 @@ fn eval_blames_the_data_for_an_unknown_class() {
 fn one_word_class_and_an_open_quote_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let train = |file: &'static str| {
-        [
+    for (file, contents, message) in [
+        (
+            "one.csv",
+            "a,b,c\n1,2,cat\n",
+            "the only row has class cat: a classifier needs at least 2 classes",
+        ),
+        (
+            "two.csv",
+            "a,b,c\n1,2,cat\n3,4,cat\n",
+            "all 2 rows have class cat: a classifier needs at least 2 classes",
+        ),
+        (
+            "open.csv",
+            "a,b,c\n1,2,\"unterminated\n3,4,1\n",
+            "line 2, column 3: this quoted field is never closed",
+        ),
+        (
+            "first.csv",
+            "a,b,c\n1,2,dog\n\"3,4,cat",
+            "line 3, column 1: this quoted field is never closed",
+        ),
+    ] {
+        write(d, file, contents);
+        let dataset = format!("csv:{file}");
+        let args = [
             "train",
             "--dataset",
-            file,
+            &dataset,
             "--no-plot",
             "--steps",
             "3",
             "-q",
-        ]
-    };
-    write(d, "one.csv", "a,b,c\n1,2,cat\n");
-    fails(
-        d,
-        &train("csv:one.csv"),
-        2,
-        "the only row has class cat: a classifier needs at least 2 classes",
-    );
-    write(d, "two.csv", "a,b,c\n1,2,cat\n3,4,cat\n");
-    fails(
-        d,
-        &train("csv:two.csv"),
-        2,
-        "all 2 rows have class cat: a classifier needs at least 2 classes",
-    );
-    write(d, "open.csv", "a,b,c\n1,2,\"unterminated\n3,4,1\n");
-    fails(
-        d,
-        &train("csv:open.csv"),
-        2,
-        "line 2, column 3: this quoted field is never closed",
-    );
-    write(d, "first.csv", "a,b,c\n1,2,dog\n\"3,4,cat");
-    fails(
-        d,
-        &train("csv:first.csv"),
-        2,
-        "line 3, column 1: this quoted field is never closed",
-    );
+        ];
+        fails(d, &args, 2, message);
+    }
     // Closed quotes, "" inside one, and no final line break still read.
     write(d, "ok.csv", "a,b,c\n1,2,\"x\"\"y\"\n3,4,\"z\"");
     let out = backprop_in(d)

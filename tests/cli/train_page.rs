@@ -805,12 +805,7 @@ fn hidden_characters_in_class_and_column_names_are_shown_as_code_points() {
         predict.contains("class aU+202Eb\t") || predict.contains("class cd\t"),
         "{predict}"
     );
-    assert!(
-        !predict
-            .replace('\t', " ")
-            .chars()
-            .any(|c| c != '\n' && backprop::format::is_hidden(c))
-    );
+    assert!(!hidden(&predict.replace('\t', " ")), "{predict:?}");
     let explain = backprop_in(d)
         .args([
             "explain",
