@@ -26,7 +26,7 @@
 use super::Value;
 use super::kernels::axpy;
 use super::rules::{Scalar, Sweep, chain};
-use super::tape::Tape;
+use super::tape::{Node, Tape};
 
 /// One bit per node.
 #[inline]
@@ -58,10 +58,11 @@ fn set_bits(bits: &mut [u64], from: usize, n: usize) {
 /// The bits of `-0.0`, where every adjoint starts.
 const NEG_ZERO: u64 = 0x8000_0000_0000_0000;
 
-/// Whether node `i` received a contribution (see the module docs).
+/// Whether node `i`, whose adjoint is `g`, received a contribution (see
+/// the module docs).
 #[inline]
-fn is_reached(adj: &[f64], bits: &[u64], i: usize) -> bool {
-    adj[i].to_bits() != NEG_ZERO || bit(bits, i)
+fn is_reached(g: f64, bits: &[u64], i: usize) -> bool {
+    g.to_bits() != NEG_ZERO || bit(bits, i)
 }
 
 /// The `f64` sweep's state: data in, adjoints and reached bits out.
@@ -98,11 +99,45 @@ impl<const SKIP_ZEROS: bool> Sweep<f64> for Numbers<'_, SKIP_ZEROS> {
     }
 }
 
+/// The reverse loop over `nodes`, the nodes from index `from` on: each
+/// node the output reaches passes its adjoint to its operands by the chain
+/// rule. With `SETTLE`, each adjoint, final once the loop reaches its node,
+/// is then rewritten as the node's gradient: `0 + g`, as `+=` on a gradient
+/// of 0 gives, so that one left at -0.0 (not reached, or reached only by
+/// -0.0) becomes 0.0. (Which NaN a NaN gradient is, sign and payload, is
+/// not kept: Rust does not specify it for arithmetic.)
+#[inline(always)]
+fn sweep_nodes<const SKIP_ZEROS: bool, const SETTLE: bool>(
+    nodes: &[Node],
+    from: usize,
+    args: &[u32],
+    consts: &[f64],
+    s: &mut Numbers<'_, SKIP_ZEROS>,
+) {
+    for (k, &node) in nodes.iter().enumerate().rev() {
+        let i = from + k;
+        let g = s.adj[i];
+        if SETTLE {
+            s.adj[i] = 0.0 + g;
+        }
+        let skip = if SKIP_ZEROS {
+            g == 0.0
+        } else {
+            !is_reached(g, s.reached, i)
+        };
+        if skip {
+            continue;
+        }
+        chain(node, args, consts, s.data[i], g, s);
+    }
+}
+
 impl Tape {
-    /// Reverse sweep from `root` over numbers. Leaves d(root)/d(node) in
-    /// `adj` for every node up to `root` with its bit set in `reached`;
-    /// with `accumulate`, also adds it to `grad` (what
-    /// [`Value::backward`] does). With `SKIP_ZEROS`, passes over every
+    /// Reverse sweep from `root` over numbers. Without `accumulate`,
+    /// leaves d(root)/d(node) in `adj` for every node up to `root`, with
+    /// its bit set in `reached` (what [`Tape::adjoint`] reads); with
+    /// `accumulate`, adds it to `grad` instead (what [`Value::backward`]
+    /// does), and `adj` is left as scratch. With `SKIP_ZEROS`, passes over every
     /// node whose adjoint is `±0.0` and leaves `reached` empty (what
     /// [`Value::backward_skip_zeros`] does).
     pub(super) fn backward<const SKIP_ZEROS: bool>(&mut self, root: usize, accumulate: bool) {
@@ -122,47 +157,48 @@ impl Tape {
         reached.clear();
         reached.resize(n.div_ceil(64), 0);
         adj[root] = 1.0;
-        // Every per-node array cut to `n`, so that indexing by the loop's
-        // `i` needs no bounds check.
-        let nodes = &nodes[..n];
-        // Only the gradients that exist are added to in the loop: the
-        // nodes past them (a training step's, after a truncation) have 0,
-        // and get theirs in one pass at the end.
-        let held = if accumulate { grad.len().min(n) } else { 0 };
-        let total = &mut grad[..held];
+        // With `accumulate`, the nodes from `held` up have no gradient yet
+        // (a training step's, past the model's parameters): theirs becomes
+        // their adjoint, which the loop settles in place as it passes them,
+        // and the two arrays are swapped at the end.
+        let held = if accumulate { grad.len().min(n) } else { n };
         let mut sweep = Numbers::<'_, SKIP_ZEROS> {
             data: &data[..n],
             adj: &mut adj[..n],
             reached,
         };
-        for (i, &node) in nodes.iter().enumerate().rev() {
-            let g = sweep.adj[i];
-            let skip = if SKIP_ZEROS {
-                g == 0.0
-            } else {
-                !is_reached(sweep.adj, sweep.reached, i)
-            };
-            if skip {
-                continue;
+        sweep_nodes::<SKIP_ZEROS, true>(&nodes[held..n], held, args, consts, &mut sweep);
+        sweep_nodes::<SKIP_ZEROS, false>(&nodes[..held], 0, args, consts, &mut sweep);
+        if accumulate {
+            // The gradients that exist get `+=` where reached (a model's
+            // parameters), after the loop rather than tested for at every
+            // node: each adjoint is final once the loop has passed it.
+            for (i, t) in grad[..held].iter_mut().enumerate() {
+                let reached = if SKIP_ZEROS {
+                    adj[i] != 0.0
+                } else {
+                    is_reached(adj[i], reached, i)
+                };
+                if reached {
+                    *t += adj[i];
+                }
             }
-            if let Some(t) = total.get_mut(i) {
-                *t += g;
+            if held < n {
+                adj[..held].copy_from_slice(&grad[..held]);
+                std::mem::swap(grad, adj);
+                // The scratch array (the old gradients) grows now, once,
+                // rather than at the next sweep: memory stays the same
+                // from one training step to the next.
+                adj.clear();
+                adj.reserve(n);
             }
-            chain(node, args, consts, sweep.data[i], g, &mut sweep);
-        }
-        if accumulate && held < n {
-            // `0 + g`, as `+=` would give: an adjoint left at -0.0 (not
-            // reached, or reached only by -0.0) becomes 0.0. (Which NaN a
-            // NaN gradient is, sign and payload, is not kept: Rust does not
-            // specify it for arithmetic.)
-            grad.extend(adj[held..n].iter().map(|&g| 0.0 + g));
         }
     }
 
     /// d(root)/d(node) after [`Tape::backward`]: 0 for a node the root
     /// does not reach.
     pub(super) fn adjoint(&self, i: usize) -> f64 {
-        if i < self.adj.len() && is_reached(&self.adj, &self.reached, i) {
+        if i < self.adj.len() && is_reached(self.adj[i], &self.reached, i) {
             self.adj[i]
         } else {
             0.0

@@ -261,8 +261,11 @@ impl<'g> Value<'g> {
     // Every op is `#[inline]`, in the caller's crate too: a node's whole
     // append (the borrow, two pushes, the forward rule) then sits in the
     // caller's loop, without a call and its register saves. W2's forward
-    // went from 5.4 to 4.0 ns per node.
-    #[inline]
+    // went from 5.4 to 4.0 ns per node. `binary` itself is always inlined:
+    // left to the compiler, one in three of W2's binary ops stayed a call
+    // (forward 4.45 -> 4.05 ns per node, `examples`-style W2 loop, 8
+    // interleaved rounds).
+    #[inline(always)]
     pub(super) fn binary(self, other: Value<'g>, node: impl FnOnce(u32, u32) -> Node) -> Self {
         self.graph.check_same(other);
         self.graph.push(node(self.index, other.index))
