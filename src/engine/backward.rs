@@ -66,7 +66,9 @@ fn is_reached(g: f64, bits: &[u64], i: usize) -> bool {
 }
 
 /// The `f64` sweep's state: data in, adjoints and reached bits out.
-/// With `SKIP_ZEROS`, `reached` is not kept.
+/// With `SKIP_ZEROS`, `reached` is not kept. Operands are read and added
+/// to without bounds checks (W2's backward 1.06x as fast), by the arena's
+/// invariant that every operand is below its node (see `Node`).
 struct Numbers<'a, const SKIP_ZEROS: bool> {
     data: &'a [f64],
     adj: &'a mut [f64],
@@ -76,7 +78,11 @@ struct Numbers<'a, const SKIP_ZEROS: bool> {
 impl<const SKIP_ZEROS: bool> Sweep<f64> for Numbers<'_, SKIP_ZEROS> {
     #[inline]
     fn x(&self, i: u32) -> f64 {
-        self.data[i as usize]
+        debug_assert!((i as usize) < self.data.len());
+        // SAFETY: `i` is an operand of a node the sweep visits, and
+        // operands are below their node (the arena's invariant, see
+        // `Node`), itself below `data.len()`, the sweep's length.
+        unsafe { *self.data.get_unchecked(i as usize) }
     }
     #[inline]
     fn wants(&self, _: u32) -> bool {
@@ -84,7 +90,9 @@ impl<const SKIP_ZEROS: bool> Sweep<f64> for Numbers<'_, SKIP_ZEROS> {
     }
     #[inline]
     fn add(&mut self, i: u32, d: f64) {
-        self.adj[i as usize] += d;
+        debug_assert!((i as usize) < self.adj.len());
+        // SAFETY: as in `x`: an operand, below its node, below the length.
+        unsafe { *self.adj.get_unchecked_mut(i as usize) += d };
         if !SKIP_ZEROS && d.to_bits() == NEG_ZERO {
             set_bit(self.reached, i as usize);
         }

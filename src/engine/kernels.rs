@@ -4,6 +4,30 @@
 //! version compiled for AVX and chosen at run time was measured slower on
 //! the training workloads, so there is none.)
 
+/// The body of [`dot_kernel`].
+macro_rules! dot {
+    ($a:expr, $b:expr) => {{
+        let (a, b): (&[f64], &[f64]) = ($a, $b);
+        const L: usize = 8;
+        assert_eq!(a.len(), b.len(), "dot_kernel: slices of different lengths");
+        let n = a.len();
+        let (ac, ar) = a[..n].split_at(n / L * L);
+        let (bc, br) = b[..n].split_at(ac.len());
+        let mut s = [0.0; L];
+        for (p, q) in ac.chunks_exact(L).zip(bc.chunks_exact(L)) {
+            for k in 0..L {
+                s[k] += p[k] * q[k];
+            }
+        }
+        // A fixed pairwise tree, then the tail in order.
+        let mut total = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+        for (p, q) in ar.iter().zip(br) {
+            total += p * q;
+        }
+        total
+    }};
+}
+
 /// `Σ a_i b_i` with eight running sums, so that the additions of long dot
 /// products overlap instead of waiting on each other (and vectorize).
 /// This summation order is part of the contract of contiguous dot nodes:
@@ -18,23 +42,18 @@
 /// If the slices differ in length.
 #[inline]
 pub fn dot_kernel(a: &[f64], b: &[f64]) -> f64 {
-    const L: usize = 8;
-    assert_eq!(a.len(), b.len(), "dot_kernel: slices of different lengths");
-    let n = a.len();
-    let (ac, ar) = a[..n].split_at(n / L * L);
-    let (bc, br) = b[..n].split_at(ac.len());
-    let mut s = [0.0; L];
-    for (p, q) in ac.chunks_exact(L).zip(bc.chunks_exact(L)) {
-        for k in 0..L {
-            s[k] += p[k] * q[k];
-        }
-    }
-    // A fixed pairwise tree, then the tail in order.
-    let mut total = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
-    for (p, q) in ar.iter().zip(br) {
-        total += p * q;
-    }
-    total
+    dot!(a, b)
+}
+
+/// [`dot_kernel`], always inlined, for microgpt's lane program: its AVX2
+/// function compiles (and vectorizes) only inlined copies that way. Left
+/// to the compiler, those calls stayed calls as soon as the graph's forward
+/// rule gave `dot_kernel` more call sites (W4 1.07x as long); inlining
+/// `dot_kernel` itself everywhere slowed W1 by 1.05-1.10x instead. Both
+/// expand one body, so they sum in the same order.
+#[inline(always)]
+pub(crate) fn dot_kernel_inlined(a: &[f64], b: &[f64]) -> f64 {
+    dot!(a, b)
 }
 
 /// `dst_i += g * src_i`: a dot node's backward step for one operand run.

@@ -92,6 +92,7 @@ use std::fmt;
 pub use graph::Graph;
 pub use higher::{hessian, hvp, jacobian};
 pub use kernels::dot_kernel;
+pub(crate) use kernels::dot_kernel_inlined;
 pub use tanh::tanh;
 pub use value::{Exponent, Value, relu, sigmoid};
 

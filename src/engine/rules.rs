@@ -109,6 +109,8 @@ pub(super) fn powf(x: f64, p: f64) -> f64 {
 }
 
 /// The forward rule: the number a node holds, from its operands' data.
+/// Every operand is read with a bounds check, which is what proves, when a
+/// node is appended, that its operands are nodes before it (see `Node`).
 #[inline(always)]
 pub(super) fn forward(node: Node, data: &[f64], args: &[u32], consts: &[f64]) -> f64 {
     let x = |i: u32| data[i as usize];
@@ -126,7 +128,12 @@ pub(super) fn forward(node: Node, data: &[f64], args: &[u32], consts: &[f64]) ->
         Node::Relu(a) => relu(x(a)),
         Node::Sigmoid(a) => sigmoid(x(a)),
         Node::Sqrt(a) => x(a).sqrt(),
-        Node::Masked(_) => 0.0,
+        // Read although unused: every operand of a new node passes through
+        // a checked read here (see `Node`).
+        Node::Masked(a) => {
+            let _ = x(a);
+            0.0
+        }
         Node::PowF(a, _) | Node::PowF64(a, _) => powf(x(a), node.exponent(consts).unwrap()),
         Node::Sum { at, n } => args[at as usize..(at + n) as usize]
             .iter()

@@ -15,6 +15,13 @@ use super::{Mark, NodeId, Op};
 /// A node: the op that produced it, with its operands (indices of earlier
 /// nodes). Reading a variant needs no decoder; n-ary nodes point into the
 /// `args` side table.
+///
+/// Every operand index is below its node's own: the arena's invariant,
+/// which the number sweep relies on to index without bounds checks. It is
+/// checked when a node is appended (the forward rule reads every operand,
+/// bounds-checked, from the `data` of the nodes before it), and kept by
+/// everything that rewrites nodes afterwards: truncation drops a suffix,
+/// [`Tape::compact`] keeps the order, a clone copies.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Node {
     /// An input.
@@ -407,12 +414,20 @@ impl Clone for Tape {
     }
 }
 
+/// The most nodes a graph holds: indices are `u32`, and `u32::MAX` is kept
+/// free (a marker for "dropped" in [`Tape::compact`]'s map).
+const MAX_NODES: usize = u32::MAX as usize;
+
 impl Tape {
+    /// Appends a node whose data is given (a leaf).
+    ///
+    /// # Panics
+    /// Past 2^32 - 1 nodes.
     #[inline]
     pub(super) fn push(&mut self, node: Node, data: f64) -> u32 {
         let i = u32::try_from(self.data.len())
             .ok()
-            .filter(|&i| i < u32::MAX)
+            .filter(|&i| (i as usize) < MAX_NODES)
             .expect("a graph holds at most 2^32 - 1 nodes");
         self.data.push(data);
         self.nodes.push(node);
@@ -420,16 +435,47 @@ impl Tape {
     }
 
     /// Appends a computed node, its data from the forward rule.
+    ///
+    /// # Panics
+    /// Past 2^32 - 1 nodes.
     #[inline(always)]
     pub(super) fn push_computed(&mut self, node: Node) -> u32 {
-        // The slot first, the number second: growing the arrays is a call,
-        // and a number computed before it would be spilled to the stack and
+        // Room first, the number second: growing the arrays is a call, and
+        // a number computed before it would be spilled to the stack and
         // reloaded on its way to `data`, adding a store and a load to the
-        // latency of every node that feeds the next one.
-        let i = self.push(node, 0.0);
+        // latency of every node that feeds the next one. With room made
+        // (rarely: out of line), the number and the record are written
+        // without `push`'s own capacity tests, and without a placeholder
+        // in `data` to overwrite: the forward pass is bound by its stores.
+        let (i, j) = (self.data.len(), self.nodes.len());
+        if i == self.data.capacity() || j == self.nodes.capacity() || i >= MAX_NODES {
+            self.make_room();
+        }
         let y = super::rules::forward(node, &self.data, &self.args, &self.consts);
-        self.data[i as usize] = y;
-        i
+        // SAFETY: both arrays have room for one more element (made above),
+        // which is written before the length takes it in.
+        unsafe {
+            self.data.as_mut_ptr().add(i).write(y);
+            self.data.set_len(i + 1);
+            self.nodes.as_mut_ptr().add(j).write(node);
+            self.nodes.set_len(j + 1);
+        }
+        i as u32
+    }
+
+    /// Room for one more node in `data` and `nodes`.
+    ///
+    /// # Panics
+    /// Past 2^32 - 1 nodes.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self) {
+        assert!(
+            self.data.len() < MAX_NODES,
+            "a graph holds at most 2^32 - 1 nodes"
+        );
+        self.data.reserve(1);
+        self.nodes.reserve(1);
     }
 
     /// The full id of the live node at `index`.
@@ -538,6 +584,11 @@ impl Tape {
             remap[i] = j as u32;
             let node =
                 self.nodes[i].remapped(&self.args, &self.consts, &remap, &mut args, &mut consts);
+            // The arena's invariant (see `Node`): the order is kept.
+            assert!(
+                node_operands_below(node, &args, j as u32),
+                "compact: node #{j} would read a later node"
+            );
             self.nodes[j] = node;
             self.data[j] = self.data[i];
             self.grad[j] = self.grad[i];
@@ -558,6 +609,14 @@ impl Tape {
         self.lineage.cut(0);
         remap
     }
+}
+
+/// Whether every operand of `node` is below `index` (the arena's
+/// invariant, see [`Node`]).
+fn node_operands_below(node: Node, args: &[u32], index: u32) -> bool {
+    let mut ok = true;
+    node.for_each_operand(args, |c| ok &= c < index);
+    ok
 }
 
 /// A side-table position or length as the `u32` a node holds.

@@ -36,7 +36,7 @@
 //!   graphs differ only in rounding).
 
 use super::{Gpt, Matrix};
-use crate::engine::{dot_kernel, relu};
+use crate::engine::{dot_kernel_inlined as dot_kernel, relu};
 
 /// `dst_i += g * src_i`.
 #[inline(always)]
