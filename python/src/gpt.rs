@@ -34,9 +34,10 @@ pub struct PyGpt {
 #[pymethods]
 impl PyGpt {
     /// `n` new documents at `temperature` (microgpt's 0.5), each one
-    /// forward pass per character until BOS or the block size.
+    /// forward pass per character until BOS or the block size. Ctrl-C
+    /// (`KeyboardInterrupt`) is seen after each document.
     #[pyo3(signature = (n = 20, temperature = 0.5))]
-    fn sample(&self, n: i64, temperature: f64) -> PyResult<Vec<String>> {
+    fn sample(&self, py: Python<'_>, n: i64, temperature: f64) -> PyResult<Vec<String>> {
         let n = usize::try_from(n)
             .map_err(|_| PyValueError::new_err(format!("n must be 0 or more, got {n}")))?;
         let mut t = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -48,9 +49,11 @@ impl PyGpt {
         } = &mut *t;
         (0..n)
             .map(|_| {
-                gpt::sample(graph, model, rng, temperature, &[])
+                let name = gpt::sample(graph, model, rng, temperature, &[])
                     .map(|tokens| tokenizer.decode(&tokens))
-                    .map_err(|e| PyValueError::new_err(e.to_string()))
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                py.check_signals()?;
+                Ok(name)
             })
             .collect()
     }

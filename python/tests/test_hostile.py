@@ -42,6 +42,20 @@ def test_ctrl_c_stops_a_long_fit_and_a_long_gpt_run() -> None:
         assert time.perf_counter() - start < 10
 
 
+def test_ctrl_c_stops_sampling_many_names() -> None:
+    # sample(n) ran n forward passes without looking at signals: a large n
+    # could only be killed. Now Ctrl-C is seen after each name.
+    model = gpt.train(["ab", "cd"], steps=2)
+    killer = interrupt_after(0.5)
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        model.sample(10**12)
+    killer.wait()
+    assert time.perf_counter() - start < 10
+    # The model still samples afterwards, from its own vocabulary.
+    assert all(set(name) <= set("abcd") for name in model.sample(5))
+
+
 def test_explain_names_unlabelled_inputs_and_gives_their_gradients() -> None:
     # micrograd's README example, without labels: its inputs are v1 and v2,
     # with micrograd's published gradients; the constants stay numbers.

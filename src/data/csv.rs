@@ -120,7 +120,7 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
 ///
 /// # Errors
 /// A cell that is not a finite number, a row with a different number of
-/// fields, a label that is not a class index or name, an unknown label
+/// fields, a label that is empty or not a class index or name, an unknown label
 /// column, duplicate header names, text that is not UTF-8, more than
 /// [`MAX_SAMPLES`] rows, or no data rows; each with its line (and
 /// column, or byte offset).
@@ -180,6 +180,12 @@ pub fn parse_csv_bytes(bytes: &[u8], options: &CsvOptions) -> Result<Dataset, Da
         let mut label = String::new();
         for (j, cell) in cells.into_iter().enumerate() {
             if j == label_col {
+                if cell.is_empty() {
+                    return Err(DataError::EmptyLabel {
+                        line,
+                        column: j + 1,
+                    });
+                }
                 label = cell;
             } else {
                 features.push(number(line, j, &cell)?);

@@ -79,6 +79,14 @@ pub enum DataError {
         /// The offending label.
         label: f64,
     },
+    /// A row whose label cell is empty (or only spaces).
+    #[error("line {line}, column {column}: the label is empty (every row needs a class)")]
+    EmptyLabel {
+        /// 1-based line number.
+        line: usize,
+        /// 1-based column number.
+        column: usize,
+    },
     /// The label column named on the command line is not in the header.
     #[error("no column named `{name}` in the header (columns: {columns})")]
     NoSuchColumn {

@@ -94,3 +94,54 @@ fn the_readme_micrograd_excerpt_is_the_output() {
     }
     assert!(shown > 20, "{excerpt}");
 }
+
+/// The README's neuron table (`backprop grad 'x1 = 2; ...; o = tanh(n)'`)
+/// is what the command prints, and its numbers are the neuron's: `o` is
+/// tanh(0.8813735870195432) = 0.70710678118654759116... (50-digit
+/// arithmetic) rounded to the nearest `f64`, and each gradient is the
+/// chain rule by hand, `(1 - o²)` times the other operand. The README and
+/// python/README.md's Python snippets print the same numbers.
+#[test]
+fn the_readme_neuron_table_is_the_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let program = "x1 = 2; x2 = 0; w1 = -3; w2 = 1; b = 6.8813735870195432; n = x1*w1 + x2*w2 + b; o = tanh(n)";
+    let command = format!("$ backprop grad '{program}'\n");
+    let start = readme.find(&command).expect("the README shows the table") + command.len();
+    let table = &readme[start..start + readme[start..].find("\n\n").unwrap() + 1];
+    let out = backprop_in(root).args(["grad", program]).stdout_text();
+    assert_eq!(table, out);
+
+    let o: f64 = "0.70710678118654759116472505749".parse().unwrap();
+    let dn = 1.0 - o * o;
+    let cell = |name: &str, col: usize| -> f64 {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap();
+        line.split_whitespace().nth(col).unwrap().parse().unwrap()
+    };
+    assert_eq!(cell("o", 1), o);
+    for (name, want) in [
+        ("n", dn),
+        ("b", dn),
+        ("x2", dn),
+        ("w1", 2.0 * dn),
+        ("x1", -3.0 * dn),
+    ] {
+        let got = cell(name, 2);
+        assert!(
+            (got - want).abs() <= 4.0 * f64::EPSILON,
+            "{name}: {got} vs {want}"
+        );
+    }
+    // The Python snippets print the same engine's numbers.
+    let (w1, x1) = (cell("w1", 2), cell("x1", 2));
+    let python = format!("# {o} {w1} {x1}");
+    assert!(readme.contains(&python), "README.md lacks `{python}`");
+    let py_readme = std::fs::read_to_string(root.join("python/README.md")).unwrap();
+    assert!(
+        py_readme.contains(&format!("print(w1.grad)  # {w1},")),
+        "python/README.md"
+    );
+}

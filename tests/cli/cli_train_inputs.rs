@@ -460,3 +460,27 @@ fn one_word_class_and_an_open_quote_are_named() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
 }
+
+/// A row without its label trained, with "" as one more class (saved in
+/// the model's class names); now `train` and `eval` name the row and
+/// column, exit 2 and save nothing.
+#[test]
+fn a_missing_label_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "gap.csv", format!("x,y,c\n{}0.5,1,\n", good_rows()));
+    let gap = "--dataset=csv:gap.csv";
+    fails(
+        d,
+        &["train", gap, "--no-plot", "--save", "m.json"],
+        2,
+        "line 52, column 3: the label is empty",
+    );
+    save_small_model(d);
+    fails(
+        d,
+        &["eval", "--model", "model.json", gap],
+        2,
+        "line 52, column 3: the label is empty",
+    );
+}

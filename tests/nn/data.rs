@@ -315,3 +315,41 @@ fn features_without_a_column() {
     let err = data::parse_features_without("1,2\n", Header::Auto, &by_name).unwrap_err();
     assert!(matches!(err, DataError::NoHeader(_)));
 }
+
+/// An empty label cell was taken for a class named "" (a file of numbered
+/// classes with one label missing became three word classes `""`, `0`,
+/// `1`, and trained): a missing label is a mistake in the file, reported
+/// with its line and column, with number labels and with word labels.
+#[test]
+fn an_empty_label_is_an_error_with_its_place() {
+    let def = CsvOptions::default();
+    let err = |text: &str| parse_csv(text, &def).unwrap_err().to_string();
+    let expected = "line 3, column 3: the label is empty (every row needs a class)";
+    assert_eq!(err("x,y,c\n1,2,1\n3,4,\n5,6,0\n"), expected);
+    assert_eq!(err("x,y,c\n1,2,cat\n3,4,\n5,6,dog\n"), expected);
+    assert_eq!(err("x,y,c\n1,2,cat\n3,4,\"\"\n5,6,dog\n"), expected);
+    assert_eq!(err("x,y,c\n1,2,1\n3,4,  \n5,6,0\n"), expected);
+    // The label column chosen by name, in the middle of the row.
+    let by_name = CsvOptions {
+        label: LabelColumn::Name("c".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        parse_csv("x,c,y\n1,0,2\n3,,4\n", &by_name)
+            .unwrap_err()
+            .to_string(),
+        "line 3, column 2: the label is empty (every row needs a class)"
+    );
+    // A trailing comma makes an empty last column: that is the label.
+    assert_eq!(
+        err("a,b,c,\n1,2,0,\n3,4,1,\n"),
+        "line 2, column 4: the label is empty (every row needs a class)"
+    );
+    assert!(matches!(
+        parse_csv("1,2,\n3,4,1\n", &def),
+        Err(DataError::EmptyLabel { line: 1, column: 3 })
+    ));
+    // Complete rows still load, with word labels too.
+    let d = parse_csv("x,y,c\n1,2,cat\n3,4,dog\n", &def).unwrap();
+    assert_eq!(d.labels(), [0, 1]);
+}
