@@ -43,6 +43,9 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
+        if not self.w:
+            # No weights: micrograd's sum over nothing starts from the bias.
+            return self.b.relu() if self.nonlin else self.b
         return linear(self.w, x, self.b, "relu" if self.nonlin else None)
 
     def parameters(self) -> list[Value]:
@@ -60,8 +63,10 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         neurons = self.neurons
+        if not neurons:
+            return []  # micrograd's list of no outputs
         nonlin = neurons[0].nonlin
-        if all(type(n) is Neuron and n.nonlin == nonlin for n in neurons):
+        if neurons[0].w and all(type(n) is Neuron and n.nonlin == nonlin for n in neurons):
             # Every neuron in one call: the same nodes as calling each.
             out = dense_layer(
                 [n.w for n in neurons], [n.b for n in neurons], x, "relu" if nonlin else None

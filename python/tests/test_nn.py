@@ -114,3 +114,23 @@ def test_fit_takes_numpy_arrays() -> None:
     model = backprop.nn.MLP(2, [8, 1])
     history = model.fit(np.array(X), np.array(y), steps=5)
     assert len(history) == 5
+
+
+@pytest.mark.parametrize("nn", [micrograd.nn, backprop.nn], ids=["micrograd", "backprop"])
+def test_empty_layers_and_neurons_give_what_micrograd_gives(nn) -> None:
+    # micrograd's own classes run the same checks: a layer of no neurons
+    # returns its empty list of outputs; a neuron of no inputs sums nothing
+    # onto its bias (then ReLU, unless linear), so a linear one returns
+    # the bias itself.
+    assert nn.Layer(2, 0)([1.0, 2.0]) == []
+    n = nn.Neuron(0, nonlin=False)
+    out = n([])
+    out.backward()
+    assert (out.data, n.b.grad) == (0.0, 1.0)
+    n = nn.Neuron(0)
+    for b, want in ((-2.0, 0.0), (3.0, 3.0)):
+        n.b.data = b
+        assert n([]).data == want
+    m = nn.MLP(2, [0, 1])
+    m.layers[1].neurons[0].b.data = -0.5
+    assert m([1.0, 2.0]).data == -0.5
