@@ -23,6 +23,8 @@
 //! hinge) has gradient 0. It loses only the NaN of `0 * inf` on such
 //! paths; the contract is on that method.
 
+use std::mem::MaybeUninit;
+
 use super::Value;
 use super::kernels::axpy;
 use super::rules::{Scalar, Sweep, chain};
@@ -110,23 +112,30 @@ impl<const SKIP_ZEROS: bool> Sweep<f64> for Numbers<'_, SKIP_ZEROS> {
 /// The reverse loop over `nodes`, the nodes from index `from` on: each
 /// node the output reaches passes its adjoint to its operands by the chain
 /// rule. With `SETTLE`, each adjoint, final once the loop reaches its node,
-/// is then rewritten as the node's gradient: `0 + g`, as `+=` on a gradient
-/// of 0 gives, so that one left at -0.0 (not reached, or reached only by
-/// -0.0) becomes 0.0. (Which NaN a NaN gradient is, sign and payload, is
-/// not kept: Rust does not specify it for arithmetic.)
+/// is moved out as the node's gradient into `settled[k]`: `0 + g`, as `+=`
+/// on a gradient of 0 gives, so that one left at -0.0 (not reached, or
+/// reached only by -0.0) becomes 0.0; and its slot in `adj` is put back to
+/// -0.0, ready for the next sweep. (Which NaN a NaN gradient is, sign and
+/// payload, is not kept: Rust does not specify it for arithmetic.)
 #[inline(always)]
 fn sweep_nodes<const SKIP_ZEROS: bool, const SETTLE: bool>(
     nodes: &[Node],
     from: usize,
     args: &[u32],
     consts: &[f64],
+    settled: &mut [MaybeUninit<f64>],
     s: &mut Numbers<'_, SKIP_ZEROS>,
 ) {
+    if SETTLE {
+        assert_eq!(settled.len(), nodes.len());
+    }
     for (k, &node) in nodes.iter().enumerate().rev() {
         let i = from + k;
         let g = s.adj[i];
         if SETTLE {
-            s.adj[i] = 0.0 + g;
+            // SAFETY: `k < nodes.len() == settled.len()` (asserted above).
+            unsafe { settled.get_unchecked_mut(k).write(0.0 + g) };
+            s.adj[i] = -0.0;
         }
         let skip = if SKIP_ZEROS {
             g == 0.0
@@ -145,9 +154,10 @@ impl Tape {
     /// leaves d(root)/d(node) in `adj` for every node up to `root`, with
     /// its bit set in `reached` (what [`Tape::adjoint`] reads); with
     /// `accumulate`, adds it to `grad` instead (what [`Value::backward`]
-    /// does), and `adj` is left as scratch. With `SKIP_ZEROS`, passes over every
-    /// node whose adjoint is `±0.0` and leaves `reached` empty (what
-    /// [`Value::backward_skip_zeros`] does).
+    /// does), and leaves every slot of `adj` at -0.0 for the next sweep.
+    /// With `SKIP_ZEROS`, passes over every node whose adjoint is `±0.0`
+    /// and leaves `reached` empty (what [`Value::backward_skip_zeros`]
+    /// does).
     pub(super) fn backward<const SKIP_ZEROS: bool>(&mut self, root: usize, accumulate: bool) {
         let Tape {
             data,
@@ -156,60 +166,78 @@ impl Tape {
             consts,
             args,
             adj,
+            adj_dirty,
             reached,
             ..
         } = self;
         let n = root + 1;
-        adj.clear();
-        adj.resize(n, -0.0);
+        // Adjoints start at -0.0. A training sweep (`accumulate`) puts
+        // every slot it used back to -0.0 as it goes, so only what a sweep
+        // that kept its adjoints left behind is reset here, not the whole
+        // array at every step: on the W2 graph that pass of 8 MB, and the
+        // cache it evicted, took a fifth of the backward time.
+        let dirty = (*adj_dirty).min(adj.len());
+        adj[..dirty].fill(-0.0);
+        if adj.len() < n {
+            adj.resize(n, -0.0);
+        }
+        // Until this sweep has put them back (should it not finish, the
+        // next one resets them).
+        *adj_dirty = n;
         reached.clear();
         reached.resize(n.div_ceil(64), 0);
         adj[root] = 1.0;
         // With `accumulate`, the nodes from `held` up have no gradient yet
-        // (a training step's, past the model's parameters): theirs becomes
-        // their adjoint, which the loop settles in place as it passes them,
-        // and the two arrays are swapped at the end.
+        // (a training step's, past the model's parameters): theirs is
+        // their adjoint, which the loop moves into `grad`'s spare room as
+        // it passes them.
         let held = if accumulate { grad.len().min(n) } else { n };
+        grad.reserve(n - held);
+        let settled = &mut grad.spare_capacity_mut()[..n - held];
         let mut sweep = Numbers::<'_, SKIP_ZEROS> {
             data: &data[..n],
             adj: &mut adj[..n],
             reached,
         };
-        sweep_nodes::<SKIP_ZEROS, true>(&nodes[held..n], held, args, consts, &mut sweep);
-        sweep_nodes::<SKIP_ZEROS, false>(&nodes[..held], 0, args, consts, &mut sweep);
+        sweep_nodes::<SKIP_ZEROS, true>(&nodes[held..n], held, args, consts, settled, &mut sweep);
+        sweep_nodes::<SKIP_ZEROS, false>(&nodes[..held], 0, args, consts, &mut [], &mut sweep);
         if accumulate {
+            if held < n {
+                // SAFETY: `grad` held `held` gradients, and the settling
+                // loop wrote `grad[held..n]`, the spare room after them.
+                unsafe { grad.set_len(n) };
+            }
             // The gradients that exist get `+=` where reached (a model's
             // parameters), after the loop rather than tested for at every
             // node: each adjoint is final once the loop has passed it.
-            for (i, t) in grad[..held].iter_mut().enumerate() {
+            let old = grad[..held].iter_mut().zip(&mut adj[..held]);
+            for (i, (t, a)) in old.enumerate() {
                 let reached = if SKIP_ZEROS {
-                    adj[i] != 0.0
+                    *a != 0.0
                 } else {
-                    is_reached(adj[i], reached, i)
+                    is_reached(*a, reached, i)
                 };
                 if reached {
-                    *t += adj[i];
+                    *t += *a;
                 }
+                *a = -0.0;
             }
-            if held < n {
-                adj[..held].copy_from_slice(&grad[..held]);
-                std::mem::swap(grad, adj);
-                // The scratch array (the old gradients) grows now, once,
-                // rather than at the next sweep: memory stays the same
-                // from one training step to the next.
-                adj.clear();
-                adj.reserve(n);
-            }
+            *adj_dirty = 0;
         }
     }
 
-    /// d(root)/d(node) after [`Tape::backward`]: 0 for a node the root
-    /// does not reach.
+    /// d(root)/d(node) after a [`Tape::backward`] without `accumulate`: 0
+    /// for a node the root does not reach (beyond the root, `adj` is
+    /// -0.0 and no bit is kept).
     pub(super) fn adjoint(&self, i: usize) -> f64 {
-        if i < self.adj.len() && is_reached(self.adj[i], &self.reached, i) {
-            self.adj[i]
-        } else {
-            0.0
+        let bit = |i: usize| {
+            self.reached
+                .get(i / 64)
+                .is_some_and(|w| w >> (i % 64) & 1 != 0)
+        };
+        match self.adj.get(i) {
+            Some(&a) if a.to_bits() != NEG_ZERO || bit(i) => a,
+            _ => 0.0,
         }
     }
 }

@@ -389,7 +389,10 @@ pub(super) struct Tape {
     pub(super) labels: BTreeMap<u32, String>,
     pub(super) lineage: Lineage,
     /// `backward`'s buffers, kept to avoid reallocating them on each call.
+    /// Every entry of `adj` from `adj_dirty` on is `-0.0`, where the next
+    /// sweep's adjoints start (see `Tape::backward`).
     pub(super) adj: Vec<f64>,
+    pub(super) adj_dirty: usize,
     pub(super) reached: Vec<u64>,
     /// Operand ids being collected for an n-ary op, kept for the same reason.
     pub(super) pending: Vec<u32>,
@@ -408,6 +411,7 @@ impl Clone for Tape {
             labels: self.labels.clone(),
             lineage: self.lineage.fork(self.data.len() as u32),
             adj: Vec::new(),
+            adj_dirty: 0,
             reached: Vec::new(),
             pending: Vec::new(),
         }
