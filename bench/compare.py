@@ -88,6 +88,7 @@ def median(xs):
 
 # ---------------------------------------------------------------- micrograd
 
+
 def micrograd_mlp(engine, nin, nouts, seed):
     """micrograd's MLP (uniform(-1, 1) weights, zero biases, ReLU hidden)."""
     Value = engine.Value
@@ -149,8 +150,8 @@ def micrograd_train(engine, pts, labels, nouts, steps, seed):
             scores = [micrograd_forward(layers, x, Value) for x in inputs]
             losses = [relu(1 + -yi * si, Value) for yi, si in zip(labels, scores)]
             data_loss = losses[0]
-            for l in losses[1:]:
-                data_loss = data_loss + l
+            for loss in losses[1:]:
+                data_loss = data_loss + loss
             data_loss = (1.0 / len(losses)) * data_loss
             reg = params[0] * params[0]
             for p in params[1:]:
@@ -184,7 +185,7 @@ def mixed_graph_python(Value, nodes):
         s = m + x
         t = s.tanh()
         r = relu(t, Value)
-        p = r * r if not hasattr(r, "relu") else r ** 2
+        p = r * r if not hasattr(r, "relu") else r**2
         ring[j] = t + p
     root = ring[0]
     for v in ring[1:]:
@@ -209,6 +210,7 @@ def micrograd_w2(engine, nodes):
 
 # ---------------------------------------------------------------- PyTorch
 
+
 def torch_train(torch, pts, labels, nouts, steps, seed):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
@@ -217,7 +219,9 @@ def torch_train(torch, pts, labels, nouts, steps, seed):
     sizes = [2] + nouts
     params = []
     for i in range(len(nouts)):
-        w = (torch.rand(sizes[i + 1], sizes[i], generator=g, dtype=torch.float64) * 2 - 1).requires_grad_()
+        w = (
+            torch.rand(sizes[i + 1], sizes[i], generator=g, dtype=torch.float64) * 2 - 1
+        ).requires_grad_()
         b = torch.zeros(sizes[i + 1], dtype=torch.float64, requires_grad=True)
         params += [w, b]
 
@@ -253,7 +257,10 @@ def torch_w2(torch, nodes):
 
     def build():
         ring_n = 64
-        ring = [torch.tensor(math.sin(k * 0.37), dtype=torch.float64, requires_grad=True) for k in range(ring_n)]
+        ring = [
+            torch.tensor(math.sin(k * 0.37), dtype=torch.float64, requires_grad=True)
+            for k in range(ring_n)
+        ]
         steps = (nodes - ring_n - 1) // 6
         for i in range(steps):
             j = i % ring_n
@@ -278,10 +285,21 @@ def torch_w2(torch, nodes):
 
 # ---------------------------------------------------------------- backprop
 
+
 def backprop_run(csv_w1, csv_w3, threads):
     cmd = [
-        "cargo", "bench", "--quiet", "--bench", "workloads", "--",
-        "--w1", csv_w1, "--w3", csv_w3, "--threads", str(threads),
+        "cargo",
+        "bench",
+        "--quiet",
+        "--bench",
+        "workloads",
+        "--",
+        "--w1",
+        csv_w1,
+        "--w3",
+        csv_w3,
+        "--threads",
+        str(threads),
     ]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -309,6 +327,7 @@ def roofline_table(csv_w1, csv_w3):
 
 # ---------------------------------------------------------------- W4
 
+
 def w4_table(ours, python_steps, runs):
     """The W4 rows: backprop from the workloads bench, then the scripts."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -324,39 +343,66 @@ def w4_table(ours, python_steps, runs):
     rss = {}
     if os.path.exists("/usr/bin/time"):
         for steps in (1000, 20000):
-            r = subprocess.run(["/usr/bin/time", "-v", exe, "gpt", "-q", "--no-plot", "--steps", str(steps)],
-                               cwd=tmp, check=True, capture_output=True, text=True)
+            r = subprocess.run(
+                ["/usr/bin/time", "-v", exe, "gpt", "-q", "--no-plot", "--steps", str(steps)],
+                cwd=tmp,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             for line in r.stderr.splitlines():
                 if "Maximum resident set size" in line:
                     rss[steps] = int(line.split(":")[1]) / 1024
     rows = [("backprop (1 thread)", ours["w4_step"], ours["w4_loss"], 1000)]
     for extra in ([], ["--per-token"]):
         try:
-            out = subprocess.run([sys.executable, os.path.join(here, "gpt_torch.py"), "--json"] + extra,
-                                 check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, os.path.join(here, "gpt_torch.py"), "--json"] + extra,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             r = json.loads(out)
             rows.append((r["engine"], r["ms_per_step"] / 1e3, r["mean_loss_last_100"], r["steps"]))
         except subprocess.CalledProcessError as e:
             print(f"PyTorch W4 skipped: {e.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-    out = subprocess.run([sys.executable, os.path.join(here, "gpt_python.py"), "--json",
-                          "--steps", str(python_steps)], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(here, "gpt_python.py"),
+            "--json",
+            "--steps",
+            str(python_steps),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     r = json.loads(out)
     rows.append((r["engine"] + " scalar engine", r["ms_per_step"] / 1e3, float("nan"), r["steps"]))
     base = ours["w4_step"]
     print("\n| W4 engine | ms/step | vs backprop | mean loss, last 100 steps | steps timed |")
     print("|---|---:|---:|---:|---:|")
     for name, step, loss, steps in rows:
-        print(f"| {name} | {step * 1e3:.4f} | {step / base:.1f}x | "
-              f"{'-' if loss != loss else f'{loss:.4f}'} | {steps} |")
-    print(f"\nW4 backprop training: {ours['w4_total']:.3f} s for 1000 steps. "
-          f"Whole `backprop gpt` (train, 20 samples, PNG plot), median of {runs}: "
-          f"{statistics.median(walls):.3f} s (min {min(walls):.3f} s).")
+        print(
+            f"| {name} | {step * 1e3:.4f} | {step / base:.1f}x | "
+            f"{'-' if loss != loss else f'{loss:.4f}'} | {steps} |"
+        )
+    print(
+        f"\nW4 backprop training: {ours['w4_total']:.3f} s for 1000 steps. "
+        f"Whole `backprop gpt` (train, 20 samples, PNG plot), median of {runs}: "
+        f"{statistics.median(walls):.3f} s (min {min(walls):.3f} s)."
+    )
     if rss:
-        print("Peak RSS of `backprop gpt -q --no-plot`: " +
-              ", ".join(f"{rss[k]:.1f} MiB at {k} steps" for k in sorted(rss)) + ".")
+        print(
+            "Peak RSS of `backprop gpt -q --no-plot`: "
+            + ", ".join(f"{rss[k]:.1f} MiB at {k} steps" for k in sorted(rss))
+            + "."
+        )
 
 
 # ---------------------------------------------------------------- main
+
 
 def fmt_time(s):
     if s != s:
@@ -365,17 +411,37 @@ def fmt_time(s):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--seed", type=int, default=1337)
-    ap.add_argument("--micrograd-w3-steps", type=int, default=2,
-                    help="pure-Python micrograd is slow on W3; time this many steps")
-    ap.add_argument("--torch-w2-nodes", type=int, default=100_000,
-                    help="PyTorch builds one tensor per scalar; use a smaller W2 graph")
-    ap.add_argument("--w4-python-steps", type=int, default=3,
-                    help="pure-Python microgpt takes about 0.5 s per step; time this many steps")
-    ap.add_argument("--w4-runs", type=int, default=5, help="runs of the whole `backprop gpt` command")
-    ap.add_argument("--backprop-runs", type=int, default=5,
-                    help="runs of backprop's workloads bench per thread count (medians are reported)")
+    ap.add_argument(
+        "--micrograd-w3-steps",
+        type=int,
+        default=2,
+        help="pure-Python micrograd is slow on W3; time this many steps",
+    )
+    ap.add_argument(
+        "--torch-w2-nodes",
+        type=int,
+        default=100_000,
+        help="PyTorch builds one tensor per scalar; use a smaller W2 graph",
+    )
+    ap.add_argument(
+        "--w4-python-steps",
+        type=int,
+        default=3,
+        help="pure-Python microgpt takes about 0.5 s per step; time this many steps",
+    )
+    ap.add_argument(
+        "--w4-runs", type=int, default=5, help="runs of the whole `backprop gpt` command"
+    )
+    ap.add_argument(
+        "--backprop-runs",
+        type=int,
+        default=5,
+        help="runs of backprop's workloads bench per thread count (medians are reported)",
+    )
     ap.add_argument("--only-w4", action="store_true", help="run W4 only")
     ap.add_argument("--only-roofline", action="store_true", help="run the roofline only")
     args = ap.parse_args()
@@ -415,11 +481,13 @@ def main():
     engines = []
     try:
         import micrograd.engine as mg_engine
+
         engines.append(("micrograd", mg_engine))
     except ImportError:
         print("micrograd not installed: skipped", file=sys.stderr)
     try:
         import micrograd_rust
+
         engines.append(("micrograd-rust", micrograd_rust))
     except ImportError:
         print("micrograd-rust not installed: skipped", file=sys.stderr)
@@ -429,12 +497,19 @@ def main():
         print(f"running {name} ...", file=sys.stderr)
         r = {}
         r["w1_step"], r["w1_acc"] = micrograd_train(eng, pts1, lab1, [16, 16, 1], 100, args.seed)
-        r["w3_step"], _ = micrograd_train(eng, pts3, lab3, [64, 64, 1],
-                                          args.micrograd_w3_steps if name == "micrograd" else 10, args.seed)
+        r["w3_step"], _ = micrograd_train(
+            eng,
+            pts3,
+            lab3,
+            [64, 64, 1],
+            args.micrograd_w3_steps if name == "micrograd" else 10,
+            args.seed,
+        )
         r["w2_fwd"], r["w2_bwd"], r["w2_bytes"] = run_in_thread(micrograd_w2, eng, 1_000_000)
         rows[name] = r
     try:
         import torch
+
         print("running PyTorch ...", file=sys.stderr)
         r = {}
         r["w1_step"], r["w1_acc"] = torch_train(torch, pts1, lab1, [16, 16, 1], 100, args.seed)
@@ -445,15 +520,19 @@ def main():
         print("torch not installed: skipped", file=sys.stderr)
 
     base = rows["backprop (1 thread)"]
+    base_both = 1 / (
+        1 / base["w2_fwd"] + 1 / base["w2_bwd"]
+    )  # nodes/s of a forward + backward pass
     nan = float("nan")
-    print("| engine | W1 ms/step | W1 vs backprop | W1 accuracy | W2 fwd Mnodes/s | W2 bwd Mnodes/s "
-          "| W2 fwd+bwd vs backprop | W2 bytes/node | W3 ms/step | W3 vs backprop |")
+    print(
+        "| engine | W1 ms/step | W1 vs backprop | W1 accuracy | W2 fwd Mnodes/s | W2 bwd Mnodes/s "
+        "| W2 fwd+bwd vs backprop | W2 bytes/node | W3 ms/step | W3 vs backprop |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in rows.items():
         w1, w3 = r.get("w1_step", nan), r.get("w3_step", nan)
         f, b = r.get("w2_fwd", nan), r.get("w2_bwd", nan)
         both = 1 / (1 / f + 1 / b) if f == f and b == b else nan
-        base_both = 1 / (1 / base["w2_fwd"] + 1 / base["w2_bwd"])
         cells = [
             name,
             f"{w1 * 1e3:.4f}",
@@ -461,16 +540,24 @@ def main():
             f"{r.get('w1_acc', nan) * 100:.0f} %",
             f"{f / 1e6:.2f}" if f == f else "-",
             f"{b / 1e6:.2f}" if b == b else "-",
-            f"{base_both / both:.1f}x slower" if both == both and both < base_both else ("1.0x" if both == both else "-"),
+            f"{base_both / both:.1f}x slower"
+            if both == both and both < base_both
+            else ("1.0x" if both == both else "-"),
             f"{r['w2_bytes']:.0f}" if "w2_bytes" in r else "-",
             f"{w3 * 1e3:.4f}",
             f"{w3 / base['w3_step']:.1f}x",
         ]
         print("| " + " | ".join(cells) + " |")
-    print(f"\nbackprop's figures are medians of {args.backprop_runs} interleaved runs per thread count; "
-          f"micrograd's W3 is timed over {args.micrograd_w3_steps} steps; PyTorch's W2 graph has "
-          f"{args.torch_w2_nodes} nodes (one tensor per scalar); ratios are the engine's time over backprop's "
-          "(1 thread), all measured in this run.")
+    print(
+        f"\nbackprop, 1 thread: a whole forward-and-backward pass of the W2 graph runs at "
+        f"{base_both / 1e6:.0f} million nodes per second ({1e9 / base_both:.2f} ns per node)."
+    )
+    print(
+        f"backprop's figures are medians of {args.backprop_runs} interleaved runs per thread "
+        f"count; micrograd's W3 is timed over {args.micrograd_w3_steps} steps; PyTorch's W2 graph "
+        f"has {args.torch_w2_nodes} nodes (one tensor per scalar); ratios are the engine's time "
+        "over backprop's (1 thread), all measured in this run."
+    )
     w4_table(ours1, args.w4_python_steps, args.w4_runs)
     roofline_table(csv1, csv3)
 

@@ -147,7 +147,11 @@ def main():
     def matrix(r, c):
         return [[Value(rng.gauss(0, 0.08)) for _ in range(c)] for _ in range(r)]
 
-    sd = {"wte": matrix(vocab, n_embd), "wpe": matrix(block_size, n_embd), "lm_head": matrix(vocab, n_embd)}
+    sd = {
+        "wte": matrix(vocab, n_embd),
+        "wpe": matrix(block_size, n_embd),
+        "lm_head": matrix(vocab, n_embd),
+    }
     for i in range(n_layer):
         for m in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
             sd[f"layer{i}.{m}"] = matrix(n_embd, n_embd)
@@ -181,8 +185,12 @@ def main():
             p.grad = 0.0
         times.append(time.perf_counter() - t0)
         losses.append(loss.data)
-    summary = {"engine": f"pure Python {sys.version.split()[0]}", "steps": args.steps,
-               "losses": losses, "ms_per_step": statistics.median(times) * 1e3}
+    summary = {
+        "engine": f"pure Python {sys.version.split()[0]}",
+        "steps": args.steps,
+        "losses": losses,
+        "ms_per_step": statistics.median(times) * 1e3,
+    }
     if args.json:
         print(json.dumps(summary))
     else:

@@ -23,7 +23,6 @@ Used two ways:
 
 import argparse
 import json
-import math
 import os
 import random
 import statistics
@@ -123,10 +122,16 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--block-size", type=int, default=16)
     ap.add_argument("--init", help="initial weights: JSON object of tensor name to list of rows")
-    ap.add_argument("--write-init", help="write N(0, 0.08^2) weights (seeded by --seed) to this JSON file and exit")
-    ap.add_argument("--per-token", action="store_true",
-                    help="compute each position separately with a key/value cache, as microgpt does, "
-                         "instead of the whole document at once with a causal mask")
+    ap.add_argument(
+        "--write-init",
+        help="write N(0, 0.08^2) weights (seeded by --seed) to this JSON file and exit",
+    )
+    ap.add_argument(
+        "--per-token",
+        action="store_true",
+        help="compute each position separately with a key/value cache, as microgpt does, "
+        "instead of the whole document at once with a causal mask",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -142,7 +147,10 @@ def main():
     shp = shapes(vocab, args.layers, args.embd, args.block_size)
 
     if args.write_init:
-        w = {k: [[rng.gauss(0, 0.08) for _ in range(c)] for _ in range(r)] for k, (r, c) in shp.items()}
+        w = {
+            k: [[rng.gauss(0, 0.08) for _ in range(c)] for _ in range(r)]
+            for k, (r, c) in shp.items()
+        }
         with open(args.write_init, "w") as f:
             json.dump(w, f)
         return
@@ -184,7 +192,7 @@ def main():
     last = losses[-100:]
     summary = {
         "engine": f"PyTorch {torch.__version__.split('+')[0]} float64, 1 thread, "
-                  + ("per token with a KV cache" if args.per_token else "whole document, causal mask"),
+        + ("per token with a KV cache" if args.per_token else "whole document, causal mask"),
         "steps": args.steps,
         "losses": losses,
         "mean_loss_last_100": sum(last) / len(last),
@@ -194,8 +202,10 @@ def main():
         json.dump(summary, sys.stdout)
         print()
     else:
-        print(f"{args.steps} steps, {summary['ms_per_step']:.3f} ms/step, "
-              f"mean loss of the last {len(last)}: {summary['mean_loss_last_100']:.4f}")
+        print(
+            f"{args.steps} steps, {summary['ms_per_step']:.3f} ms/step, "
+            f"mean loss of the last {len(last)}: {summary['mean_loss_last_100']:.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -24,13 +24,14 @@ STEPS = [2_000, 200_000, 1_000_000]
 
 def peak_rss_kb(binary, steps):
     """Runs one training and returns (peak RSS in KB, wall seconds)."""
-    cmd = ["/usr/bin/time", "-v", binary, "train", "--steps", str(steps),
-           "--no-plot", "--quiet"]
+    cmd = ["/usr/bin/time", "-v", binary, "train", "--steps", str(steps), "--no-plot", "--quiet"]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr).group(1))
-    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", out.stderr).group(1)
+    wall = re.search(
+        r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", out.stderr
+    ).group(1)
     seconds = 0.0
     for part in wall.split(":"):
         seconds = seconds * 60 + float(part)
@@ -38,7 +39,9 @@ def peak_rss_kb(binary, steps):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--binary", default="target/release/backprop")
     ap.add_argument("--baseline", help="an older backprop binary to measure in the same run")
     ap.add_argument("--repeats", type=int, default=3)
@@ -60,7 +63,10 @@ def main():
     for name, _ in binaries:
         first = statistics.median(r for r, _ in results[(name, args.steps[0])])
         last = statistics.median(r for r, _ in results[(name, args.steps[-1])])
-        print(f"{name}: peak RSS at {args.steps[-1]} steps / at {args.steps[0]} steps = {last / first:.2f}")
+        print(
+            f"{name}: peak RSS at {args.steps[-1]} steps / at {args.steps[0]} steps "
+            f"= {last / first:.2f}"
+        )
 
 
 if __name__ == "__main__":
