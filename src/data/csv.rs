@@ -273,10 +273,13 @@ fn labels(
 }
 
 /// Header names must differ: a label column chosen by a repeated name
-/// would be a guess.
+/// would be a guess. One pass with a map of first occurrences, so that a
+/// header of many columns costs linear time, not quadratic.
 fn check_names(line: usize, names: &[String]) -> Result<(), DataError> {
+    let mut seen: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(names.len());
     for (j, n) in names.iter().enumerate() {
-        if let Some(k) = names[..j].iter().position(|m| m == n) {
+        if let Some(&k) = seen.get(n.as_str()) {
             return Err(DataError::DuplicateColumn {
                 line,
                 name: n.clone(),
@@ -284,6 +287,7 @@ fn check_names(line: usize, names: &[String]) -> Result<(), DataError> {
                 second: j + 1,
             });
         }
+        seen.insert(n.as_str(), j);
     }
     Ok(())
 }
