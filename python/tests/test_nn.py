@@ -134,3 +134,22 @@ def test_empty_layers_and_neurons_give_what_micrograd_gives(nn) -> None:
     m = nn.MLP(2, [0, 1])
     m.layers[1].neurons[0].b.data = -0.5
     assert m([1.0, 2.0]).data == -0.5
+
+
+def test_an_input_of_the_wrong_length_is_refused_where_micrograd_truncates() -> None:
+    # micrograd zips weights with inputs, so a short or long input is cut
+    # to the shorter silently; backprop refuses it, as PyTorch does (the
+    # README says so under "Semantics worth knowing").
+    random.seed(5)
+    mg = micrograd.nn.Neuron(2, nonlin=False)
+    assert mg([3.0]).data == mg.w[0].data * 3.0
+    assert mg([3.0, 4.0, 5.0]).data == mg.w[0].data * 3.0 + mg.w[1].data * 4.0
+    for module in (
+        backprop.nn.Neuron(2),
+        backprop.nn.Layer(2, 3),
+        backprop.nn.Layer(2, 1),
+        backprop.nn.MLP(2, [4, 1]),
+    ):
+        for x in ([3.0], [3.0, 4.0, 5.0]):
+            with pytest.raises(ValueError, match=rf"2 weights.* {len(x)} (inputs|values)"):
+                module(x)
