@@ -484,3 +484,54 @@ fn a_missing_label_is_named() {
         "line 52, column 3: the label is empty",
     );
 }
+
+#[test]
+fn momentum_is_refused_with_an_optimizer_that_has_none() {
+    // `--momentum` is SGD's; Adam and AdamW used to drop it without a word,
+    // also when Adam was only the default (cross-entropy, 3 classes).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (args, message) in [
+        (
+            &["--optimizer", "adam", "--momentum", "0.5"][..],
+            "--momentum 0.5: the optimizer is adam, which has no momentum setting",
+        ),
+        (
+            &["--optimizer", "adamw", "--momentum", "0"][..],
+            "--momentum 0: the optimizer is adamw",
+        ),
+        (
+            &["--dataset", "spiral", "--momentum", "0.9"][..],
+            "the optimizer is adam (the default with the cross-entropy loss)",
+        ),
+    ] {
+        let mut all = vec!["train", "--steps", "2", "--no-plot", "-q"];
+        all.extend_from_slice(args);
+        fails(d, &all, 2, message);
+    }
+    backprop_in(d)
+        .args([
+            "train",
+            "--steps",
+            "2",
+            "--no-plot",
+            "-q",
+            "--momentum",
+            "0.5",
+        ])
+        .assert()
+        .success();
+    backprop_in(d)
+        .args([
+            "train",
+            "--steps",
+            "2",
+            "--no-plot",
+            "-q",
+            "--dataset",
+            "spiral",
+        ])
+        .args(["--optimizer", "sgd", "--momentum", "0.9"])
+        .assert()
+        .success();
+}

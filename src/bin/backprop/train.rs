@@ -90,9 +90,10 @@ pub struct Args {
     /// Learning rate [default: 1.0 for sgd, 0.01 for adam/adamw].
     #[arg(long, value_parser = positive, allow_negative_numbers = true)]
     lr: Option<f64>,
-    /// SGD momentum, at least 0 and less than 1.
-    #[arg(long, default_value_t = 0.0, value_parser = momentum, allow_negative_numbers = true)]
-    momentum: f64,
+    /// SGD momentum, at least 0 and less than 1 (only with --optimizer
+    /// sgd: Adam and AdamW have their own) [default: 0].
+    #[arg(long, value_parser = momentum, allow_negative_numbers = true)]
+    momentum: Option<f64>,
     /// Learning-rate schedule: constant, linear (micrograd's 1 - 0.9 k/steps),
     /// linear:END, cosine [default: linear for sgd, constant otherwise].
     #[arg(long)]
@@ -314,6 +315,20 @@ impl Plan {
         loss.check_classes(classes)
             .map_err(|e| Usage(e.to_string()))?;
         let optimizer = args.optimizer.unwrap_or(loss.default_optimizer());
+        // Momentum is SGD's: with Adam it would be ignored without a word.
+        if let Some(m) = args.momentum
+            && optimizer != OptimizerKind::Sgd
+        {
+            let why = if args.optimizer.is_some() {
+                String::new()
+            } else {
+                format!(" (the default with the {loss} loss)")
+            };
+            return Err(Usage(format!(
+                "--momentum {m}: the optimizer is {optimizer}{why}, which has no momentum setting; add --optimizer sgd or leave --momentum out"
+            ))
+            .into());
+        }
         let lr = args.lr.unwrap_or(optimizer.default_lr());
         let normalization = match &saved {
             None => args.standardize.then(|| Normalization::fit(&raw)),
@@ -383,7 +398,7 @@ impl Plan {
             },
             optimizer,
             lr,
-            momentum: args.momentum,
+            momentum: args.momentum.unwrap_or(0.0),
             plot,
             save,
             page: page.map(|p| (p, args.page_snapshots, args.page_grid)),
