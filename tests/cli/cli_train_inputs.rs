@@ -535,3 +535,85 @@ fn momentum_is_refused_with_an_optimizer_that_has_none() {
         .assert()
         .success();
 }
+
+#[test]
+fn options_that_would_be_ignored_are_refused() {
+    // Each was accepted and did nothing: --point and --label of a model
+    // next to a program (clap excused the missing --model because --model
+    // conflicts with the program), the page's settings without --page, and
+    // eval's --seed with a CSV file.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    save_small_model(d);
+    write(d, "p.txt", "x = 2; y = x*x\n");
+    write(d, "ok.csv", "a,b,y\n1,2,0\n3,4,1\n");
+    for (args, message) in [
+        (
+            &["explain", "x=1; y=x", "--point", "1,2"][..],
+            "cannot be used with",
+        ),
+        (
+            &["explain", "-f", "p.txt", "--point", "1,2"][..],
+            "cannot be used with",
+        ),
+        (
+            &["draw", "x=1; y=x", "--point", "1,2"][..],
+            "cannot be used with",
+        ),
+        (
+            &["explain", "x=1; y=x", "--point", "1,2", "--label", "1"][..],
+            "cannot be used with",
+        ),
+        (
+            &["draw", "x=1; y=x", "--output-index", "0"][..],
+            "cannot be used with",
+        ),
+        (
+            &["train", "--no-plot", "--page-snapshots", "5"][..],
+            "--page <FILE.html>",
+        ),
+        (
+            &["train", "--no-plot", "--page-grid", "10"][..],
+            "--page <FILE.html>",
+        ),
+        (
+            &[
+                "eval",
+                "--model",
+                "model.json",
+                "--dataset",
+                "csv:ok.csv",
+                "--seed",
+                "5",
+            ][..],
+            "--seed is for generated datasets, not csv:PATH",
+        ),
+    ] {
+        fails(d, args, 2, message);
+    }
+    // The same options where they apply still work.
+    for args in [
+        &[
+            "explain",
+            "--model",
+            "model.json",
+            "--point",
+            "1,2",
+            "--label",
+            "1",
+        ][..],
+        &[
+            "draw",
+            "--model",
+            "model.json",
+            "--point",
+            "1,2",
+            "--output-index",
+            "0",
+        ][..],
+        &["eval", "--model", "model.json", "--dataset", "csv:ok.csv"][..],
+        &["eval", "--model", "model.json", "--seed", "5"][..],
+    ] {
+        backprop_in(d).args(args).assert().success();
+    }
+}

@@ -49,6 +49,15 @@ struct EvalJson<'a> {
 
 /// Runs `backprop eval`.
 pub fn run(mut args: Args, out: &mut Out) -> anyhow::Result<ExitCode> {
+    // eval's seed only generates data (train's also starts the network):
+    // with a CSV file it would change nothing, as --noise would not.
+    if let (backprop::data::DatasetSpec::Csv(_), Some(_)) = (&args.data.dataset, args.data.seed) {
+        return Err(crate::Usage(
+            "--seed is for generated datasets, not csv:PATH (eval reads a CSV file as it is: no seed applies)"
+                .into(),
+        )
+        .into());
+    }
     let seed = *args.data.seed.get_or_insert(EVAL_SEED);
     // A CSV file is read as it is: no seed applies.
     let seed = match args.data.dataset {

@@ -131,6 +131,7 @@ pub struct Args {
         long,
         default_value_t = explain::DEFAULT_SNAPSHOTS,
         value_name = "N",
+        requires = "page",
         value_parser = |s: &str| whole(s, 2, explain::MAX_SNAPSHOTS),
         allow_negative_numbers = true
     )]
@@ -140,6 +141,7 @@ pub struct Args {
         long,
         default_value_t = explain::DEFAULT_GRID,
         value_name = "N",
+        requires = "page",
         value_parser = |s: &str| whole(s, explain::MIN_GRID, explain::MAX_GRID),
         allow_negative_numbers = true
     )]

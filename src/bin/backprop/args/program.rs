@@ -144,10 +144,15 @@ pub struct ModelArgs {
     pub model: Option<PathBuf>,
     /// The sample's features, comma separated (with --model), e.g.
     /// --point 0.5,0.2.
+    // Each option of the model names the program's options it conflicts
+    // with itself: clap excuses a missing `requires` target that conflicts
+    // with a given argument, so `--point` with a program and no --model
+    // was accepted and ignored.
     #[arg(
         long,
         value_name = "X1,X2,...",
         requires = "model",
+        conflicts_with_all = ["program", "file", "at"],
         allow_hyphen_values = true
     )]
     pub point: Option<String>,
@@ -155,10 +160,15 @@ pub struct ModelArgs {
     /// number, or the word label of a model trained on words (`dog`). The
     /// graph is then the sample's loss; without it, the graph is one
     /// output of the network.
-    #[arg(long, value_name = "CLASS", requires = "model")]
+    #[arg(long, value_name = "CLASS", requires = "model", conflicts_with_all = ["program", "file", "at"])]
     pub label: Option<String>,
     /// Which output to explain when there is no --label (counted from 0;
     /// default: the predicted class's output).
-    #[arg(long, value_name = "K", requires = "model", conflicts_with = "label")]
+    #[arg(
+        long,
+        value_name = "K",
+        requires = "model",
+        conflicts_with_all = ["label", "program", "file", "at"]
+    )]
     pub output_index: Option<usize>,
 }
