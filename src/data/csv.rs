@@ -240,6 +240,9 @@ fn labels(
             Ok((labels, None))
         }
         (_, names) => {
+            if names.is_none() {
+                check_word_labels(&raw, column)?;
+            }
             let names: Vec<String> = match names {
                 Some(n) => n.to_vec(),
                 None => {
@@ -269,6 +272,38 @@ fn labels(
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((labels, Some(names)))
         }
+    }
+}
+
+/// Labels read as words must all be words: a number that is not finite
+/// (`nan`, `inf`: a missing value, most likely) or a column that mixes
+/// numbers and words (`0`, `1` and a stray `?`) would otherwise become
+/// classes of their own without a word.
+fn check_word_labels(raw: &[(usize, String)], column: usize) -> Result<(), DataError> {
+    let mut number = None;
+    let mut word = None;
+    for (line, c) in raw {
+        match c.parse::<f64>() {
+            Ok(label) if !label.is_finite() => {
+                return Err(DataError::BadLabel {
+                    line: *line,
+                    column,
+                    label,
+                });
+            }
+            Ok(_) => number = number.or(Some((*line, c))),
+            Err(_) => word = word.or(Some((*line, c))),
+        }
+    }
+    match (number, word) {
+        (Some((number_line, number)), Some((line, word))) => Err(DataError::MixedLabels {
+            line,
+            column,
+            word: word.clone(),
+            number_line,
+            number: number.clone(),
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -79,6 +79,22 @@ pub enum DataError {
         /// The offending label.
         label: f64,
     },
+    /// A label column with both numbers and words.
+    #[error(
+        "line {line}, column {column}: label `{word}` is a word, but the label on line {number_line} (`{number}`) is a number: class labels must be all numbers or all words"
+    )]
+    MixedLabels {
+        /// 1-based line number of the first word.
+        line: usize,
+        /// 1-based column number.
+        column: usize,
+        /// The first word.
+        word: String,
+        /// 1-based line number of the first number.
+        number_line: usize,
+        /// The first number, as written.
+        number: String,
+    },
     /// A row whose label cell is empty (or only spaces).
     #[error("line {line}, column {column}: the label is empty (every row needs a class)")]
     EmptyLabel {

@@ -249,6 +249,34 @@ fn a_header_of_many_columns_is_checked_in_linear_time() {
 }
 
 #[test]
+fn labels_mixing_numbers_and_words_or_not_finite_are_refused() {
+    // These were read as word labels: `NaN` and `0` trained as two classes
+    // named "0" and "NaN", and a stray `?` among 0/1 made a third class
+    // (and switched the default loss to cross-entropy) without a word.
+    let opts = CsvOptions::default();
+    for (text, want) in [
+        (
+            "x,y\n1,0\n2,NaN\n",
+            "line 3, column 2: label `NaN` is not a class index (use 0, 1, 2, ... or -1/1)",
+        ),
+        (
+            "x,y\n1,inf\n2,cat\n",
+            "line 2, column 2: label `inf` is not a class index (use 0, 1, 2, ... or -1/1)",
+        ),
+        (
+            "x,y\n1,0\n2,1\n3,?\n",
+            "line 4, column 2: label `?` is a word, but the label on line 2 (`0`) is a number: class labels must be all numbers or all words",
+        ),
+    ] {
+        let err = parse_csv(text, &opts).unwrap_err();
+        assert_eq!(err.to_string(), want, "{text:?}");
+    }
+    // All words, with digits inside them, are still words.
+    let d = parse_csv("x,y\n1,1st\n2,2nd\n3,1st\n", &opts).unwrap();
+    assert_eq!(d.labels(), [0, 1, 0]);
+}
+
+#[test]
 fn word_labels_become_sorted_class_ids_and_are_kept_in_the_model() {
     let text = "w,h,animal\n4,30,dog\n3,25,cat\n5,50,dog\n1,10,mouse\n";
     let d = parse_csv(text, &CsvOptions::default()).unwrap();
