@@ -197,3 +197,26 @@ def test_values_cross_threads_safely() -> None:
         t.join()
     assert not errors
     assert results == [2000 * 4.0] * 4
+
+
+def test_an_operation_written_micrograds_way_is_refused_not_silently_wrong() -> None:
+    # micrograd: Value(t, (self,), 'tanh') plus an _backward closure is how
+    # the lecture adds tanh; backprop's engine would never call the closure,
+    # so the constructor refuses the children instead of giving grad 0.
+    import micrograd.engine
+
+    def tanh(value_type, self):
+        t = math.tanh(self.data)
+        out = value_type(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    x = micrograd.engine.Value(0.5)
+    (tanh(micrograd.engine.Value, x) * 2).backward()
+    assert math.isclose(x.grad, 2 * (1 - math.tanh(0.5) ** 2), rel_tol=1e-15)
+    with pytest.raises(TypeError, match="_children"):
+        tanh(Value, Value(0.5))
