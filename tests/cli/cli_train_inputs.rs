@@ -509,31 +509,24 @@ fn momentum_is_refused_with_an_optimizer_that_has_none() {
         all.extend_from_slice(args);
         fails(d, &all, 2, message);
     }
-    backprop_in(d)
-        .args([
-            "train",
-            "--steps",
-            "2",
-            "--no-plot",
-            "-q",
-            "--momentum",
-            "0.5",
-        ])
-        .assert()
-        .success();
-    backprop_in(d)
-        .args([
-            "train",
-            "--steps",
-            "2",
-            "--no-plot",
-            "-q",
+    // With SGD, chosen or by default, momentum applies.
+    for args in [
+        &["--momentum", "0.5"][..],
+        &[
             "--dataset",
             "spiral",
-        ])
-        .args(["--optimizer", "sgd", "--momentum", "0.9"])
-        .assert()
-        .success();
+            "--optimizer",
+            "sgd",
+            "--momentum",
+            "0.9",
+        ][..],
+    ] {
+        backprop_in(d)
+            .args(["train", "--steps", "2", "--no-plot", "-q"])
+            .args(args)
+            .assert()
+            .success();
+    }
 }
 
 #[test]
